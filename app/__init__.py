@@ -1,0 +1,52 @@
+"""mercure-gateway: ``resources.yaml`` becomes a real-time REST API with a built-in Mercure hub.
+
+:func:`create_app` is the only composition root: it reads settings, loads and validates
+the resources file, and wires the database models, REST API, hub and publishing bridge
+together through their ``init_app`` functions. Nothing connects or reads the environment
+at import time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from flask import Flask
+
+from app import api, cli, errors, hub, models, publish
+from app.config import ResourcesSpec, load_resources
+from app.hub.settings import HubSettings
+from app.settings import Settings
+
+__all__ = ["create_app"]
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    spec: ResourcesSpec | None = None,
+    hub_settings: HubSettings | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Flask:
+    """Build a gateway application.
+
+    Anything not given is read from ``environ`` (default: the process environment).
+    Raises :class:`app.config.ConfigError` for a broken resources file and
+    :class:`app.hub.settings.HubSettingsError` for unusable hub settings, before any
+    request can be served.
+    """
+    settings = settings or Settings.from_env(environ)
+    spec = spec or load_resources(settings.resources_path)
+    hub_settings = hub_settings or HubSettings.from_env(environ, production=settings.production)
+
+    application = Flask(__name__, instance_relative_config=True)
+    application.config["SQLALCHEMY_DATABASE_URI"] = settings.database_url
+    application.config["GATEWAY_SETTINGS"] = settings
+    application.config["RESOURCES_SPEC"] = spec
+
+    errors.init_app(application)
+    registry = models.init_app(application, spec)
+    the_hub = hub.init_app(application, hub_settings)
+    publisher = publish.init_app(application, spec, registry, the_hub, settings)
+    api.init_app(application, spec, registry, publisher.discovery_url)
+    cli.init_app(application)
+    return application

@@ -1,0 +1,142 @@
+"""One error hierarchy for the REST API, rendered as RFC 9457 ``application/problem+json``.
+
+Every error the API answers goes through :func:`problem_response`, so every body has the
+same shape: ``type``, ``title``, ``status``, ``detail`` and, for 422, ``violations`` (a list
+of ``{propertyPath, message}``), the shape API Platform clients parse. Werkzeug's own HTTP
+errors (routing 404/405 and the like) are converted to the same shape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from flask import Flask, Response, json
+from werkzeug.exceptions import HTTPException
+
+PROBLEM_JSON = "application/problem+json"
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One invalid input: the dotted path of the property and a human message."""
+
+    property_path: str
+    message: str
+
+
+class ApiError(Exception):
+    """Base of every API error; the HTTP status and title live on the class."""
+
+    status: ClassVar[int] = 500
+    title: ClassVar[str] = "An error occurred"
+
+    def __init__(self, detail: str, *, headers: Mapping[str, str] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.headers = dict(headers or {})
+
+    def body(self) -> dict[str, Any]:
+        """The problem document for this error."""
+        return {
+            "@context": "/contexts/Error",
+            "@type": "Error",
+            "type": f"/errors/{self.status}",
+            "title": self.title,
+            "status": self.status,
+            "detail": self.detail,
+            "description": self.detail,
+        }
+
+
+class BadRequest(ApiError):
+    status = 400
+    title = "Bad Request"
+
+
+class NotFound(ApiError):
+    status = 404
+    title = "Not Found"
+
+
+class MethodNotAllowed(ApiError):
+    status = 405
+    title = "Method Not Allowed"
+
+
+class NotAcceptable(ApiError):
+    status = 406
+    title = "Not Acceptable"
+
+
+class Conflict(ApiError):
+    status = 409
+    title = "Conflict"
+
+
+class UnsupportedMediaType(ApiError):
+    status = 415
+    title = "Unsupported Media Type"
+
+
+class ValidationFailed(ApiError):
+    """422 with one violation per invalid property."""
+
+    status = 422
+    title = "An error occurred"
+
+    def __init__(self, violations: Sequence[Violation]) -> None:
+        detail = "\n".join(f"{v.property_path}: {v.message}" for v in violations)
+        super().__init__(detail)
+        self.violations = tuple(violations)
+
+    def body(self) -> dict[str, Any]:
+        body = super().body()
+        body["@context"] = "/contexts/ConstraintViolation"
+        body["@type"] = "ConstraintViolation"
+        body["type"] = "/validation_errors/422"
+        body["violations"] = [
+            {"propertyPath": v.property_path, "message": v.message} for v in self.violations
+        ]
+        return body
+
+
+def problem_response(error: ApiError) -> Response:
+    """Render ``error`` as a problem+json response with its headers."""
+    response = Response(json.dumps(error.body()), status=error.status, mimetype=PROBLEM_JSON)
+    response.headers.update(error.headers)
+    return response
+
+
+class _HttpError(ApiError):
+    """Adapter carrying a werkzeug exception's status through the one body shape."""
+
+    def __init__(self, exc: HTTPException) -> None:
+        super().__init__(exc.description or exc.name)
+        self._status = exc.code or 500
+        self._title = exc.name
+
+    def body(self) -> dict[str, Any]:
+        body = super().body()
+        body.update(type=f"/errors/{self._status}", title=self._title, status=self._status)
+        return body
+
+
+def init_app(app: Flask) -> None:
+    """Install handlers so every API error, and werkzeug's, answers problem+json."""
+
+    @app.errorhandler(ApiError)
+    def _api_error(error: ApiError) -> Response:
+        return problem_response(error)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Response:
+        adapted = _HttpError(exc)
+        response = problem_response(adapted)
+        response.status_code = adapted._status
+        if exc.code == 405 and exc.response is None:
+            valid = getattr(exc, "valid_methods", None)
+            if valid:
+                response.headers["Allow"] = ", ".join(valid)
+        return response

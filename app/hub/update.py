@@ -1,0 +1,36 @@
+"""The unit the hub moves: one Mercure update.
+
+An :class:`Update` is immutable once built. ``topics[0]`` is the canonical topic, the rest
+are alternates; every topic takes part in matching. ``id`` is assigned before dispatch
+(by the publisher or the hub, ``urn:uuid:<uuid4>`` by default) and is the SSE ``id`` every
+subscriber sees, whatever transport carried it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+
+def new_update_id() -> str:
+    """Return a fresh globally unique update id, as the reference hub makes them."""
+    return f"urn:uuid:{uuid.uuid4()}"
+
+
+@dataclass(frozen=True, slots=True)
+class Update:
+    """One update. ``data`` may be empty; ``private`` restricts delivery to authorized
+    subscribers; ``type`` and ``retry`` map to the SSE ``event`` and ``retry`` fields."""
+
+    topics: tuple[str, ...]
+    data: str = ""
+    private: bool = False
+    id: str = ""
+    type: str | None = None
+    retry: int | None = None
+
+    def __post_init__(self) -> None:
+        if not self.topics:
+            raise ValueError("an update needs at least one topic")
+        if not self.id:
+            object.__setattr__(self, "id", new_update_id())

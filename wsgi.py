@@ -1,0 +1,13 @@
+"""WSGI entry point for gunicorn: ``gunicorn -c gunicorn.conf.py wsgi:app``.
+
+gevent must patch the standard library before anything else imports sockets, threads or
+the database drivers, so the patch is the first statement here.
+"""
+
+from gevent import monkey
+
+monkey.patch_all()
+
+from app import create_app  # noqa: E402
+
+app = create_app()
