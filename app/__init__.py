@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 from flask import Flask
 
-from app import api, cli, errors, hub, models, publish
+from app import api, cli, errors, hub, models, openapi, publish, web
 from app.config import ResourcesSpec, load_resources
 from app.hub.settings import HubSettings
 from app.settings import Settings
@@ -48,5 +48,7 @@ def create_app(
     the_hub = hub.init_app(application, hub_settings)
     publisher = publish.init_app(application, spec, registry, the_hub, settings)
     api.init_app(application, spec, registry, publisher.discovery_url)
+    openapi.init_app(application, spec)
+    web.init_app(application, spec)
     cli.init_app(application)
     return application
