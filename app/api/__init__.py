@@ -1,12 +1,90 @@
-"""REST views from the spec (placeholder)."""
+"""REST views from the spec: JSON-LD/Hydra and plain JSON in API Platform 4's shapes.
+
+Routes per resource (only those of its declared operations): ``<route>`` (``GET``,
+``POST``) and ``<route>/<id>`` (``GET``, ``PUT``, ``PATCH``, ``DELETE``); plus
+``/contexts/<Name>`` and the entrypoint ``/``. Every error is an :mod:`app.errors`
+problem document. Unsupported methods get 405 with ``Allow``.
+"""
 
 from __future__ import annotations
 
-from flask import Flask
+import os
+from collections.abc import Callable
 
+from flask import Blueprint, Flask, current_app, request
+from flask.typing import ResponseReturnValue
+
+from app.api import documents, headers
+from app.api.endpoint import Endpoint
+from app.api.negotiation import document_response, prefers_html, response_format
+from app.api.views import CollectionView, ItemView
 from app.config.spec import ResourcesSpec
+from app.errors import NotFound
 from app.models import ModelRegistry
 
+__all__ = ["init_app"]
 
-def init_app(app: Flask, spec: ResourcesSpec, registry: ModelRegistry, hub_url: str | None) -> None:
-    """Register the REST routes."""
+WEB_INDEX = "web.index"
+"""Endpoint of the HTML page ``/`` answers for browsers, when the app has one."""
+
+_COLLECTION_METHODS = {"get_collection": "GET", "post": "POST"}
+_ITEM_METHODS = {"get": "GET", "put": "PUT", "patch": "PATCH", "delete": "DELETE"}
+
+
+def init_app(
+    app: Flask,
+    spec: ResourcesSpec,
+    registry: ModelRegistry,
+    hub_url: str | None,
+    hub_url_for: Callable[[str], str | None] | None = None,
+) -> None:
+    """Register the REST routes, the contexts, the entrypoint and the response headers.
+
+    ``hub_url`` is the public hub URL advertised on Mercure-enabled resources (``None``:
+    no discovery); ``hub_url_for(resource_name)``, when given, overrides it per resource
+    (a resource whose ``mercure.hub`` names another hub advertises that hub). Allowed CORS
+    origins come from ``CORS_ALLOWED_ORIGINS`` (app config, else the environment),
+    comma-separated.
+    """
+    blueprint = Blueprint("api", __name__)
+    for resource in spec.resources:
+        endpoint = Endpoint.build(registry, resource)
+        methods = [m for op, m in _COLLECTION_METHODS.items() if op in resource.operations]
+        if methods:
+            blueprint.add_url_rule(
+                resource.route,
+                view_func=CollectionView.as_view(f"{resource.name}_collection", endpoint),
+                methods=methods,
+            )
+        methods = [m for op, m in _ITEM_METHODS.items() if op in resource.operations]
+        if methods:
+            blueprint.add_url_rule(
+                f"{resource.route}/<int:item_id>",
+                view_func=ItemView.as_view(f"{resource.name}_item", endpoint),
+                methods=methods,
+            )
+
+    @blueprint.get("/contexts/<name>")
+    def context(name: str) -> ResponseReturnValue:
+        fmt = response_format(request)
+        document = documents.context(spec, name, f"{request.root_url}docs.jsonld#")
+        if document is None:
+            raise NotFound(f"No JSON-LD context called {name!r}.")
+        return document_response(document, fmt)
+
+    @blueprint.get("/")
+    def entrypoint() -> ResponseReturnValue:
+        web_index = current_app.view_functions.get(WEB_INDEX)
+        if web_index is not None and prefers_html(request):
+            return current_app.ensure_sync(web_index)()  # type: ignore[no-any-return]
+        fmt = response_format(request)
+        return document_response(documents.entrypoint(spec, jsonld=fmt == "jsonld"), fmt)
+
+    app.register_blueprint(blueprint)
+    raw_origins = app.config.get("CORS_ALLOWED_ORIGINS", os.environ.get("CORS_ALLOWED_ORIGINS"))
+    hub_urls: dict[str, str] = {}
+    for resource in spec.resources:
+        url = hub_url_for(resource.name) if hub_url_for else hub_url
+        if resource.mercure.enabled and url:
+            hub_urls[resource.route] = url
+    headers.install(app, hub_urls, headers.parse_origins(raw_origins))

@@ -1,0 +1,104 @@
+"""JSON-LD documents that are not items: collections, the entrypoint, contexts.
+
+Shapes follow API Platform 4 with ``hydra_prefix: false`` (``member``, ``totalItems``,
+``view``, ``search``; ``@type`` ``Collection``). IRIs are relative to the application
+root; only ``@vocab`` is absolute, as API Platform writes it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.config.spec import ResourceSpec, ResourcesSpec
+from app.schemas import context_iri
+
+HYDRA = "http://www.w3.org/ns/hydra/core#"
+GENERIC_CONTEXTS = ("Entrypoint", "Error", "ConstraintViolation")
+
+
+def entrypoint_key(resource: ResourceSpec) -> str:
+    """The entrypoint property of a resource: ``Book`` -> ``book``."""
+    return resource.name[:1].lower() + resource.name[1:]
+
+
+def entrypoint(spec: ResourcesSpec, *, jsonld: bool) -> dict[str, Any]:
+    """The API's entrypoint: one link per collection."""
+    links = {entrypoint_key(r): r.route for r in spec.resources if "get_collection" in r.operations}
+    if not jsonld:
+        return links
+    return {"@context": "/contexts/Entrypoint", "@id": "/", "@type": "Entrypoint", **links}
+
+
+def context(spec: ResourcesSpec, name: str, vocab: str) -> dict[str, Any] | None:
+    """The JSON-LD context called ``name`` (a resource or a generic one), else ``None``."""
+    terms: dict[str, Any] = {"@vocab": vocab, "hydra": HYDRA}
+    if name in GENERIC_CONTEXTS:
+        if name == "Entrypoint":
+            terms["Entrypoint"] = "Entrypoint"
+            for resource in spec.resources:
+                key = entrypoint_key(resource)
+                terms[key] = {"@id": f"Entrypoint/{key}", "@type": "@id"}
+        return {"@context": terms}
+    try:
+        resource = spec.resource(name)
+    except KeyError:
+        return None
+    for field in resource.fields:
+        terms[field.name] = f"{resource.name}/{field.name}"
+    for relation in resource.relations:
+        terms[relation.name] = {"@id": f"{resource.name}/{relation.name}", "@type": "@id"}
+    return {"@context": terms}
+
+
+def search_template(resource: ResourceSpec) -> dict[str, Any] | None:
+    """The Hydra ``IriTemplate`` of the collection's filters, or ``None`` without any."""
+    filters = resource.filters
+    variables: list[tuple[str, str]] = []
+    for name, _strategy in filters.search:
+        variables += [(name, name), (f"{name}[]", name)]
+    for name in filters.boolean:
+        variables.append((name, name))
+    for name in filters.range:
+        variables += [(f"{name}[{op}]", name) for op in ("between", "gt", "gte", "lt", "lte")]
+    for name in filters.date:
+        variables += [
+            (f"{name}[{op}]", name)
+            for op in ("before", "strictly_before", "after", "strictly_after")
+        ]
+    variables += [(f"exists[{name}]", name) for name in filters.exists]
+    variables += [(f"order[{name}]", name) for name in resource.order.fields]
+    opaque = {f.name for f in resource.fields if f.type == "json"}
+    variables = [(v, p) for v, p in variables if p not in opaque or v.startswith("exists[")]
+    if not variables:
+        return None
+    return {
+        "@type": "IriTemplate",
+        "template": f"{resource.route}{{?{','.join(v for v, _ in variables)}}}",
+        "variableRepresentation": "BasicRepresentation",
+        "mapping": [
+            {"@type": "IriTemplateMapping", "variable": v, "property": p, "required": False}
+            for v, p in variables
+        ],
+    }
+
+
+def collection(
+    resource: ResourceSpec,
+    members: list[dict[str, Any]],
+    total: int,
+    view: dict[str, Any] | None,
+    search: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """The JSON-LD collection document (``search``: :func:`search_template`'s result)."""
+    document: dict[str, Any] = {
+        "@context": context_iri(resource),
+        "@id": resource.route,
+        "@type": "Collection",
+        "totalItems": total,
+        "member": members,
+    }
+    if view is not None:
+        document["view"] = view
+    if search is not None:
+        document["search"] = search
+    return document

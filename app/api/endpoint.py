@@ -1,0 +1,83 @@
+"""What the views know about one resource: model, queries, loading and committing.
+
+Built once per resource at start-up and shared by its views (immutable, so safe across
+greenlets); the database session is Flask-SQLAlchemy's, scoped to the app context.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import request
+from flask.typing import ResponseReturnValue
+from sqlalchemy.exc import DBAPIError
+
+from app.api import documents
+from app.api.filters import QueryBuilder
+from app.api.integrity import write_error
+from app.api.negotiation import MERGE_PATCH, document_response, response_format
+from app.api.values import ID_MAX
+from app.config.spec import ResourceSpec
+from app.errors import NotFound, ValidationFailed, Violation
+from app.models import ModelRegistry, iri_for_id
+from app.schemas import Mode, load_payload, serialize_item
+
+ITEM_HEADERS = {"Accept-Patch": MERGE_PATCH}
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Everything a view needs about one resource, built once at start-up."""
+
+    registry: ModelRegistry
+    resource: ResourceSpec
+    model: type[Any]
+    queries: QueryBuilder
+    search: dict[str, Any] | None
+
+    @classmethod
+    def build(cls, registry: ModelRegistry, resource: ResourceSpec) -> Endpoint:
+        model = registry.model(resource.name)
+        queries = QueryBuilder(registry.spec, resource, model)
+        return cls(registry, resource, model, queries, documents.search_template(resource))
+
+    @property
+    def session(self) -> Any:
+        return self.registry.db.session
+
+    def find(self, item_id: int) -> Any:
+        obj = self.session.get(self.model, item_id) if item_id <= ID_MAX else None
+        if obj is None:
+            iri = iri_for_id(self.resource, item_id)
+            raise NotFound(f"No {self.resource.name} at {iri}: it does not exist or was deleted.")
+        return obj
+
+    def load(self, body: dict[str, Any], mode: Mode) -> dict[str, Any]:
+        """Validated values whose relations point at existing items."""
+        values = load_payload(self.registry, self.resource, body, mode)
+        missing: list[Violation] = []
+        for relation in self.resource.relations:
+            target_id = values.get(f"{relation.name}_id")
+            if target_id is None:
+                continue
+            target = self.registry.spec.resource(relation.target)
+            model = self.registry.model(target.name)
+            if target_id > ID_MAX or self.session.get(model, target_id) is None:
+                iri = iri_for_id(target, target_id)
+                missing.append(Violation(relation.name, f'Item not found for "{iri}".'))
+        if missing:
+            raise ValidationFailed(missing)
+        return values
+
+    def commit_write(self, values: dict[str, Any]) -> None:
+        try:
+            self.session.commit()
+        except DBAPIError as error:
+            self.session.rollback()
+            raise write_error(error, self.resource, values) from None
+
+    def item_response(self, obj: Any, status: int = 200, **headers: str) -> ResponseReturnValue:
+        fmt = response_format(request)
+        document = serialize_item(self.registry, self.resource, obj, jsonld=fmt == "jsonld")
+        return document_response(document, fmt, status, {**ITEM_HEADERS, **headers})

@@ -1,0 +1,87 @@
+"""Content negotiation: which representation to answer, which bodies to accept.
+
+Representations: JSON-LD (``application/ld+json``, the default, also for ``*/*`` and a
+missing ``Accept``) and plain JSON (``application/json``: collections are bare lists,
+items carry no ``@`` keys). Anything else is 406. Request bodies must be JSON
+(``application/ld+json`` or ``application/json``) for POST and PUT and
+``application/merge-patch+json`` for PATCH, else 415; malformed JSON is 400.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+from flask import Request, Response
+
+from app.errors import BadRequest, NotAcceptable, UnsupportedMediaType
+
+JSONLD = "application/ld+json"
+JSON = "application/json"
+MERGE_PATCH = "application/merge-patch+json"
+HTML = "text/html"
+
+Format = Literal["jsonld", "json"]
+
+_OFFERED = (JSONLD, JSON)
+_BODY_TYPES = (JSONLD, JSON)
+
+
+def response_format(request: Request) -> Format:
+    """The representation the client asked for; raises :class:`NotAcceptable`."""
+    if not request.accept_mimetypes:
+        return "jsonld"
+    best = request.accept_mimetypes.best_match(_OFFERED)
+    if best is None:
+        raise NotAcceptable(
+            f"Cannot answer {request.headers.get('Accept')!r}: send Accept: "
+            f"{JSONLD} (JSON-LD) or {JSON} (plain JSON)."
+        )
+    return "jsonld" if best == JSONLD else "json"
+
+
+def prefers_html(request: Request) -> bool:
+    """True when the client ranks ``text/html`` above every JSON representation."""
+    return request.accept_mimetypes.best_match((*_OFFERED, HTML)) == HTML
+
+
+def json_body(request: Request, *, patch: bool = False) -> dict[str, Any]:
+    """The request's JSON object; 415 for a wrong ``Content-Type``, 400 for bad JSON."""
+    accepted = (MERGE_PATCH,) if patch else _BODY_TYPES
+    if request.mimetype not in accepted:
+        sent = request.headers.get("Content-Type") or "none"
+        raise UnsupportedMediaType(
+            f"The content type {sent!r} is not supported here; "
+            f"send Content-Type: {' or '.join(accepted)}."
+        )
+    raw = request.get_data(cache=False)
+    try:
+        body = json.loads(raw, parse_constant=_reject_constant)
+        # Lone surrogates (``"\ud800"``) parse but cannot be stored or written as UTF-8.
+        json.dumps(body, ensure_ascii=False).encode("utf-8")
+    except (ValueError, UnicodeError) as error:
+        raise BadRequest(f"The request body is not valid JSON: {error}.") from None
+    except RecursionError:
+        raise BadRequest("The request body is nested too deeply.") from None
+    if not isinstance(body, dict):
+        raise BadRequest(f"The request body must be a JSON object, not {type(body).__name__}.")
+    return body
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def document_response(
+    document: Any, fmt: Format, status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    """Serialize ``document`` as JSON-LD or JSON with ``Vary: Accept``."""
+    response = Response(
+        json.dumps(document, ensure_ascii=False, separators=(",", ":")),
+        status=status,
+        content_type=f"{JSONLD if fmt == 'jsonld' else JSON}; charset=utf-8",
+    )
+    response.headers["Vary"] = "Accept"
+    if headers:
+        response.headers.update(headers)
+    return response

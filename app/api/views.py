@@ -1,0 +1,111 @@
+"""MethodViews serving one resource's collection and items.
+
+Write path, in order: negotiate the response format (406), read the body (415/400),
+validate it (422), check that related items exist (422 on the relation), commit, and map
+refused constraints to 409/422. Nothing is published here: the publishing bridge reacts
+to the session's commit.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import request
+from flask.typing import ResponseReturnValue
+from flask.views import MethodView
+from sqlalchemy.exc import DBAPIError
+
+from app.api import documents, pagination
+from app.api.endpoint import Endpoint
+from app.api.integrity import delete_error
+from app.api.merge_patch import merge_patch
+from app.api.negotiation import document_response, json_body, response_format
+from app.models import iri_for_id, item_iri
+from app.schemas import Mode, serialize_members
+
+
+class CollectionView(MethodView):
+    """``GET`` (filtered, ordered, paginated) and ``POST`` on ``/books``."""
+
+    init_every_request = False
+
+    def __init__(self, endpoint: Endpoint) -> None:
+        self.endpoint = endpoint
+
+    def get(self) -> ResponseReturnValue:
+        endpoint, resource = self.endpoint, self.endpoint.resource
+        fmt = response_format(request)
+        args = request.args
+        where = endpoint.queries.where(args)
+        order = endpoint.queries.order_by(args)
+        page = pagination.requested_page(resource.pagination, args)
+        query = sa.select(endpoint.model).where(*where).order_by(*order)
+        if page is not None:
+            query = query.offset(page.offset).limit(page.size)
+        rows = endpoint.session.scalars(query).all()
+        if page is None:
+            total = len(rows)
+        elif len(rows) < page.size and (rows or page.number == 1):
+            total = page.offset + len(rows)
+        else:
+            counted = sa.select(sa.func.count()).select_from(endpoint.model).where(*where)
+            total = int(endpoint.session.scalar(counted) or 0)
+        members = serialize_members(endpoint.registry, resource, rows, jsonld=fmt == "jsonld")
+        if fmt == "json":
+            return document_response(members, fmt)
+        view = None if page is None else pagination.view(resource.route, args, page, total)
+        document = documents.collection(resource, members, total, view, endpoint.search)
+        return document_response(document, fmt)
+
+    def post(self) -> ResponseReturnValue:
+        endpoint = self.endpoint
+        response_format(request)
+        values = endpoint.load(json_body(request), "create")
+        obj = endpoint.model(**values)
+        endpoint.session.add(obj)
+        endpoint.commit_write(values)
+        iri = item_iri(endpoint.resource, obj)
+        return endpoint.item_response(obj, 201, Location=iri, **{"Content-Location": iri})
+
+
+class ItemView(MethodView):
+    """``GET``, ``PUT``, ``PATCH`` (merge patch) and ``DELETE`` on ``/books/<id>``."""
+
+    init_every_request = False
+
+    def __init__(self, endpoint: Endpoint) -> None:
+        self.endpoint = endpoint
+
+    def get(self, item_id: int) -> ResponseReturnValue:
+        response_format(request)
+        return self.endpoint.item_response(self.endpoint.find(item_id))
+
+    def put(self, item_id: int) -> ResponseReturnValue:
+        return self._write(item_id, "replace")
+
+    def patch(self, item_id: int) -> ResponseReturnValue:
+        return self._write(item_id, "patch")
+
+    def delete(self, item_id: int) -> ResponseReturnValue:
+        endpoint = self.endpoint
+        obj = endpoint.find(item_id)
+        endpoint.session.delete(obj)
+        try:
+            endpoint.session.commit()
+        except DBAPIError as error:
+            endpoint.session.rollback()
+            iri = iri_for_id(endpoint.resource, item_id)
+            raise delete_error(error, endpoint.resource, iri) from None
+        return "", 204
+
+    def _write(self, item_id: int, mode: Mode) -> ResponseReturnValue:
+        endpoint = self.endpoint
+        response_format(request)
+        obj = endpoint.find(item_id)
+        values = endpoint.load(json_body(request, patch=mode == "patch"), mode)
+        for name, value in values.items():
+            field = endpoint.resource.field(name)
+            if mode == "patch" and field is not None and field.type == "json":
+                value = merge_patch(getattr(obj, name), value)
+            setattr(obj, name, value)
+        endpoint.commit_write(values)
+        return endpoint.item_response(obj)

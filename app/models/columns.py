@@ -1,0 +1,143 @@
+"""Field and relation specs -> SQLAlchemy columns.
+
+Pure mapping, no IO. Column names are the snake_case form of the field names (the
+attribute keeps the declared name, ``publicationDate``); a relation ``book`` becomes the
+column ``book_id``. Constraint names follow :data:`NAMING_CONVENTION`, so the same names
+appear in migrations, in error mapping and on every database.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Callable
+from typing import Any
+
+import sqlalchemy as sa
+
+from app.config.spec import FieldSpec, RelationSpec, ResourceSpec
+
+NAMING_CONVENTION: dict[str, str] = {
+    "ix": "ix_%(table_name)s_%(column_0_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+DEFAULT_STRING_LENGTH = 255
+"""Length of ``string`` columns that declare no ``max_length``."""
+
+RESERVED_ATTRIBUTES = frozenset({"id", "metadata", "registry", "query", "query_class"})
+"""Names a field or relation may not take: they belong to the model class itself."""
+
+_ON_DELETE = {"restrict": "RESTRICT", "cascade": "CASCADE", "set_null": "SET NULL"}
+
+
+def column_name(attribute: str) -> str:
+    """``publicationDate`` -> ``publication_date`` (already snake names are unchanged)."""
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", attribute).lower()
+
+
+def relation_column(relation: RelationSpec) -> str:
+    """The attribute and column holding a relation's target id: ``<name>_id``."""
+    return f"{relation.name}_id"
+
+
+def column_type(spec: FieldSpec) -> sa.types.TypeEngine[Any]:
+    """The portable SQLAlchemy type of one field (same DDL on SQLite and PostgreSQL)."""
+    match spec.type:
+        case "string":
+            return sa.String(spec.max_length or DEFAULT_STRING_LENGTH)
+        case "text":
+            return sa.Text()
+        case "integer":
+            return sa.Integer()
+        case "float":
+            return sa.Float()
+        case "decimal":
+            return sa.Numeric(spec.precision, spec.scale, asdecimal=True)
+        case "boolean":
+            return sa.Boolean()
+        case "date":
+            return sa.Date()
+        case "datetime":
+            return sa.DateTime(timezone=True)
+        case "uuid":
+            return sa.Uuid()
+        case "json":
+            return sa.JSON()
+        case "enum":
+            return sa.String(max(len(choice) for choice in spec.choices))
+    raise ValueError(f"field {spec.name!r} has unsupported type {spec.type!r}")
+
+
+def python_default(spec: FieldSpec) -> Callable[[], object] | None:
+    """A callable producing a fresh copy of the declared default (``None`` if none)."""
+    if not spec.has_default:
+        return None
+    value = spec.default
+    return lambda: copy.deepcopy(value)
+
+
+def server_default(spec: FieldSpec) -> str | sa.TextClause | None:
+    """The declared default as SQL, so migrations can add ``NOT NULL`` columns to tables
+    that already have rows. Only for types whose literal reads back identically on
+    SQLite and PostgreSQL (not datetime, uuid or json, which keep a Python default only).
+    """
+    value = spec.default
+    if not spec.has_default or value is None:
+        return None
+    match spec.type:
+        case "string" | "text" | "enum":
+            return str(value)
+        case "integer" | "float" | "decimal":
+            return sa.text(str(value))
+        case "boolean":
+            return sa.text("true" if value else "false")
+        case "date":
+            return str(value)
+    return None
+
+
+def field_column(spec: FieldSpec) -> sa.Column[Any]:
+    """The column of one field; the model assigns it to the attribute ``spec.name``."""
+    return sa.Column(
+        column_name(spec.name),
+        column_type(spec),
+        nullable=spec.nullable,
+        unique=spec.unique,
+        default=python_default(spec),
+        server_default=server_default(spec),
+    )
+
+
+def relation_fk_column(relation: RelationSpec, target: ResourceSpec) -> sa.Column[Any]:
+    """The indexed foreign-key column ``<name>_id`` pointing at ``target``'s ``id``."""
+    name = relation_column(relation)
+    return sa.Column(
+        name,
+        sa.Integer(),
+        sa.ForeignKey(f"{target.table}.id", ondelete=_ON_DELETE[relation.on_delete]),
+        nullable=relation.nullable,
+        index=True,
+    )
+
+
+def check_names(resource: ResourceSpec) -> None:
+    """Refuse names that would clash with the model's own attributes or columns."""
+    seen: dict[str, str] = {}
+    names = [(f.name, column_name(f.name)) for f in resource.fields]
+    names += [(r.name, relation_column(r)) for r in resource.relations]
+    attributes = {f.name for f in resource.fields} | {r.name for r in resource.relations}
+    for attribute, column in names:
+        if attribute in RESERVED_ATTRIBUTES:
+            raise ValueError(
+                f"resource {resource.name}: the name {attribute!r} is reserved; rename it"
+            )
+        if column in seen or (column != attribute and column in attributes):
+            raise ValueError(
+                f"resource {resource.name}: {attribute!r} and {seen.get(column, column)!r} "
+                f"both map to the column {column!r}; rename one of them"
+            )
+        seen[column] = attribute

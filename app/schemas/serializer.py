@@ -1,0 +1,60 @@
+"""Models -> JSON-LD (or plain JSON) documents, in API Platform's shapes.
+
+Needs no request context: the publishing bridge calls :func:`serialize_item` after a
+commit to build Mercure update payloads. IRIs are relative (``/books/1``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from app.config.spec import ResourceSpec
+from app.models import ModelRegistry, item_iri
+from app.schemas.factory import schemas_for
+
+
+def context_iri(resource: ResourceSpec) -> str:
+    """The JSON-LD context of a resource: ``/contexts/Book``."""
+    return f"/contexts/{resource.name}"
+
+
+def serialize_item(
+    registry: ModelRegistry,
+    resource: ResourceSpec,
+    obj: object,
+    *,
+    groups: tuple[str, ...] = (),
+    jsonld: bool = True,
+) -> dict[str, Any]:
+    """The item document: ``{"@context", "@id", "@type", "id", fields..., relations...}``.
+
+    Write-only fields are never included; with ``groups``, only the fields and relations
+    whose groups intersect them (``id`` and the ``@`` keys always). Relations are IRIs.
+    With ``jsonld=False`` the ``@`` keys are left out.
+    """
+    data: dict[str, Any] = schemas_for(registry).output(resource, groups).dump(obj)
+    if not jsonld:
+        return data
+    return {
+        "@context": context_iri(resource),
+        "@id": item_iri(resource, obj),
+        "@type": resource.name,
+        **data,
+    }
+
+
+def serialize_members(
+    registry: ModelRegistry,
+    resource: ResourceSpec,
+    objects: Iterable[object],
+    *,
+    jsonld: bool = True,
+) -> list[dict[str, Any]]:
+    """Collection members: as :func:`serialize_item` but without ``@context``."""
+    objects = list(objects)
+    dumped: list[dict[str, Any]] = schemas_for(registry).output(resource).dump(objects, many=True)
+    if not jsonld:
+        return dumped
+    route, name = resource.route, resource.name
+    return [{"@id": f"{route}/{row['id']}", "@type": name, **row} for row in dumped]

@@ -1,0 +1,83 @@
+"""The shipped bookshop, built by the real app factory on migrated databases."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import flask_migrate
+import httpx
+import pytest
+from flask import Flask
+
+from app import create_app
+from app.models import ModelRegistry
+from app.settings import Settings
+from tests.services import LiveServer
+
+ROOT = Path(__file__).resolve().parents[2]
+MERGE = {"Content-Type": "application/merge-patch+json"}
+
+
+@pytest.fixture
+def bookshop(database_url: str, serve: Callable[..., LiveServer]) -> Iterator[httpx.Client]:
+    settings = Settings(database_url=database_url, resources_path=ROOT / "resources.yaml")
+    app: Flask = create_app(settings, environ={})
+    with app.app_context():
+        flask_migrate.upgrade()
+    live = serve(app)
+    with httpx.Client(base_url=live.url, timeout=10) as client:
+        yield client
+    registry: ModelRegistry = app.extensions["model_registry"]
+    with app.app_context():
+        registry.db.engine.dispose()
+
+
+def test_books_and_reviews(bookshop: httpx.Client) -> None:
+    book = bookshop.post(
+        "/books",
+        json={
+            "isbn": "9780441013593",
+            "title": "Dune",
+            "author": "Frank Herbert",
+            "description": "Spice.",
+            "publicationDate": "1965-08-01",
+        },
+    )
+    assert book.status_code == 201, book.text
+    assert book.json()["@id"] == "/books/1"
+    assert book.headers["link"].endswith('/.well-known/mercure>; rel="mercure"')
+    review = bookshop.post(
+        "/reviews",
+        json={"rating": 5, "body": "Great", "author": "Kim", "book": "/books/1"},
+    )
+    assert review.status_code == 201, review.text
+    assert review.json()["book"] == "/books/1"
+    assert review.json()["published"] is True
+
+    assert (
+        bookshop.post(
+            "/reviews", json={"rating": 6, "body": "b", "author": "a", "book": "/books/1"}
+        ).status_code
+        == 422
+    )
+    missing = bookshop.post(
+        "/reviews", json={"rating": 1, "body": "b", "author": "a", "book": "/books/9"}
+    )
+    assert missing.json()["violations"] == [
+        {"propertyPath": "book", "message": 'Item not found for "/books/9".'}
+    ]
+    duplicate = bookshop.post("/books", json={"isbn": "9780441013593", "title": "T", "author": "A"})
+    assert duplicate.status_code == 409
+
+    assert [b["title"] for b in bookshop.get("/books?title=DUN").json()["member"]] == ["Dune"]
+    assert bookshop.get("/reviews?book=/books/1&rating[gte]=4").json()["totalItems"] == 1
+    assert bookshop.get("/books?exists[description]=false").json()["totalItems"] == 0
+
+    patched = bookshop.patch("/books/1", json={"description": None}, headers=MERGE)
+    assert patched.json()["description"] is None
+    assert bookshop.delete("/books/1").status_code == 204
+    assert bookshop.get("/reviews/1").status_code == 404
+    assert bookshop.get("/", headers={"Accept": "application/ld+json"}).json()["book"] == "/books"
+    browser = bookshop.get("/", headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+    assert browser.headers["content-type"].startswith("text/html")

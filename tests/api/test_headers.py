@@ -1,0 +1,103 @@
+"""Mercure discovery ``Link`` and CORS headers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import httpx
+import pytest
+
+from tests.api.conftest import AppFactory
+from tests.api.specs import CATALOG
+from tests.services import LiveServer
+
+REL = 'rel="mercure"'
+
+
+def test_mercure_resources_advertise_the_hub_on_every_response(client: httpx.Client) -> None:
+    expected = f'<{client.base_url}/.well-known/mercure>; rel="mercure"'
+    responses = [
+        client.post("/gadgets", json={"name": "x"}),
+        client.get("/gadgets"),
+        client.get("/gadgets/1"),
+        client.patch(
+            "/gadgets/1", json={}, headers={"Content-Type": "application/merge-patch+json"}
+        ),
+        client.get("/gadgets/999"),
+        client.post("/gadgets", json={}),
+        client.delete("/gadgets/1"),
+        client.request("DELETE", "/gadgets"),
+    ]
+    for response in responses:
+        assert response.headers.get_list("link") == [expected], response.request
+
+
+def test_resources_without_mercure_advertise_nothing(client: httpx.Client) -> None:
+    for response in (client.get("/makers"), client.post("/makers", json={"name": "m"})):
+        assert "link" not in response.headers
+    assert "link" not in client.get("/").headers
+
+
+@pytest.mark.parametrize(
+    ("hub_url", "expected"),
+    [
+        (
+            "https://hub.example.com/.well-known/mercure",
+            "https://hub.example.com/.well-known/mercure",
+        ),
+        ("hub", "{root}/hub"),
+        (None, None),
+    ],
+)
+def test_hub_url_forms(
+    make_app: AppFactory,
+    serve: Callable[..., LiveServer],
+    hub_url: str | None,
+    expected: str | None,
+) -> None:
+    app, _registry = make_app(CATALOG, hub_url=hub_url)
+    live = serve(app)
+    response = httpx.get(f"{live.url}/gadgets")
+    if expected is None:
+        assert "link" not in response.headers
+    else:
+        assert response.headers["link"] == f"<{expected.format(root=live.url)}>; {REL}"
+
+
+def test_cors_exposes_link_to_allowed_origins(
+    make_app: AppFactory, serve: Callable[..., LiveServer]
+) -> None:
+    app, _registry = make_app(
+        CATALOG,
+        hub_url="/.well-known/mercure",
+        CORS_ALLOWED_ORIGINS="https://app.example.com, https://other.example.com",
+    )
+
+    @app.get("/.well-known/mercure")
+    def hub() -> str:
+        return "hub"
+
+    live = serve(app)
+    origin = {"Origin": "https://app.example.com"}
+    allowed = httpx.get(f"{live.url}/gadgets", headers=origin)
+    assert allowed.headers["access-control-allow-origin"] == "https://app.example.com"
+    assert "Link" in allowed.headers["access-control-expose-headers"]
+    assert "Origin" in allowed.headers["vary"]
+    preflight = httpx.options(
+        f"{live.url}/gadgets",
+        headers={**origin, "Access-Control-Request-Method": "POST"},
+    )
+    assert "POST" in preflight.headers["access-control-allow-methods"]
+    assert "Content-Type" in preflight.headers["access-control-allow-headers"]
+    denied = httpx.get(f"{live.url}/gadgets", headers={"Origin": "https://evil.example.com"})
+    assert "access-control-allow-origin" not in denied.headers
+    hub_response = httpx.get(f"{live.url}/.well-known/mercure", headers=origin)
+    assert "access-control-allow-origin" not in hub_response.headers
+    assert "link" not in hub_response.headers
+
+
+def test_cors_wildcard(make_app: AppFactory, serve: Callable[..., LiveServer]) -> None:
+    app, _registry = make_app(CATALOG, CORS_ALLOWED_ORIGINS="*")
+    live = serve(app)
+    response = httpx.get(f"{live.url}/makers", headers={"Origin": "https://any.example"})
+    assert response.headers["access-control-allow-origin"] == "*"
