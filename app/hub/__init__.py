@@ -1,16 +1,135 @@
-"""The built-in Mercure hub (placeholder)."""
+"""The built-in Mercure hub: subscribe and publish at ``/.well-known/mercure``.
+
+The hub knows nothing of the rest of the gateway. :func:`init_app` mounts it on a Flask
+app; application code publishes with :meth:`Hub.publish`, which never blocks on
+subscribers (deliveries go to bounded per-subscriber queues) and never fails because of
+one. Subscribers connect over Server-Sent Events; the transport (``MERCURE_TRANSPORT_URL``,
+in-memory by default) carries updates to them and keeps the reconnection history.
+"""
 
 from __future__ import annotations
 
+import logging
+from pathlib import Path
+
 from flask import Flask
 
-from app.hub.settings import HubSettings
+from app.hub.auth import Verifier
+from app.hub.settings import HubSettings, HubSettingsError
+from app.hub.subscriber import Subscriber
+from app.hub.subscriptions import subscription_updates
+from app.hub.transport import (
+    Transport,
+    TransportClosedError,
+    TransportError,
+    create_transport,
+)
+from app.hub.update import Update
+
+__all__ = ["EXTENSION_KEY", "Hub", "HubSettings", "HubSettingsError", "Update", "init_app"]
+
+EXTENSION_KEY = "mercure_hub"
+
+logger = logging.getLogger(__name__)
+
+
+def _verifier(role: str, algorithm: str, key: str, jwks_file: Path | None) -> Verifier:
+    try:
+        return Verifier(algorithm, key or None, jwks_file)
+    except (ValueError, OSError) as error:
+        raise HubSettingsError(
+            f"the {role} JWT key is unusable with {algorithm}: {error}; check "
+            f"MERCURE_{role.upper()}_JWT_KEY / MERCURE_{role.upper()}_JWT_ALG"
+        ) from error
 
 
 class Hub:
-    """Placeholder hub."""
+    """One hub: settings, token verifiers and a transport.
+
+    ``transport`` defaults to the one named by ``settings.effective_transport_url``.
+    Raises :class:`HubSettingsError` when a key cannot be used with its algorithm.
+    """
+
+    def __init__(self, settings: HubSettings, transport: Transport | None = None) -> None:
+        self.settings = settings
+        self.publisher_verifier = _verifier(
+            "publisher",
+            settings.publisher_algorithm,
+            settings.publisher_key,
+            settings.publisher_jwks_file,
+        )
+        self.subscriber_verifier = _verifier(
+            "subscriber",
+            settings.subscriber_algorithm,
+            settings.subscriber_key,
+            settings.subscriber_jwks_file,
+        )
+        if transport is None:
+            try:
+                transport = create_transport(settings.effective_transport_url)
+            except ValueError as error:
+                raise HubSettingsError(f"MERCURE_TRANSPORT_URL: {error}") from error
+        self.transport = transport
+
+    def publish(self, update: Update) -> str:
+        """Dispatch ``update`` to subscribers and history; return its id.
+
+        Never blocks on a subscriber: it only appends to bounded per-subscriber queues.
+        Call it from a greenlet of the process serving the hub (as request handlers and
+        the publishing bridge do), not from a foreign OS thread. Raises
+        :class:`~app.hub.transport.TransportError` only when the transport itself is
+        unavailable (closed, or a shared transport's server is unreachable).
+        """
+        self.transport.dispatch(update)
+        return update.id
+
+    def connect(self, subscriber: Subscriber) -> str | None:
+        """Register ``subscriber`` (history replay included); announce its subscriptions.
+
+        Returns the ``Last-Event-ID`` response header value (``None`` when the subscriber
+        sent no cursor). Raises :class:`~app.hub.transport.TransportError` when the
+        transport cannot take it.
+        """
+        self._announce(subscriber, active=True)
+        try:
+            return self.transport.add_subscriber(subscriber)
+        except Exception:
+            self._announce(subscriber, active=False)
+            raise
+
+    def disconnect(self, subscriber: Subscriber) -> None:
+        """Unregister ``subscriber`` and announce the end of its subscriptions.
+
+        Called once per connection, when its stream closes.
+        """
+        subscriber.disconnect()
+        self.transport.remove_subscriber(subscriber)
+        self._announce(subscriber, active=False)
+
+    def _announce(self, subscriber: Subscriber, *, active: bool) -> None:
+        if not self.settings.subscriptions:
+            return
+        for update in subscription_updates(subscriber.info, active=active):
+            try:
+                self.transport.dispatch(update)
+            except TransportClosedError:
+                return
+            except TransportError:
+                logger.exception("could not publish the subscription event %s", update.topics[0])
+
+    def close(self) -> None:
+        """Disconnect every subscriber and close the transport (idempotent)."""
+        self.transport.close()
 
 
 def init_app(app: Flask, settings: HubSettings) -> Hub:
-    """Mount the hub on ``app``."""
-    return Hub()
+    """Mount the hub on ``app`` and return it (also in ``app.extensions["mercure_hub"]``)."""
+    from app.hub import ui
+    from app.hub.http import create_blueprint
+
+    hub = Hub(settings)
+    app.register_blueprint(create_blueprint(hub))
+    app.extensions[EXTENSION_KEY] = hub
+    if settings.ui:
+        ui.init_app(app)
+    return hub

@@ -1,21 +1,251 @@
-"""Hub settings (placeholder)."""
+"""Hub settings, read from the environment with the reference hub's variable names.
+
+All hub defaults live in this module. :meth:`HubSettings.from_env` is called by the app
+factory only; the hub receives the frozen value explicitly.
+
+Variables (durations accept Go-style ``40s``, ``10m``, ``1h30m``, ``500ms`` or seconds):
+
+``MERCURE_PUBLISHER_JWT_KEY`` / ``MERCURE_PUBLISHER_JWT_ALG``, ``MERCURE_SUBSCRIBER_JWT_KEY``
+/ ``MERCURE_SUBSCRIBER_JWT_ALG``, ``MERCURE_JWT_KEY`` / ``MERCURE_JWT_ALG`` (both roles),
+``MERCURE_PUBLISHER_JWKS_FILE`` / ``MERCURE_SUBSCRIBER_JWKS_FILE`` / ``MERCURE_JWKS_FILE``,
+``MERCURE_ANONYMOUS`` (default on), ``MERCURE_CORS_ORIGINS`` and
+``MERCURE_PUBLISH_ORIGINS`` (space- or comma-separated), ``MERCURE_HEARTBEAT`` (40s),
+``MERCURE_WRITE_TIMEOUT`` (600s), ``MERCURE_DISPATCH_TIMEOUT`` (5s),
+``MERCURE_HISTORY_SIZE`` (1000), ``MERCURE_SUBSCRIBER_QUEUE_SIZE`` (1000),
+``MERCURE_SUBSCRIPTIONS`` (off), ``MERCURE_COOKIE_NAME`` (``mercureAuthorization``),
+``MERCURE_UI`` (on in development, off in production), ``MERCURE_TRANSPORT_URL``
+(``memory://?history_size=<MERCURE_HISTORY_SIZE>``).
+
+Security: production refuses to start without a key for each role (or a JWKS file); in
+development a missing key falls back to :data:`DEVELOPMENT_JWT_KEY`, a publicly known
+secret, and a warning says so loudly. ``none`` is never an accepted algorithm.
+"""
 
 from __future__ import annotations
 
+import logging
+import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = [
+    "DEVELOPMENT_JWT_KEY",
+    "SUPPORTED_ALGORITHMS",
+    "HubSettings",
+    "HubSettingsError",
+    "parse_duration",
+]
+
+logger = logging.getLogger(__name__)
+
+DEVELOPMENT_JWT_KEY = "!ChangeThisMercureHubJWTSecretKey!"
+"""Publicly known HS256 key used in development when no key is configured."""
+
+SUPPORTED_ALGORITHMS = (
+    "HS256",
+    "HS384",
+    "HS512",
+    "RS256",
+    "RS384",
+    "RS512",
+    "PS256",
+    "PS384",
+    "PS512",
+    "ES256",
+    "ES384",
+    "ES512",
+    "EdDSA",
+)
+DEFAULT_ALGORITHM = "HS256"
+DEFAULT_HEARTBEAT = 40.0
+DEFAULT_WRITE_TIMEOUT = 600.0
+DEFAULT_DISPATCH_TIMEOUT = 5.0
+DEFAULT_HISTORY_SIZE = 1000
+DEFAULT_QUEUE_SIZE = 1000
+DEFAULT_COOKIE_NAME = "mercureAuthorization"
+MAX_TOPICS = 1000
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
+_DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 
 
 class HubSettingsError(Exception):
-    """Hub settings are unusable."""
+    """Hub settings are unusable; the message names the variable and how to fix it."""
+
+
+def parse_duration(name: str, raw: str) -> float:
+    """Parse ``raw`` (``40s``, ``10m``, ``1h30m``, ``500ms`` or plain seconds) from ``name``."""
+    text = raw.strip()
+    try:
+        value = float(text)
+    except ValueError:
+        parts = _DURATION_PART.findall(text)
+        if not parts or "".join(n + u for n, u in parts) != text:
+            raise HubSettingsError(
+                f"{name}={raw!r} is not a duration; use e.g. 40s, 10m, 1h30m or 500ms"
+            ) from None
+        value = sum(float(number) * _DURATION_UNITS[unit] for number, unit in parts)
+    if value < 0:
+        raise HubSettingsError(f"{name}={raw!r} must not be negative")
+    return value
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    text = raw.strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise HubSettingsError(f"{name}={raw!r} is not a boolean; use 1/0, true/false or on/off")
+
+
+def _integer(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
+    raw = env.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise HubSettingsError(f"{name}={raw!r} is not an integer") from None
+    if value < minimum:
+        raise HubSettingsError(f"{name}={raw!r} must be at least {minimum}")
+    return value
+
+
+def _origins(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    raw = env.get(name, "")
+    return tuple(part for part in re.split(r"[\s,]+", raw) if part)
+
+
+def _algorithm(env: Mapping[str, str], name: str, fallback: str) -> str:
+    raw = (env.get(name) or fallback).strip()
+    for algorithm in SUPPORTED_ALGORITHMS:
+        if raw.upper() == algorithm.upper():
+            return algorithm
+    raise HubSettingsError(
+        f"{name}={raw!r} is not a supported JWT algorithm; use one of "
+        + ", ".join(SUPPORTED_ALGORITHMS)
+    )
+
+
+def _key(raw: str) -> str:
+    # PEM keys often travel through env files with literal "\n" sequences.
+    return raw.replace("\\n", "\n") if "-----BEGIN" in raw else raw
 
 
 @dataclass(frozen=True)
 class HubSettings:
-    """Placeholder."""
+    """Settings of the built-in hub. Durations are seconds; 0 disables a timer."""
+
+    publisher_key: str = DEVELOPMENT_JWT_KEY
+    publisher_algorithm: str = DEFAULT_ALGORITHM
+    subscriber_key: str = DEVELOPMENT_JWT_KEY
+    subscriber_algorithm: str = DEFAULT_ALGORITHM
+    publisher_jwks_file: Path | None = None
+    subscriber_jwks_file: Path | None = None
+    anonymous: bool = True
+    cors_origins: tuple[str, ...] = ()
+    publish_origins: tuple[str, ...] = ()
+    heartbeat: float = DEFAULT_HEARTBEAT
+    write_timeout: float = DEFAULT_WRITE_TIMEOUT
+    dispatch_timeout: float = DEFAULT_DISPATCH_TIMEOUT
+    history_size: int = DEFAULT_HISTORY_SIZE
+    queue_size: int = DEFAULT_QUEUE_SIZE
+    max_topics: int = MAX_TOPICS
+    subscriptions: bool = False
+    cookie_name: str = DEFAULT_COOKIE_NAME
+    ui: bool = False
+    transport_url: str | None = None
+    development_key: bool = False
+
+    @property
+    def effective_transport_url(self) -> str:
+        """The transport URL, defaulting to the in-memory one with ``history_size``."""
+        return self.transport_url or f"memory://?history_size={self.history_size}"
 
     @classmethod
     def from_env(
         cls, environ: Mapping[str, str] | None = None, *, production: bool = False
     ) -> HubSettings:
-        return cls()
+        """Read settings from ``environ`` (default: the process environment).
+
+        Raises :class:`HubSettingsError` for any invalid value, and in production when a
+        role has neither a key nor a JWKS file.
+        """
+        env = os.environ if environ is None else environ
+        shared_key = env.get("MERCURE_JWT_KEY") or None
+        shared_jwks = env.get("MERCURE_JWKS_FILE") or None
+        shared_algorithm = env.get("MERCURE_JWT_ALG") or DEFAULT_ALGORITHM
+        development_key = False
+        keys: dict[str, str] = {}
+        jwks: dict[str, Path | None] = {}
+        for role in ("PUBLISHER", "SUBSCRIBER"):
+            key = env.get(f"MERCURE_{role}_JWT_KEY") or shared_key
+            jwks_file = env.get(f"MERCURE_{role}_JWKS_FILE") or shared_jwks
+            jwks[role] = Path(jwks_file) if jwks_file else None
+            if jwks_file and not Path(jwks_file).is_file():
+                raise HubSettingsError(
+                    f"MERCURE_{role}_JWKS_FILE={jwks_file!r} is not a readable file"
+                )
+            if not key and not jwks_file:
+                if production:
+                    raise HubSettingsError(
+                        f"no {role.lower()} JWT key is configured; in production set "
+                        f"MERCURE_{role}_JWT_KEY (or MERCURE_JWT_KEY for both roles, or "
+                        f"MERCURE_{role}_JWKS_FILE)"
+                    )
+                key = DEVELOPMENT_JWT_KEY
+                development_key = True
+            keys[role] = _key(key or "")
+        publisher_algorithm = _algorithm(env, "MERCURE_PUBLISHER_JWT_ALG", shared_algorithm)
+        subscriber_algorithm = _algorithm(env, "MERCURE_SUBSCRIBER_JWT_ALG", shared_algorithm)
+        if development_key:
+            if publisher_algorithm != DEFAULT_ALGORITHM or subscriber_algorithm != (
+                DEFAULT_ALGORITHM
+            ):
+                raise HubSettingsError(
+                    "a JWT algorithm is configured without its key; set MERCURE_PUBLISHER_JWT_KEY "
+                    "and MERCURE_SUBSCRIBER_JWT_KEY (or MERCURE_JWT_KEY)"
+                )
+            logger.warning(
+                "MERCURE HUB IS USING THE PUBLIC DEVELOPMENT JWT KEY %r: anyone can mint tokens "
+                "for it. This is for development only; set MERCURE_JWT_KEY (or "
+                "MERCURE_PUBLISHER_JWT_KEY and MERCURE_SUBSCRIBER_JWT_KEY) before exposing "
+                "the hub.",
+                DEVELOPMENT_JWT_KEY,
+            )
+        cookie_name = (env.get("MERCURE_COOKIE_NAME") or DEFAULT_COOKIE_NAME).strip()
+        history_size = _integer(env, "MERCURE_HISTORY_SIZE", DEFAULT_HISTORY_SIZE, 0)
+
+        def duration(name: str, default: float) -> float:
+            raw = env.get(name)
+            return default if raw is None or not raw.strip() else parse_duration(name, raw)
+
+        return cls(
+            publisher_key=keys["PUBLISHER"],
+            publisher_algorithm=publisher_algorithm,
+            subscriber_key=keys["SUBSCRIBER"],
+            subscriber_algorithm=subscriber_algorithm,
+            publisher_jwks_file=jwks["PUBLISHER"],
+            subscriber_jwks_file=jwks["SUBSCRIBER"],
+            anonymous=_flag(env, "MERCURE_ANONYMOUS", True),
+            cors_origins=_origins(env, "MERCURE_CORS_ORIGINS"),
+            publish_origins=_origins(env, "MERCURE_PUBLISH_ORIGINS"),
+            heartbeat=duration("MERCURE_HEARTBEAT", DEFAULT_HEARTBEAT),
+            write_timeout=duration("MERCURE_WRITE_TIMEOUT", DEFAULT_WRITE_TIMEOUT),
+            dispatch_timeout=duration("MERCURE_DISPATCH_TIMEOUT", DEFAULT_DISPATCH_TIMEOUT),
+            history_size=history_size,
+            queue_size=_integer(env, "MERCURE_SUBSCRIBER_QUEUE_SIZE", DEFAULT_QUEUE_SIZE, 1),
+            subscriptions=_flag(env, "MERCURE_SUBSCRIPTIONS", False),
+            cookie_name=cookie_name,
+            ui=_flag(env, "MERCURE_UI", not production),
+            transport_url=(env.get("MERCURE_TRANSPORT_URL") or "").strip() or None,
+            development_key=development_key,
+        )

@@ -3,13 +3,17 @@
 An :class:`Update` is immutable once built. ``topics[0]`` is the canonical topic, the rest
 are alternates; every topic takes part in matching. ``id`` is assigned before dispatch
 (by the publisher or the hub, ``urn:uuid:<uuid4>`` by default) and is the SSE ``id`` every
-subscriber sees, whatever transport carried it.
-"""
+subscriber sees, whatever transport carried it. ``id`` and ``type`` are written verbatim
+as SSE fields, so they may not contain CR, LF or NUL (construction raises
+:class:`ValueError`)."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
+
+_FORBIDDEN = re.compile(r"[\r\n\x00]")
 
 
 def new_update_id() -> str:
@@ -32,5 +36,10 @@ class Update:
     def __post_init__(self) -> None:
         if not self.topics:
             raise ValueError("an update needs at least one topic")
+        # CR, LF or NUL in the SSE id/event fields would let a publisher forge SSE fields.
+        if self.id and _FORBIDDEN.search(self.id):
+            raise ValueError(f"update id {self.id!r} contains CR, LF or NUL")
+        if self.type and _FORBIDDEN.search(self.type):
+            raise ValueError(f"update type {self.type!r} contains CR, LF or NUL")
         if not self.id:
             object.__setattr__(self, "id", new_update_id())

@@ -1,0 +1,235 @@
+"""One connected subscriber: what it asked for, what it may see, and its outgoing frames.
+
+A :class:`Subscriber` is created per SSE connection and handed to a transport. Transports
+(and the shared :class:`~app.hub.transport.fanout.FanOut`) call :meth:`Subscriber.dispatch`
+with an update and its pre-encoded frame; the connection's greenlet waits with
+:meth:`Subscriber.wait` and takes every queued frame in one :meth:`Subscriber.drain`.
+
+Contracts:
+
+* Security: :meth:`matches` is true only when an update topic matches a requested selector
+  and, for a private update, an update topic matches a selector of the token's
+  ``mercure.subscribe`` claim. Anonymous subscribers (``allowed_private=None``) never match
+  private updates. :meth:`dispatch` itself does not check; callers check first.
+* Never blocks: :meth:`dispatch` appends to a bounded deque and signals an event. When
+  more than ``max_queue`` live frames wait, the subscriber is marked ``overflowed`` and
+  disconnected (its client reconnects with ``Last-Event-ID``); publishing continues.
+* History without gap or duplicate: when a Last-Event-ID was requested, live updates
+  dispatched before :meth:`history_dispatched` are buffered; history frames go first, then
+  the buffered live frames whose ids were not already sent from history.
+* Single-threaded: meant for gevent greenlets; no method switches greenlets except
+  :meth:`wait`, so a delivery loop over many subscribers runs without interleaving.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from gevent.event import Event
+
+from app.hub.topics import is_template, match, match_any
+from app.hub.update import Update, new_update_id
+
+__all__ = ["DEFAULT_MAX_QUEUE", "EARLIEST", "Subscriber", "SubscriberInfo"]
+
+DEFAULT_MAX_QUEUE = 1000
+EARLIEST = "earliest"
+"""The reserved Last-Event-ID meaning "everything kept" (request) or "unknown" (response)."""
+
+
+@dataclass(frozen=True)
+class SubscriberInfo:
+    """What the subscriptions API and subscription events expose about a subscriber."""
+
+    id: str
+    topics: tuple[str, ...]
+    payload: Any = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-serializable form, for transports sharing subscribers across workers."""
+        return {"id": self.id, "topics": list(self.topics), "payload": self.payload}
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> SubscriberInfo:
+        return cls(id=str(raw["id"]), topics=tuple(raw["topics"]), payload=raw.get("payload"))
+
+
+class Subscriber:
+    """A subscriber connection's selectors, authorization and bounded frame queue."""
+
+    __slots__ = (
+        "_buffered",
+        "_event",
+        "_frames",
+        "_history",
+        "_history_ids",
+        "_ready",
+        "allowed_private",
+        "closed",
+        "exact_only",
+        "id",
+        "interrupt",
+        "max_queue",
+        "overflowed",
+        "payload",
+        "request_last_event_id",
+        "response_last_event_id",
+        "topics",
+    )
+
+    def __init__(
+        self,
+        topics: tuple[str, ...] | list[str],
+        *,
+        allowed_private: tuple[str, ...] | list[str] | None = None,
+        payload: Any = None,
+        last_event_id: str | None = None,
+        max_queue: int = DEFAULT_MAX_QUEUE,
+        subscriber_id: str | None = None,
+    ) -> None:
+        if not topics:
+            raise ValueError("a subscriber needs at least one topic selector")
+        self.id: str = subscriber_id or new_update_id()
+        self.topics: tuple[str, ...] = tuple(dict.fromkeys(topics))
+        self.allowed_private: tuple[str, ...] | None = (
+            None if allowed_private is None else tuple(allowed_private)
+        )
+        self.payload: Any = payload
+        self.request_last_event_id: str | None = last_event_id or None
+        self.response_last_event_id: str | None = None
+        self.max_queue = max_queue
+        self.exact_only: bool = not any(t == "*" or is_template(t) for t in self.topics)
+        self.closed = False
+        self.overflowed = False
+        self.interrupt: Callable[[], None] | None = None
+        self._frames: deque[bytes] = deque()
+        self._event = Event()
+        self._ready = self.request_last_event_id is None
+        self._history: list[bytes] = []
+        self._history_ids: set[str] = set()
+        self._buffered: list[tuple[str, bytes]] = []
+
+    def __repr__(self) -> str:
+        return f"<Subscriber {self.id} topics={list(self.topics)!r}>"
+
+    @property
+    def info(self) -> SubscriberInfo:
+        return SubscriberInfo(id=self.id, topics=self.topics, payload=self.payload)
+
+    # -- matching ------------------------------------------------------------------------
+
+    def authorized(self, update: Update) -> bool:
+        """Whether the token allows this update (always true for public updates)."""
+        if not update.private:
+            return True
+        if self.allowed_private is None:
+            return False
+        return match_any(self.allowed_private, update.topics)
+
+    def selects(self, update: Update) -> bool:
+        """Whether one update topic matches one requested selector."""
+        return any(match(selector, topic) for selector in self.topics for topic in update.topics)
+
+    def matches(self, update: Update) -> bool:
+        """Whether this subscriber must receive ``update`` (selected and authorized)."""
+        return self.selects(update) and self.authorized(update)
+
+    # -- delivery (called by transports) -------------------------------------------------
+
+    def dispatch(self, update: Update, frame: bytes, *, from_history: bool = False) -> bool:
+        """Queue ``frame`` (the encoded ``update``) without blocking.
+
+        Returns ``False`` when the subscriber is closed or has just overflowed. Callers
+        must have checked :meth:`matches` (or selection and :meth:`authorized`).
+        """
+        if self.closed:
+            return False
+        if from_history:
+            if not self._ready:
+                self._history.append(frame)
+                self._history_ids.add(update.id)
+            return True
+        if not self._ready:
+            if len(self._buffered) >= self.max_queue:
+                self._overflow()
+                return False
+            self._buffered.append((update.id, frame))
+            return True
+        frames = self._frames
+        if len(frames) >= self.max_queue:
+            self._overflow()
+            return False
+        frames.append(frame)
+        self._event.set()
+        return True
+
+    def history_dispatched(self, response_last_event_id: str | None) -> None:
+        """End the history replay: queue history, then buffered live frames not in history.
+
+        ``response_last_event_id`` is the value of the ``Last-Event-ID`` response header.
+        """
+        self.response_last_event_id = response_last_event_id
+        if self._ready:
+            return
+        self._ready = True
+        if self._history:
+            self._frames.append(b"".join(self._history))
+        sent = self._history_ids
+        for update_id, frame in self._buffered:
+            if update_id not in sent:
+                self._frames.append(frame)
+        self._history = []
+        self._history_ids = set()
+        self._buffered = []
+        if self._frames:
+            self._event.set()
+
+    def _overflow(self) -> None:
+        self.overflowed = True
+        self.disconnect()
+
+    def wake(self) -> None:
+        """Wake the connection's greenlet without queueing anything."""
+        self._event.set()
+
+    def disconnect(self) -> None:
+        """Close the subscriber: drop queued frames and wake its connection to end.
+
+        Calls :attr:`interrupt` once, if the connection set it, to abort a write blocked
+        on a peer that stopped reading.
+        """
+        self.closed = True
+        interrupt, self.interrupt = self.interrupt, None
+        if interrupt is not None:
+            interrupt()
+        self._frames.clear()
+        self._buffered = []
+        self._history = []
+        self._event.set()
+
+    # -- consumption (called by the connection's greenlet) -------------------------------
+
+    def wait(self, timeout: float | None) -> bool:
+        """Block this greenlet until frames are queued or the subscriber closes.
+
+        Returns ``True`` when woken, ``False`` when ``timeout`` seconds passed first.
+        """
+        if self._frames or self.closed:
+            return True
+        woken: bool = self._event.wait(timeout)
+        return woken
+
+    def drain(self) -> bytes:
+        """Return every queued frame joined into one chunk (``b""`` when none)."""
+        self._event.clear()
+        frames = self._frames
+        if not frames:
+            return b""
+        if len(frames) == 1:
+            return frames.popleft()
+        chunk = b"".join(frames)
+        frames.clear()
+        return chunk

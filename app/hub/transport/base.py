@@ -1,0 +1,93 @@
+"""The transport interface: how updates travel from publishers to subscribers.
+
+A transport carries each dispatched update to every subscriber of every worker sharing it
+(one process for ``memory://``, many for shared transports), keeps a history for
+reconnection, and knows the active subscribers. Each worker delivers to its own
+subscribers through a :class:`~app.hub.transport.fanout.FanOut`.
+
+Contracts every implementation keeps:
+
+* :meth:`Transport.dispatch` never blocks on a subscriber and never fails because of one.
+  It stores the update in the history (when there is one) and delivers it live.
+* :meth:`Transport.add_subscriber` replays history when the subscriber requested a
+  Last-Event-ID: every stored update *after* that id which the subscriber
+  :meth:`~app.hub.subscriber.Subscriber.matches`, via ``dispatch(..., from_history=True)``,
+  then calls ``subscriber.history_dispatched(answer)`` where ``answer`` is the requested id
+  when found (every kept update for ``earliest``, answered ``earliest``) and ``earliest``
+  when it is unknown. Live updates that arrive meanwhile are buffered by the subscriber,
+  so there is no gap and no duplicate. The answer is also returned (``None`` when no id was
+  requested) and becomes the ``Last-Event-ID`` response header.
+* After :meth:`Transport.close`, ``dispatch`` and ``add_subscriber`` raise
+  :class:`TransportClosedError`, and connected subscribers are disconnected.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable
+
+from app.hub.subscriber import EARLIEST, Subscriber, SubscriberInfo
+from app.hub.update import Update
+
+__all__ = ["EARLIEST", "Transport", "TransportClosedError", "TransportError", "replay"]
+
+
+class TransportError(Exception):
+    """The transport cannot carry updates right now (the hub answers 503)."""
+
+
+class TransportClosedError(TransportError):
+    """The transport was closed; no more updates or subscribers are accepted."""
+
+    def __init__(self, message: str = "the hub transport is closed") -> None:
+        super().__init__(message)
+
+
+class Transport(ABC):
+    """Carries updates to subscribers, with history and knowledge of active subscribers."""
+
+    @abstractmethod
+    def dispatch(self, update: Update) -> None:
+        """Store ``update`` in the history and deliver it to every matching subscriber."""
+
+    @abstractmethod
+    def add_subscriber(self, subscriber: Subscriber) -> str | None:
+        """Register ``subscriber``, replaying history first when it requested an id.
+
+        Returns the ``Last-Event-ID`` response header value, ``None`` when no id was
+        requested (see the module contract).
+        """
+
+    @abstractmethod
+    def remove_subscriber(self, subscriber: Subscriber) -> None:
+        """Stop delivering to ``subscriber`` (idempotent)."""
+
+    @abstractmethod
+    def subscribers(self) -> tuple[str, list[SubscriberInfo]]:
+        """The last dispatched update id (``earliest`` when none) and every active
+        subscriber, across all workers for shared transports."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Disconnect subscribers and release resources (idempotent)."""
+
+
+def replay(subscriber: Subscriber, history: Iterable[tuple[Update, bytes]]) -> str:
+    """Replay ``history`` (oldest first, as ``(update, frame)`` pairs) to ``subscriber``.
+
+    Sends the matching updates after ``subscriber.request_last_event_id`` (all of them
+    for ``earliest``), ends the replay with ``history_dispatched`` and returns the
+    ``Last-Event-ID`` answer: the requested id when found, else ``earliest``. Transports
+    with a history in memory or fetched in one piece can use it directly.
+    """
+    requested = subscriber.request_last_event_id
+    found = requested == EARLIEST
+    for update, frame in history:
+        if not found:
+            found = update.id == requested
+            continue
+        if subscriber.matches(update):
+            subscriber.dispatch(update, frame, from_history=True)
+    answer = requested if found and requested is not None else EARLIEST
+    subscriber.history_dispatched(answer)
+    return answer
