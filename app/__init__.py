@@ -35,7 +35,7 @@ def create_app(
     request can be served.
     """
     settings = settings or Settings.from_env(environ)
-    spec = spec or load_resources(settings.resources_path)
+    spec = spec or load_resources(settings.resources_path, environ)
     hub_settings = hub_settings or HubSettings.from_env(environ, production=settings.production)
 
     application = Flask(__name__, instance_relative_config=True)
@@ -46,8 +46,8 @@ def create_app(
     errors.init_app(application)
     registry = models.init_app(application, spec)
     the_hub = hub.init_app(application, hub_settings)
-    publisher = publish.init_app(application, spec, registry, the_hub, settings)
-    api.init_app(application, spec, registry, publisher.discovery_url)
+    publisher = publish.init_app(application, spec, registry, the_hub, settings, environ)
+    api.init_app(application, spec, registry, publisher.discovery_url, publisher.discovery_url_for)
     openapi.init_app(application, spec)
     web.init_app(application, spec)
     cli.init_app(application)

@@ -10,6 +10,7 @@ from gevent import monkey
 
 monkey.patch_all()
 
+import socket  # noqa: E402
 from collections.abc import Callable, Iterator  # noqa: E402
 
 import gevent  # noqa: E402
@@ -29,7 +30,14 @@ def serve() -> Iterator[Callable[..., LiveServer]]:
     servers: list[WSGIServer] = []
 
     def start(wsgi_app: object, port: int = 0) -> LiveServer:
-        server = WSGIServer(("127.0.0.1", port), wsgi_app, log=None, error_log=None)
+        # As gunicorn does: TCP_NODELAY on the listener (inherited by accepted sockets),
+        # so a response's separate writes are not held back by Nagle's algorithm.
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        listener.bind(("127.0.0.1", port))
+        listener.listen(1024)
+        server = WSGIServer(listener, wsgi_app, log=None, error_log=None)
         server.start()
         servers.append(server)
         gevent.sleep(0)

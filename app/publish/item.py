@@ -1,0 +1,42 @@
+"""How the publisher sees a stored item: its IRI and its JSON-LD representation.
+
+:class:`ItemView` is the small interface the update factory needs; :class:`RegistryItemView`
+implements it with the REST layer's own IRIs and serializer, so a published update carries
+exactly what ``GET /books/1`` answers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Protocol
+
+from app.config.spec import ResourceSpec
+from app.models import ModelRegistry, item_iri
+from app.schemas import serialize_item
+
+
+class ItemView(Protocol):
+    """IRIs and representations of items; called inside the flush, may lazy-load."""
+
+    def iri(self, resource: ResourceSpec, obj: object) -> str:
+        """The item's relative IRI (``/books/1``)."""
+
+    def serialize(
+        self, resource: ResourceSpec, obj: object, groups: tuple[str, ...]
+    ) -> Mapping[str, object]:
+        """The JSON-LD item (``@context``, ``@id``, ``@type``, fields in ``groups``)."""
+
+
+class RegistryItemView:
+    """:class:`ItemView` over the gateway's model registry and schemas."""
+
+    def __init__(self, registry: ModelRegistry) -> None:
+        self._registry = registry
+
+    def iri(self, resource: ResourceSpec, obj: object) -> str:
+        return item_iri(resource, obj)
+
+    def serialize(
+        self, resource: ResourceSpec, obj: object, groups: tuple[str, ...]
+    ) -> Mapping[str, object]:
+        return serialize_item(self._registry, resource, obj, groups=groups, jsonld=True)

@@ -1,0 +1,44 @@
+"""Update data and absolute IRIs, as API Platform publishes them. Pure except :func:`origin`.
+
+- create/update: the JSON-LD item, compact JSON, UTF-8 characters kept as they are;
+- delete: ``{"@id": "/books/1"}``, plus ``"@type"`` when the resource sets ``include_type``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+
+from flask import has_request_context, request
+
+DEFAULT_ORIGIN = "http://localhost"
+
+
+def origin(public_url: str | None) -> str:
+    """The public origin for absolute IRIs: ``PUBLIC_URL``, else the current request's
+    host URL, else :data:`DEFAULT_ORIGIN` (changes made outside a request)."""
+    if public_url:
+        return public_url.rstrip("/")
+    if has_request_context():
+        return str(request.host_url).rstrip("/")
+    return DEFAULT_ORIGIN
+
+
+def absolute(base: str, iri: str) -> str:
+    """``absolute("http://host", "/books/1") == "http://host/books/1"``."""
+    if "://" in iri:
+        return iri
+    return base.rstrip("/") + "/" + iri.lstrip("/")
+
+
+def item_data(item: Mapping[str, object]) -> str:
+    """Encode a serialized item as the update's ``data``."""
+    return json.dumps(item, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def deleted_data(iri: str, type_name: str | None) -> str:
+    """``data`` of a delete update: the relative IRI, and ``@type`` when asked for."""
+    body: dict[str, str] = {"@id": iri}
+    if type_name is not None:
+        body["@type"] = type_name
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"))

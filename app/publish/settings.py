@@ -1,0 +1,123 @@
+"""Publishing settings: which hubs updates go to, read once from the environment.
+
+All defaults live here. The default hub is the built-in one unless ``MERCURE_PUBLISH_URL``
+is set (the names API Platform and Symfony use):
+
+- ``MERCURE_PUBLISH_URL``: where to ``POST`` updates (an internal URL is fine);
+- ``MERCURE_SUBSCRIBE_URL``: the public URL clients subscribe to, advertised in
+  ``Link: <...>; rel="mercure"`` (default: the publish URL);
+- ``MERCURE_JWT_TOKEN``: a publisher JWT whose ``mercure.publish`` claim allows the topics.
+
+A resource's ``mercure.hub: NAME`` picks a named hub, configured the same way with
+``MERCURE_HUBS_<NAME>_PUBLISH_URL``, ``MERCURE_HUBS_<NAME>_SUBSCRIBE_URL`` and
+``MERCURE_HUBS_<NAME>_JWT_TOKEN`` (``NAME`` upper-cased, other characters than letters and
+digits become ``_``). ``default`` names the default hub.
+
+External hubs get a durable outbox (``MERCURE_OUTBOX_PATH``, default
+``<instance path>/mercure-outbox.sqlite3``) and retries with exponential backoff from
+``MERCURE_PUBLISH_RETRY_MIN_DELAY`` (seconds, 0.5) up to ``MERCURE_PUBLISH_RETRY_MAX_DELAY``
+(60); ``MERCURE_PUBLISH_TIMEOUT`` (10) bounds one attempt.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+DEFAULT_HUB = "default"
+BUILT_IN_DISCOVERY_URL = "/.well-known/mercure"
+DEFAULT_RETRY_MIN_DELAY = 0.5
+DEFAULT_RETRY_MAX_DELAY = 60.0
+DEFAULT_PUBLISH_TIMEOUT = 10.0
+OUTBOX_FILE_NAME = "mercure-outbox.sqlite3"
+
+
+class PublishSettingsError(ValueError):
+    """Publishing cannot be configured as asked; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class ExternalHub:
+    """A Mercure hub reached over HTTP as a standard publisher."""
+
+    name: str
+    publish_url: str
+    subscribe_url: str
+    jwt_token: str
+
+
+@dataclass(frozen=True)
+class PublishSettings:
+    """``hubs`` holds the external hubs by name; a missing ``default`` means built-in."""
+
+    hubs: Mapping[str, ExternalHub]
+    outbox_path: str | None = None
+    retry_min_delay: float = DEFAULT_RETRY_MIN_DELAY
+    retry_max_delay: float = DEFAULT_RETRY_MAX_DELAY
+    publish_timeout: float = DEFAULT_PUBLISH_TIMEOUT
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], hub_names: Iterable[str] = ()) -> PublishSettings:
+        """Read the default hub and every named hub in ``hub_names``.
+
+        Raises :class:`PublishSettingsError` for a named hub without a publish URL, a
+        publish URL without a token, or a bad number.
+        """
+        hubs: dict[str, ExternalHub] = {}
+        default = _external(env, DEFAULT_HUB, "MERCURE_")
+        if default is not None:
+            hubs[DEFAULT_HUB] = default
+        for name in sorted(set(hub_names) - {DEFAULT_HUB}):
+            prefix = f"MERCURE_HUBS_{env_name(name)}_"
+            hub = _external(env, name, prefix)
+            if hub is None:
+                raise PublishSettingsError(
+                    f"resources use the Mercure hub {name!r} but {prefix}PUBLISH_URL is not set; "
+                    f"set {prefix}PUBLISH_URL and {prefix}JWT_TOKEN, or remove 'hub: {name}'"
+                )
+            hubs[name] = hub
+        return cls(
+            hubs=hubs,
+            outbox_path=env.get("MERCURE_OUTBOX_PATH") or None,
+            retry_min_delay=_seconds(
+                env, "MERCURE_PUBLISH_RETRY_MIN_DELAY", DEFAULT_RETRY_MIN_DELAY
+            ),
+            retry_max_delay=_seconds(
+                env, "MERCURE_PUBLISH_RETRY_MAX_DELAY", DEFAULT_RETRY_MAX_DELAY
+            ),
+            publish_timeout=_seconds(env, "MERCURE_PUBLISH_TIMEOUT", DEFAULT_PUBLISH_TIMEOUT),
+        )
+
+
+def env_name(hub_name: str) -> str:
+    """``"eu-west"`` -> ``"EU_WEST"``: the ``<NAME>`` part of a named hub's variables."""
+    return re.sub(r"[^A-Za-z0-9]", "_", hub_name).upper()
+
+
+def _external(env: Mapping[str, str], name: str, prefix: str) -> ExternalHub | None:
+    publish_url = env.get(f"{prefix}PUBLISH_URL", "").strip()
+    if not publish_url:
+        return None
+    token = env.get(f"{prefix}JWT_TOKEN", "").strip()
+    if not token:
+        raise PublishSettingsError(
+            f"{prefix}PUBLISH_URL is set but {prefix}JWT_TOKEN is empty; set it to a "
+            "publisher JWT whose mercure.publish claim allows your topics "
+            "(flask hub token can mint one for this app's hub)"
+        )
+    subscribe_url = env.get(f"{prefix}SUBSCRIBE_URL", "").strip() or publish_url
+    return ExternalHub(name, publish_url, subscribe_url, token)
+
+
+def _seconds(env: Mapping[str, str], key: str, default: float) -> float:
+    raw = env.get(key, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise PublishSettingsError(f"{key}={raw!r} is not a number of seconds") from None
+    if value <= 0:
+        raise PublishSettingsError(f"{key}={raw!r} must be greater than 0")
+    return value

@@ -1,0 +1,242 @@
+"""SQLAlchemy session events -> committed changes of Mercure resources.
+
+One set of listeners is installed on :class:`sqlalchemy.orm.Session` (every session in the
+process: Flask-SQLAlchemy's scoped session, a ``Session(db.engine)`` in a script, the CLI);
+each object is routed by its class to the :class:`Tracker` of the app that owns the model,
+so several apps in one process never see each other's changes.
+
+Ordering and transactions:
+
+- ``before_flush``: deleted items are turned into updates *now*, while the row and its
+  relations can still be read (delete topics expand before the row is gone);
+- ``after_flush``: new and modified items are noted; ``after_flush_postexec`` builds their
+  updates, when the INSERT has assigned the id (create topics expand after it exists). A
+  later flush of the same item rebuilds it, so the last committed state is published;
+- changes go to the innermost transaction or savepoint; a released savepoint folds into its
+  parent; a savepoint or transaction that ends without committing drops its changes;
+- ``after_commit`` of the outermost transaction hands the net changes, in first-change
+  order, to the tracker's ``deliver`` callable. Nothing is published before the commit and
+  nothing after a rollback.
+
+Bulk statements (``session.execute(update(...))``) and database-side cascades bypass the
+unit of work and are not published. A failure to build an update is logged with the
+resource and never breaks the flush or the commit.
+"""
+
+from __future__ import annotations
+
+import logging
+import weakref
+from collections.abc import Callable, Iterable, Mapping, Sequence
+
+from sqlalchemy import event, inspect
+from sqlalchemy.orm import Session, SessionTransaction
+
+from app.config.spec import ResourceSpec
+from app.hub.update import Update
+from app.publish.change import Change, Frame, Kind
+from app.publish.factory import UpdateFactory
+
+logger = logging.getLogger("app.publish")
+
+Deliver = Callable[[Sequence[tuple[ResourceSpec, Update]]], None]
+
+_INFO_KEY = "app.publish.pending"
+_trackers: weakref.WeakValueDictionary[type, Tracker] = weakref.WeakValueDictionary()
+_installed = False
+
+
+class Tracker:
+    """Collects changes of ``models`` (model class -> resource) and delivers them after
+    commit. Keep a strong reference to it for as long as the app lives: the session
+    listeners only hold it weakly."""
+
+    def __init__(
+        self,
+        models: Mapping[type, ResourceSpec],
+        factory: UpdateFactory,
+        deliver: Deliver,
+    ) -> None:
+        self._factory = factory
+        self._deliver = deliver
+        self._models = dict(models)
+        _install()
+        for model in self._models:
+            _trackers[model] = self
+
+    def resource_of(self, obj: object) -> ResourceSpec | None:
+        return self._models.get(type(obj))
+
+    def build(self, change: Change) -> None:
+        """Build ``change.update`` from the item's current state; log and leave it unset
+        (the change is then skipped) when that fails."""
+        try:
+            if change.kind == "delete":
+                change.update = self._factory.deleted(change.resource, change.obj)
+            else:
+                change.update = self._factory.saved(change.resource, change.obj)
+        except Exception:
+            change.update = None
+            logger.exception(
+                "cannot build the Mercure update for a %s of %s; it will not be published",
+                change.kind,
+                change.resource.name,
+            )
+
+    def deliver(self, changes: Iterable[Change]) -> None:
+        updates = [(c.resource, c.update) for c in changes if c.update is not None]
+        if not updates:
+            return
+        try:
+            self._deliver(updates)
+        except Exception:
+            logger.exception(
+                "publishing %d committed update(s) failed; topics: %s",
+                len(updates),
+                "; ".join(", ".join(u.topics) for _, u in updates),
+            )
+
+
+class _Pending:
+    """Per-session state: the outermost transaction's frame, one frame per open savepoint,
+    and the changes the current flush must build once ids exist."""
+
+    def __init__(self) -> None:
+        self.root = Frame()
+        self.savepoints: dict[SessionTransaction, Frame] = {}
+        self.unbuilt: list[Change] = []
+        self.deleting: set[int] = set()
+
+    def frame_for(self, savepoint: SessionTransaction | None) -> Frame:
+        if savepoint is None:
+            return self.root
+        frame = self.savepoints.get(savepoint)
+        if frame is None:
+            frame = self.savepoints[savepoint] = Frame()
+        return frame
+
+
+def _install() -> None:
+    global _installed
+    if _installed:
+        return
+    event.listen(Session, "before_flush", _before_flush)
+    event.listen(Session, "after_flush", _after_flush)
+    event.listen(Session, "after_flush_postexec", _after_flush_postexec)
+    event.listen(Session, "after_commit", _after_commit)
+    event.listen(Session, "after_transaction_end", _after_transaction_end)
+    _installed = True
+
+
+def _tracker_of(obj: object) -> Tracker | None:
+    return _trackers.get(type(obj))
+
+
+def _pending(session: Session, create: bool = True) -> _Pending | None:
+    pending = session.info.get(_INFO_KEY)
+    if pending is None and create:
+        pending = session.info[_INFO_KEY] = _Pending()
+    return pending
+
+
+def _current_frame(session: Session, pending: _Pending) -> Frame:
+    return pending.frame_for(session.get_nested_transaction())
+
+
+def _record(session: Session, pending: _Pending, kind: Kind, obj: object) -> None:
+    tracker = _tracker_of(obj)
+    if tracker is None:
+        return
+    resource = tracker.resource_of(obj)
+    assert resource is not None
+    change = Change(kind, obj, resource, tracker)
+    if kind == "delete":
+        tracker.build(change)
+    stored = _current_frame(session, pending).record(change)
+    if stored is not None and kind != "delete":
+        pending.unbuilt.append(stored)
+
+
+def _before_flush(session: Session, _context: object, _instances: object) -> None:
+    pending = _pending(session)
+    assert pending is not None
+    pending.unbuilt.clear()
+    pending.deleting.clear()
+    for obj in list(session.deleted):
+        if _tracker_of(obj) is not None:
+            pending.deleting.add(id(obj))
+            _record(session, pending, "delete", obj)
+
+
+def _after_flush(session: Session, _context: object) -> None:
+    pending = _pending(session)
+    assert pending is not None
+    for obj in list(session.deleted):
+        if _tracker_of(obj) is not None and id(obj) not in pending.deleting:
+            # Deleted by the flush itself (delete-orphan): the row is gone but the
+            # loaded attributes still describe it.
+            _record(session, pending, "delete", obj)
+    pending.deleting.clear()
+    for obj in list(session.new):
+        _record(session, pending, "create", obj)
+    for obj in list(session.dirty):
+        if _tracker_of(obj) is not None and _modified(session, obj):
+            _record(session, pending, "update", obj)
+
+
+def _modified(session: Session, obj: object) -> bool:
+    if inspect(obj).deleted:
+        return False
+    return session.is_modified(obj, include_collections=False)
+
+
+def _after_flush_postexec(session: Session, _context: object) -> None:
+    pending = _pending(session, create=False)
+    if pending is None:
+        return
+    for change in pending.unbuilt:
+        tracker = change.owner
+        assert isinstance(tracker, Tracker)
+        tracker.build(change)
+    pending.unbuilt.clear()
+
+
+def _after_commit(session: Session) -> None:
+    pending = _pending(session, create=False)
+    if pending is None:
+        return
+    savepoint = session.get_nested_transaction()
+    if savepoint is not None:
+        child = pending.savepoints.pop(savepoint, None)
+        if child is not None:
+            pending.frame_for(_enclosing_savepoint(savepoint)).absorb(child)
+        return
+    frame, pending.root = pending.root, Frame()
+    by_tracker: dict[int, tuple[Tracker, list[Change]]] = {}
+    for change in frame.changes():
+        tracker = change.owner
+        assert isinstance(tracker, Tracker)
+        by_tracker.setdefault(id(tracker), (tracker, []))[1].append(change)
+    for tracker, changes in by_tracker.values():
+        tracker.deliver(changes)
+
+
+def _enclosing_savepoint(savepoint: SessionTransaction) -> SessionTransaction | None:
+    """The nearest enclosing savepoint, ``None`` for the outermost transaction."""
+    parent = savepoint.parent
+    while parent is not None and not parent.nested:
+        parent = parent.parent
+    return parent
+
+
+def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
+    pending = _pending(session, create=False)
+    if pending is None:
+        return
+    if transaction.parent is None:
+        dropped, pending.root = pending.root, Frame()
+        pending.savepoints.clear()
+    else:
+        dropped = pending.savepoints.pop(transaction, Frame())
+    if len(dropped):
+        logger.debug("dropped %d uncommitted change(s) after a rollback", len(dropped))

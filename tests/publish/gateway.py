@@ -1,0 +1,123 @@
+"""A whole gateway (the shipped bookshop) on a real gevent server, for end-to-end tests."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jwt
+from flask import Flask
+from gevent.pool import Pool
+from gevent.pywsgi import WSGIServer
+
+from app import create_app
+from app.config import ResourcesSpec, load_resources
+from app.hub.settings import HubSettings
+from app.publish import EXTENSION_KEY
+from app.publish.publisher import Publisher
+from app.settings import Settings
+from tests.services import LiveServer
+
+ROOT = Path(__file__).resolve().parents[2]
+JWT_KEY = "publish-tests-key-of-at-least-32-bytes!"
+HUB_SETTINGS = HubSettings(publisher_key=JWT_KEY, subscriber_key=JWT_KEY, heartbeat=0)
+JSON_LD = {"Content-Type": "application/ld+json", "Accept": "application/ld+json"}
+
+
+def bookshop() -> ResourcesSpec:
+    return load_resources(ROOT / "resources.yaml")
+
+
+def token(*, publish: list[str] | None = None, subscribe: list[str] | None = None) -> str:
+    claim: dict[str, list[str]] = {}
+    if publish is not None:
+        claim["publish"] = publish
+    if subscribe is not None:
+        claim["subscribe"] = subscribe
+    return jwt.encode({"mercure": claim}, JWT_KEY, algorithm="HS256")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class Gateway:
+    app: Flask
+    live: LiveServer
+
+    @property
+    def url(self) -> str:
+        return self.live.url
+
+    @property
+    def hub_url(self) -> str:
+        return f"{self.url}/.well-known/mercure"
+
+    @property
+    def publisher(self) -> Publisher:
+        publisher: Publisher = self.app.extensions[EXTENSION_KEY]
+        return publisher
+
+    @property
+    def db(self) -> Any:
+        return self.app.extensions["model_registry"].db
+
+    def model(self, name: str) -> Any:
+        return self.app.extensions["model_registry"].model(name)
+
+
+def start_gateway(
+    serve: Callable[..., LiveServer],
+    database: Path,
+    *,
+    spec: ResourcesSpec | None = None,
+    port: int | None = None,
+) -> Gateway:
+    """Build the app on ``database`` (tables created) and serve it; ``PUBLIC_URL`` is the
+    server's own origin, so changes made outside requests get the same topics."""
+    port = port or free_port()
+    app = build_app(database, spec=spec, public_url=f"http://127.0.0.1:{port}")
+    return Gateway(app, serve(app, port=port))
+
+
+def build_app(
+    database: Path, *, spec: ResourcesSpec | None = None, public_url: str | None = None
+) -> Flask:
+    """The bookshop gateway on ``database``, tables created."""
+    settings = Settings(database_url=f"sqlite:///{database}", public_url=public_url)
+    app = create_app(settings, spec=spec or bookshop(), hub_settings=HUB_SETTINGS)
+    with app.app_context():
+        app.extensions["model_registry"].db.create_all()
+    return app
+
+
+class KillableServer:
+    """A gevent server whose :meth:`kill` also ends every open connection (keep-alive
+    and SSE streams), as a crashed process would; :meth:`start` serves again on the same
+    port. The ``serve`` fixture's servers let open connections outlive ``stop``."""
+
+    def __init__(self, app: Flask, port: int) -> None:
+        self.app = app
+        self.port = port
+        self._server: WSGIServer | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self._server = WSGIServer(
+            ("127.0.0.1", self.port), self.app, spawn=Pool(), log=None, error_log=None
+        )
+        self._server.start()
+
+    def kill(self) -> None:
+        if self._server is not None:
+            self._server.stop(timeout=0)
+            self._server = None

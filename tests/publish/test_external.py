@@ -1,0 +1,236 @@
+"""Publishing to an external hub: a second gateway's built-in hub, stopped and restarted.
+
+The external hub is a real app instance on its own gevent server; the publishing gateway
+reaches it over HTTP with a publisher JWT, through its durable outbox.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import gevent
+import httpx
+import pytest
+
+from app.config.spec import ResourcesSpec
+from app.hub.update import Update
+from app.publish import EXTENSION_KEY
+from app.publish.external import form
+from app.publish.outbox import Outbox
+from app.publish.settings import PublishSettings
+from tests.publish.conftest import AUTHOR, BOOK, REVIEW, SHELF, make_library, with_mercure
+from tests.publish.gateway import (
+    JSON_LD,
+    Gateway,
+    KillableServer,
+    build_app,
+    free_port,
+    start_gateway,
+    token,
+)
+from tests.publish.sse import DEADLINE, Subscriber
+from tests.services import LiveServer
+
+Serve = Callable[..., LiveServer]
+
+
+@pytest.mark.parametrize(
+    ("update", "fields"),
+    [
+        (
+            Update(topics=("a", "b"), data="d", id="urn:x"),
+            {"topic": ["a", "b"], "data": "d", "id": "urn:x"},
+        ),
+        (
+            Update(topics=("a",), data="", private=True, id="i", type="t", retry=10),
+            {"topic": ["a"], "data": "", "id": "i", "private": "on", "type": "t", "retry": "10"},
+        ),
+    ],
+)
+def test_form(update: Update, fields: dict[str, object]) -> None:
+    assert form(update) == fields
+
+
+@pytest.fixture
+def hub(tmp_path: Path) -> Iterator[KillableServer]:
+    """The external hub: another gateway, built before the publishing one's variables,
+    on a server the test can kill and restart."""
+    server = KillableServer(build_app(tmp_path / "hub.sqlite"), free_port())
+    server.start()
+    yield server
+    server.kill()
+    server.app.extensions[EXTENSION_KEY].close()
+
+
+@pytest.fixture
+def external_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Callable[[str], Path]:
+    def configure(hub_url: str) -> Path:
+        outbox = tmp_path / "outbox" / "mercure-outbox.sqlite3"
+        monkeypatch.setenv("MERCURE_PUBLISH_URL", hub_url)
+        monkeypatch.setenv("MERCURE_SUBSCRIBE_URL", "https://hub.example/.well-known/mercure")
+        monkeypatch.setenv("MERCURE_JWT_TOKEN", token(publish=["*"]))
+        monkeypatch.setenv("MERCURE_OUTBOX_PATH", str(outbox))
+        monkeypatch.setenv("MERCURE_PUBLISH_RETRY_MIN_DELAY", "0.02")
+        monkeypatch.setenv("MERCURE_PUBLISH_RETRY_MAX_DELAY", "0.2")
+        return outbox
+
+    return configure
+
+
+def wait_for_outbox(outbox_path: Path, condition: Callable[[Outbox], bool], what: str) -> None:
+    """Block until ``condition`` holds for the outbox file (polling its state)."""
+    outbox = Outbox(outbox_path)
+    try:
+        with gevent.Timeout(DEADLINE, AssertionError(f"the sender never {what}")):
+            while not condition(outbox):
+                gevent.sleep(0.02)
+    finally:
+        outbox.close()
+
+
+def wait_for_failed_attempt(outbox_path: Path) -> None:
+    """Block until the sender has tried and failed to deliver the oldest queued update."""
+    wait_for_outbox(
+        outbox_path, lambda o: any(q.attempts for q in o.head("default", 1)), "tried the hub"
+    )
+
+
+def wait_for_empty_outbox(outbox_path: Path) -> None:
+    """Block until the hub has acknowledged every queued update."""
+    wait_for_outbox(outbox_path, lambda o: o.pending("default") == 0, "emptied the outbox")
+
+
+def patch_title(gw: Gateway, item: str, title: str) -> httpx.Response:
+    response = httpx.patch(
+        f"{gw.url}{item}",
+        json={"title": title},
+        headers={"Content-Type": "application/merge-patch+json"},
+    )
+    response.raise_for_status()
+    return response
+
+
+def post_book(gw: Gateway, isbn: str) -> httpx.Response:
+    book = {"title": f"Book {isbn}", "author": "A", "isbn": isbn}
+    response = httpx.post(f"{gw.url}/books", json=book, headers=JSON_LD)
+    response.raise_for_status()
+    return response
+
+
+def test_every_update_arrives_once_across_a_hub_restart(
+    serve: Serve,
+    tmp_path: Path,
+    hub: KillableServer,
+    external_env: Callable[[str], Path],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    hub_url = f"{hub.url}/.well-known/mercure"
+    outbox = external_env(hub_url)
+    shop = start_gateway(serve, tmp_path / "shop.sqlite")
+    subscriber = Subscriber(hub_url, [f"{shop.url}/books/{{id}}"], reconnect=True)
+    try:
+        assert shop.publisher.discovery_url == "https://hub.example/.well-known/mercure"
+        link = httpx.get(f"{shop.url}/books").headers["Link"]
+        assert link == '<https://hub.example/.well-known/mercure>; rel="mercure"'
+
+        first = post_book(shop, "1")
+        assert json.loads(subscriber.next().data) == first.json()
+        wait_for_empty_outbox(outbox)  # acknowledged: the kill cannot lose its 200
+
+        hub.kill()
+        with caplog.at_level(logging.WARNING, "app.publish"):
+            changed = patch_title(shop, "/books/1", "Changed while the hub was down")
+            second = post_book(shop, "2")
+            wait_for_failed_attempt(outbox)
+        assert f"topics: {shop.url}/books/1" in caplog.text
+        hub.start()
+
+        update, create = subscriber.take(2)
+        assert json.loads(update.data) == changed.json()
+        assert json.loads(create.data) == second.json()
+        sentinel = patch_title(shop, "/books/2", "After the restart")
+        assert json.loads(subscriber.next().data) == sentinel.json()
+        assert subscriber.pending() == []
+        assert subscriber.connections >= 2
+    finally:
+        subscriber.close()
+        shop.publisher.close()
+
+
+def test_queued_updates_survive_a_restart_of_the_publishing_app(
+    serve: Serve, tmp_path: Path, external_env: Callable[[str], Path]
+) -> None:
+    hub_port = free_port()
+    outbox = external_env(f"http://127.0.0.1:{hub_port}/.well-known/mercure")
+    first_run = start_gateway(serve, tmp_path / "shop.sqlite")
+    queued = post_book(first_run, "1")
+    wait_for_failed_attempt(outbox)
+    first_run.publisher.close()
+    first_run.live.server.stop(timeout=0.1)
+    topic = f"{first_run.url}/books/{{id}}"
+
+    with pytest.MonkeyPatch.context() as clean:
+        for name in ("MERCURE_PUBLISH_URL", "MERCURE_JWT_TOKEN"):
+            clean.delenv(name)
+        hub = start_gateway(serve, tmp_path / "hub.sqlite", port=hub_port)
+    subscriber = Subscriber(hub.hub_url, [topic])
+    second_run = start_gateway(serve, tmp_path / "shop.sqlite", port=first_run.live.port)
+    try:
+        delivered = subscriber.next()
+        assert json.loads(delivered.data) == queued.json()
+        sentinel = post_book(second_run, "2")
+        assert json.loads(subscriber.next().data) == sentinel.json()
+        assert subscriber.pending() == []
+    finally:
+        subscriber.close()
+        second_run.publisher.close()
+        hub.publisher.close()
+
+
+def test_named_hubs_and_updates_a_hub_rejects(
+    serve: Serve, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    hub = start_gateway(serve, tmp_path / "hub.sqlite")
+    spec = ResourcesSpec(
+        resources=(
+            AUTHOR,
+            with_mercure(SHELF, hub="backup", topics=("/.well-known/mercure/shelves/{id}",)),
+            with_mercure(BOOK, hub="backup"),
+            REVIEW,
+        )
+    )
+    settings = PublishSettings.from_env(
+        {
+            "MERCURE_HUBS_BACKUP_PUBLISH_URL": hub.hub_url,
+            "MERCURE_HUBS_BACKUP_JWT_TOKEN": token(publish=["*"]),
+            "MERCURE_OUTBOX_PATH": str(tmp_path / "outbox.sqlite3"),
+        },
+        hub_names=["backup"],
+    )
+    lib = make_library(tmp_path / "lib", spec, publish_settings=settings)
+    subscriber = Subscriber(hub.hub_url, ["*"])
+    try:
+        assert lib.publisher.discovery_url == "/.well-known/mercure"
+        assert lib.publisher.discovery_url_for("Book") == hub.hub_url
+        with lib.app.app_context(), caplog.at_level(logging.ERROR, "app.publish"):
+            session = lib.db.session
+            session.add(lib.model["Shelf"](label="Refused by the hub"))
+            session.commit()
+            book = lib.model["Book"](title="Through the backup hub")
+            session.add(book)
+            session.commit()
+            session.add(lib.model["Review"](body="Default hub", book=book))
+            session.commit()
+
+            delivered = subscriber.next()
+        assert json.loads(delivered.data)["title"] == "Through the backup hub"
+        assert "rejected update" in caplog.text
+        assert "topics: /.well-known/mercure/shelves/1" in caplog.text
+        assert [json.loads(u.data)["body"] for u in lib.published] == ["Default hub"]
+    finally:
+        subscriber.close()
+        lib.publisher.close()
+        hub.publisher.close()

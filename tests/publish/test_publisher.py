@@ -1,0 +1,180 @@
+"""End to end: REST calls and model changes on a live gateway reach real SSE subscribers
+of the built-in hub, as API Platform publishes them."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy.orm import Session
+
+from app.config.spec import MercureSpec
+from app.publish.settings import PublishSettingsError
+from app.publish.topic import TopicError
+from tests.publish.gateway import JSON_LD, Gateway, bookshop, build_app, start_gateway, token
+from tests.publish.sse import Subscriber
+from tests.services import LiveServer
+
+BOOK = {"title": "Dune", "author": "Frank Herbert", "isbn": "9780441013593"}
+
+
+@pytest.fixture
+def gateway(serve: Callable[..., LiveServer], tmp_path: Path) -> Iterator[Gateway]:
+    gw = start_gateway(serve, tmp_path / "shop.sqlite")
+    yield gw
+    gw.publisher.close()
+
+
+def books_template(gw: Gateway) -> str:
+    return f"{gw.url}/books/{{id}}"
+
+
+def test_book_create_update_delete_reach_a_uri_template_subscriber(gateway: Gateway) -> None:
+    with Subscriber(gateway.hub_url, [books_template(gateway)]) as subscriber:
+        created = httpx.post(f"{gateway.url}/books", json=BOOK, headers=JSON_LD)
+        assert created.status_code == 201
+        patched = httpx.patch(
+            f"{gateway.url}/books/1",
+            json={"title": "Dune Messiah"},
+            headers={"Content-Type": "application/merge-patch+json"},
+        )
+        assert patched.status_code == 200
+        assert httpx.delete(f"{gateway.url}/books/1").status_code == 204
+
+        create, update, delete = subscriber.take(3)
+
+    assert json.loads(create.data) == created.json()
+    assert json.loads(update.data) == patched.json()
+    assert json.loads(delete.data) == {"@id": "/books/1"}
+    assert created.json()["@context"] == "/contexts/Book"
+    assert len({create.id, update.id, delete.id}) == 3
+    assert all(e.id.startswith("urn:uuid:") for e in (create, update, delete))
+
+
+def add_review(gw: Gateway, body: str) -> httpx.Response:
+    review = {"rating": 5, "body": body, "author": "Ann", "book": "/books/1"}
+    response = httpx.post(f"{gw.url}/reviews", json=review, headers=JSON_LD)
+    assert response.status_code == 201, response.text
+    return response
+
+
+def test_private_reviews_reach_only_subscribers_allowed_to_see_them(gateway: Gateway) -> None:
+    url = gateway.url
+    selectors = [f"{url}/reviews/{{id}}", f"{url}/books/{{id}}"]
+    httpx.post(f"{url}/books", json=BOOK, headers=JSON_LD).raise_for_status()
+    can_read_reviews = token(subscribe=[f"{url}/reviews/{{id}}"])
+    allowed = Subscriber(gateway.hub_url, selectors, token=can_read_reviews)
+    by_cookie = Subscriber(gateway.hub_url, selectors, cookie=can_read_reviews)
+    anonymous = Subscriber(gateway.hub_url, selectors)
+    wrong_scope = Subscriber(gateway.hub_url, selectors, token=token(subscribe=selectors[1:]))
+    try:
+        review = add_review(gateway, "Great")
+        # A public change after the private one: once it has arrived, the private update
+        # would have arrived before it (the hub keeps the publication order).
+        httpx.patch(
+            f"{url}/books/1",
+            json={"title": "Dune (sentinel)"},
+            headers={"Content-Type": "application/merge-patch+json"},
+        ).raise_for_status()
+
+        for subscriber in (allowed, by_cookie):
+            private, sentinel = subscriber.take(2)
+            assert json.loads(private.data) == review.json()
+            assert json.loads(sentinel.data)["title"] == "Dune (sentinel)"
+        for subscriber in (anonymous, wrong_scope):
+            assert json.loads(subscriber.next().data)["title"] == "Dune (sentinel)"
+            assert subscriber.pending() == []
+    finally:
+        for subscriber in (allowed, by_cookie, anonymous, wrong_scope):
+            subscriber.close()
+
+
+def test_a_rollback_sends_nothing(gateway: Gateway) -> None:
+    with Subscriber(gateway.hub_url, [books_template(gateway)]) as subscriber:
+        httpx.post(f"{gateway.url}/books", json=BOOK, headers=JSON_LD).raise_for_status()
+        duplicate = httpx.post(f"{gateway.url}/books", json=BOOK, headers=JSON_LD)
+        assert duplicate.status_code in (409, 422)
+        with gateway.app.app_context():
+            session = gateway.db.session
+            session.add(gateway.model("Book")(title="Rolled back", author="Nobody"))
+            session.flush()
+            session.rollback()
+        sentinel = httpx.post(f"{gateway.url}/books", json={**BOOK, "isbn": "2"}, headers=JSON_LD)
+
+        first, second = subscriber.take(2)
+        assert json.loads(first.data)["@id"] == "/books/1"
+        assert json.loads(second.data) == sentinel.json()
+        assert subscriber.pending() == []
+
+
+def test_updates_missed_while_disconnected_are_replayed_with_last_event_id(
+    gateway: Gateway,
+) -> None:
+    with Subscriber(gateway.hub_url, [books_template(gateway)]) as subscriber:
+        httpx.post(f"{gateway.url}/books", json=BOOK, headers=JSON_LD).raise_for_status()
+        seen = subscriber.next()
+    missed = httpx.post(f"{gateway.url}/books", json={**BOOK, "isbn": "2"}, headers=JSON_LD)
+
+    with Subscriber(gateway.hub_url, [books_template(gateway)], last_event_id=seen.id) as again:
+        replayed = again.next()
+    assert json.loads(replayed.data) == missed.json()
+
+
+def test_changes_made_through_the_models_publish_too(gateway: Gateway) -> None:
+    with Subscriber(gateway.hub_url, [books_template(gateway)]) as subscriber:
+        with gateway.app.app_context():
+            gateway.db.session.add(gateway.model("Book")(title="Scripted", author="Cli"))
+            gateway.db.session.commit()
+            with Session(gateway.db.engine) as session:
+                book = session.get(gateway.model("Book"), 1)
+                assert book is not None
+                book.title = "Scripted twice"
+                session.commit()
+
+        create, update = subscriber.take(2)
+    assert create.data == update.data.replace("Scripted twice", "Scripted")
+    assert json.loads(update.data)["@id"] == "/books/1"
+    current = httpx.get(f"{gateway.url}/books/1", headers=JSON_LD).json()
+    assert json.loads(update.data) == current
+
+
+def test_discovery_link_only_on_mercure_resources(
+    serve: Callable[..., LiveServer], tmp_path: Path
+) -> None:
+    shop = bookshop()
+    quiet_reviews = tuple(
+        replace(r, mercure=MercureSpec()) if r.name == "Review" else r for r in shop.resources
+    )
+    gw = start_gateway(serve, tmp_path / "shop.sqlite", spec=replace(shop, resources=quiet_reviews))
+    try:
+        link = f'<{gw.hub_url}>; rel="mercure"'
+        assert httpx.get(f"{gw.url}/books").headers.get("Link") == link
+        httpx.post(f"{gw.url}/books", json=BOOK, headers=JSON_LD).raise_for_status()
+        assert httpx.get(f"{gw.url}/books/1").headers.get("Link") == link
+        assert "Link" not in httpx.get(f"{gw.url}/reviews").headers
+        assert gw.publisher.discovery_url == "/.well-known/mercure"
+        assert gw.publisher.discovery_url_for("Review") is None
+    finally:
+        gw.publisher.close()
+
+
+def test_an_external_hub_without_a_token_stops_start_up(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("MERCURE_PUBLISH_URL", "http://hub.internal/.well-known/mercure")
+    with pytest.raises(PublishSettingsError, match="MERCURE_JWT_TOKEN is empty"):
+        build_app(tmp_path / "shop.sqlite")
+
+
+def test_a_malformed_template_stops_start_up_naming_the_resource(tmp_path: Path) -> None:
+    shop = bookshop()
+    broken = tuple(
+        replace(r, mercure=replace(r.mercure, id="urn:{id")) if r.name == "Book" else r
+        for r in shop.resources
+    )
+    with pytest.raises(TopicError, match=r"resources\.Book\.mercure\.id: .*never closed"):
+        build_app(tmp_path / "shop.sqlite", spec=replace(shop, resources=broken))
