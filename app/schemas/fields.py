@@ -197,12 +197,17 @@ def _validators(spec: FieldSpec) -> list[validate.Validator]:
         if spec.type in ("date", "datetime"):
             result.append(_TimestampRange(spec.minimum, spec.maximum))
         else:
-            result.append(_Range(min=spec.minimum, max=spec.maximum))
+            result.append(_Range(min=_number(spec.minimum), max=_number(spec.maximum)))
     if spec.choices:
         result.append(
             validate.OneOf(spec.choices, error="The value you selected is not a valid choice.")
         )
     return result
+
+
+def _number(bound: float | None) -> float | int | None:
+    """A bound as the client wrote it: ``5`` rather than ``5.0`` for whole numbers."""
+    return int(bound) if bound is not None and float(bound).is_integer() else bound
 
 
 _REQUIRED = "This value should not be blank."
