@@ -1,0 +1,220 @@
+"""The OpenAPI 3.1 document of a :class:`~app.config.spec.ResourcesSpec`.
+
+:func:`build_document` is pure and deterministic: the same spec always gives the same
+document, paths in resource declaration order, operations only for the resource's
+enabled operations. Item and collection bodies are offered as ``application/ld+json``
+(JSON-LD, the default) and ``application/json``; PATCH takes
+``application/merge-patch+json``; every error is ``application/problem+json``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.config.spec import ResourceSpec, ResourcesSpec
+from app.openapi.parameters import Parameter, filter_parameters, pagination_parameters
+from app.openapi.problems import ERROR_RESPONSES, problem_components
+from app.openapi.schema import Schema, ref, resource_schemas
+
+OPENAPI_VERSION = "3.1.0"
+JSONLD = "application/ld+json"
+JSON = "application/json"
+MERGE_PATCH = "application/merge-patch+json"
+
+Document = dict[str, Any]
+
+# Error statuses answered by each operation, besides its success status.
+_ERRORS: dict[str, tuple[str, ...]] = {
+    "get_collection": ("400", "406"),
+    "post": ("400", "406", "409", "415", "422"),
+    "get": ("404", "406"),
+    "put": ("400", "404", "406", "409", "415", "422"),
+    "patch": ("400", "404", "406", "409", "415", "422"),
+    "delete": ("404",),
+}
+
+
+def build_document(spec: ResourcesSpec) -> Document:
+    """Return the OpenAPI 3.1 document (plain JSON-compatible data) for ``spec``."""
+    routes = {resource.name: resource.route for resource in spec.resources}
+    schemas: dict[str, Schema] = {}
+    paths: dict[str, dict[str, Any]] = {}
+    for resource in spec.resources:
+        schemas.update(resource_schemas(resource, routes))
+        schemas.update(_collection_schemas(resource))
+        collection, item = _path_items(resource)
+        if collection:
+            paths[resource.route] = collection
+        if item:
+            paths[f"{resource.route}/{{id}}"] = {
+                "parameters": [_id_parameter(resource)],
+                **item,
+            }
+    components = problem_components()
+    components["schemas"] = {**schemas, **components["schemas"]}
+    info: dict[str, Any] = {"title": spec.api.title, "version": spec.api.version}
+    if spec.api.description:
+        info["description"] = spec.api.description
+    return {
+        "openapi": OPENAPI_VERSION,
+        "info": info,
+        "servers": [{"url": "/", "description": "This gateway."}],
+        "tags": [
+            {"name": r.name, "description": r.description or f"Operations on {r.name}."}
+            for r in spec.resources
+        ],
+        "paths": paths,
+        "components": components,
+    }
+
+
+def _path_items(resource: ResourceSpec) -> tuple[dict[str, Any], dict[str, Any]]:
+    name = resource.name
+    enabled = set(resource.operations)
+    collection: dict[str, Any] = {}
+    item: dict[str, Any] = {}
+    if "get_collection" in enabled:
+        collection["get"] = _operation(
+            resource,
+            "get_collection",
+            f"Retrieves the collection of {name} resources.",
+            {"200": _body_response(f"{name} collection.", _collection_content(name))},
+            parameters=_unique(pagination_parameters(resource) + filter_parameters(resource)),
+        )
+    if "post" in enabled:
+        collection["post"] = _operation(
+            resource,
+            "post",
+            f"Creates a {name} resource.",
+            {
+                "201": {
+                    **_body_response(f"{name} resource created.", _item_content(name)),
+                    "headers": {
+                        "Location": {
+                            "description": "IRI of the created resource.",
+                            "schema": {"type": "string", "format": "iri-reference"},
+                        }
+                    },
+                }
+            },
+            body=_request_body(f"The new {name} resource.", _item_content(name)),
+        )
+    if "get" in enabled:
+        item["get"] = _operation(
+            resource,
+            "get",
+            f"Retrieves a {name} resource.",
+            {"200": _body_response(f"{name} resource.", _item_content(name))},
+        )
+    if "put" in enabled:
+        item["put"] = _operation(
+            resource,
+            "put",
+            f"Replaces the {name} resource.",
+            {"200": _body_response(f"{name} resource updated.", _item_content(name))},
+            body=_request_body(f"The updated {name} resource.", _item_content(name)),
+        )
+    if "patch" in enabled:
+        item["patch"] = _operation(
+            resource,
+            "patch",
+            f"Updates the {name} resource (JSON merge patch).",
+            {"200": _body_response(f"{name} resource updated.", _item_content(name))},
+            body=_request_body(
+                f"The fields of the {name} resource to change.",
+                {MERGE_PATCH: {"schema": ref(f"{name}.jsonMergePatch")}},
+            ),
+        )
+    if "delete" in enabled:
+        item["delete"] = _operation(
+            resource,
+            "delete",
+            f"Removes the {name} resource.",
+            {"204": {"description": f"{name} resource deleted."}},
+        )
+    return collection, item
+
+
+def _operation(
+    resource: ResourceSpec,
+    operation: str,
+    summary: str,
+    responses: dict[str, Any],
+    *,
+    parameters: list[Parameter] | None = None,
+    body: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    suffix = "Collection" if operation == "get_collection" else ""
+    verb = "get" if operation == "get_collection" else operation
+    result: dict[str, Any] = {
+        "operationId": f"{verb}{resource.name}{suffix}",
+        "tags": [resource.name],
+        "summary": summary,
+    }
+    if parameters:
+        result["parameters"] = parameters
+    if body is not None:
+        result["requestBody"] = body
+    for status in _ERRORS[operation]:
+        responses[status] = {"$ref": f"#/components/responses/{ERROR_RESPONSES[status]}"}
+    result["responses"] = responses
+    return result
+
+
+def _item_content(name: str) -> dict[str, Any]:
+    return {JSONLD: {"schema": ref(f"{name}.jsonld")}, JSON: {"schema": ref(name)}}
+
+
+def _collection_content(name: str) -> dict[str, Any]:
+    return {
+        JSONLD: {"schema": ref(f"{name}.jsonld.collection")},
+        JSON: {"schema": {"type": "array", "items": ref(name)}},
+    }
+
+
+def _collection_schemas(resource: ResourceSpec) -> dict[str, Schema]:
+    name = resource.name
+    return {
+        f"{name}.jsonld.collection": {
+            "type": "object",
+            "required": ["member"],
+            "properties": {
+                "@context": {"type": "string", "examples": [f"/contexts/{name}"]},
+                "@id": {"type": "string", "examples": [resource.route]},
+                "@type": {"type": "string", "examples": ["Collection"]},
+                "member": {"type": "array", "items": ref(f"{name}.jsonld")},
+                "totalItems": {"type": "integer", "minimum": 0},
+                "view": ref("CollectionView"),
+                "search": ref("IriTemplate"),
+            },
+        }
+    }
+
+
+def _body_response(description: str, content: dict[str, Any]) -> dict[str, Any]:
+    return {"description": description, "content": content}
+
+
+def _request_body(description: str, content: dict[str, Any]) -> dict[str, Any]:
+    return {"description": description, "required": True, "content": content}
+
+
+def _id_parameter(resource: ResourceSpec) -> Parameter:
+    return {
+        "name": "id",
+        "in": "path",
+        "required": True,
+        "description": f"The {resource.name} identifier.",
+        "schema": {"type": "integer"},
+    }
+
+
+def _unique(parameters: list[Parameter]) -> list[Parameter]:
+    """Drop repeated names (a field may be both a search and a boolean filter)."""
+    seen: set[str] = set()
+    result = []
+    for parameter in parameters:
+        if parameter["name"] not in seen:
+            seen.add(parameter["name"])
+            result.append(parameter)
+    return result

@@ -1,0 +1,130 @@
+"""Shared components: the problem+json error shapes, the collection ``view`` and ``search``.
+
+The error schemas describe the one body :mod:`app.errors` renders for every error:
+``type``, ``title``, ``status``, ``detail`` and, for 422, ``violations`` as a list of
+``{propertyPath, message}``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.errors import PROBLEM_JSON
+
+# Status -> name of the response component describing it.
+ERROR_RESPONSES: dict[str, str] = {
+    "400": "BadRequest",
+    "404": "NotFound",
+    "406": "NotAcceptable",
+    "409": "Conflict",
+    "415": "UnsupportedMediaType",
+    "422": "UnprocessableEntity",
+}
+
+_DESCRIPTIONS: dict[str, str] = {
+    "400": "Invalid input: malformed JSON, an unknown filter value or a bad IRI.",
+    "404": "No such resource.",
+    "406": "None of the media types in Accept can be produced.",
+    "409": "The change conflicts with existing data (unique or referenced row).",
+    "415": "The request body's Content-Type is not accepted by this operation.",
+    "422": "The body is well formed but some properties are invalid.",
+}
+
+
+def problem_components() -> dict[str, Any]:
+    """``schemas`` (errors, collection ``view`` and ``search``) and ``responses``."""
+    error: dict[str, Any] = {
+        "type": "object",
+        "description": "An RFC 9457 problem document.",
+        "required": ["type", "title", "status", "detail"],
+        "properties": {
+            "@context": {"type": "string", "readOnly": True},
+            "@type": {"type": "string", "readOnly": True},
+            "type": {"type": "string", "description": "A URI reference naming the problem."},
+            "title": {"type": "string", "description": "A short summary of the problem."},
+            "status": {"type": "integer", "minimum": 100, "maximum": 599},
+            "detail": {"type": "string", "description": "What was wrong, and how to fix it."},
+            "description": {"type": "string"},
+        },
+    }
+    violation: dict[str, Any] = {
+        "allOf": [
+            {"$ref": "#/components/schemas/Error"},
+            {
+                "type": "object",
+                "required": ["violations"],
+                "properties": {
+                    "violations": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": ["propertyPath", "message"],
+                            "properties": {
+                                "propertyPath": {
+                                    "type": "string",
+                                    "description": "Dotted path of the invalid property.",
+                                },
+                                "message": {"type": "string"},
+                            },
+                        },
+                    }
+                },
+            },
+        ]
+    }
+    view: dict[str, Any] = {
+        "type": "object",
+        "description": "Paging links, present only when the collection is paged.",
+        "properties": {
+            "@id": {"type": "string", "format": "iri-reference"},
+            "@type": {"type": "string", "examples": ["PartialCollectionView"]},
+            "first": {"type": "string", "format": "iri-reference"},
+            "last": {"type": "string", "format": "iri-reference"},
+            "previous": {"type": "string", "format": "iri-reference"},
+            "next": {"type": "string", "format": "iri-reference"},
+        },
+    }
+    search: dict[str, Any] = {
+        "type": "object",
+        "description": "The collection's filters as a Hydra IriTemplate.",
+        "properties": {
+            "@type": {"type": "string", "examples": ["IriTemplate"]},
+            "template": {"type": "string"},
+            "variableRepresentation": {"type": "string"},
+            "mapping": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "@type": {"type": "string"},
+                        "variable": {"type": "string"},
+                        "property": {"type": ["string", "null"]},
+                        "required": {"type": "boolean"},
+                    },
+                },
+            },
+        },
+    }
+    responses = {
+        name: {
+            "description": _DESCRIPTIONS[status],
+            "content": {
+                PROBLEM_JSON: {
+                    "schema": {
+                        "$ref": "#/components/schemas/"
+                        + ("ConstraintViolation" if status == "422" else "Error")
+                    }
+                }
+            },
+        }
+        for status, name in ERROR_RESPONSES.items()
+    }
+    return {
+        "schemas": {
+            "Error": error,
+            "ConstraintViolation": violation,
+            "CollectionView": view,
+            "IriTemplate": search,
+        },
+        "responses": responses,
+    }

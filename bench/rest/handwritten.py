@@ -1,0 +1,190 @@
+"""The baseline: the bookshop API written by hand with Flask, Flask-SQLAlchemy and marshmallow.
+
+What a developer would write for the same responses as the generic layer gives for the
+shipped ``resources.yaml``: the same tables (it opens a copy of the same SQLite file), the
+same JSON-LD documents and headers for ``GET /books/<id>``, ``GET /books?page=N`` and
+``POST /books``, the same validation rules, and SQLite foreign keys on as the gateway
+does. No generic machinery: one model class, one schema class and one function per route.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask, Response, json, request
+from flask_sqlalchemy import SQLAlchemy
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+
+JSONLD = "application/ld+json"
+JSONLD_UTF8 = "application/ld+json; charset=utf-8"
+PROBLEM = "application/problem+json"
+MERGE_PATCH = "application/merge-patch+json"
+
+db = SQLAlchemy()
+
+
+class Book(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "book"
+    id = sa.Column(sa.Integer, primary_key=True)
+    isbn = sa.Column(sa.String(20), nullable=True, unique=True)
+    title = sa.Column(sa.String(255), nullable=False)
+    description = sa.Column(sa.Text, nullable=True)
+    author = sa.Column(sa.String(255), nullable=False)
+    publicationDate = sa.Column("publication_date", sa.Date, nullable=True)  # noqa: N815
+
+
+class BookSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    id = fields.Integer(dump_only=True)
+    isbn = fields.String(allow_none=True, validate=validate.Length(max=20))
+    title = fields.String(required=True, validate=validate.Length(max=255))
+    description = fields.String(allow_none=True)
+    author = fields.String(required=True, validate=validate.Length(max=255))
+    publicationDate = fields.Date(allow_none=True)  # noqa: N815
+
+
+_DATE_OPERATORS = ("before", "strictly_before", "after", "strictly_after")
+_VARIABLES = [
+    ("title", "title"),
+    ("title[]", "title"),
+    ("author", "author"),
+    ("author[]", "author"),
+    ("isbn", "isbn"),
+    ("isbn[]", "isbn"),
+    *[(f"publicationDate[{op}]", "publicationDate") for op in _DATE_OPERATORS],
+    ("exists[description]", "description"),
+    ("exists[isbn]", "isbn"),
+    ("order[title]", "title"),
+    ("order[author]", "author"),
+    ("order[publicationDate]", "publicationDate"),
+]
+SEARCH = {
+    "@type": "IriTemplate",
+    "template": "/books{?" + ",".join(v for v, _ in _VARIABLES) + "}",
+    "variableRepresentation": "BasicRepresentation",
+    "mapping": [
+        {"@type": "IriTemplateMapping", "variable": v, "property": p, "required": False}
+        for v, p in _VARIABLES
+    ],
+}
+
+book_schema = BookSchema()
+books_schema = BookSchema(many=True)
+
+
+def _json(document: Any, status: int = 200, **headers: str) -> Response:
+    response = Response(json.dumps(document), status=status, content_type=JSONLD_UTF8)
+    response.headers.update(headers)
+    return response
+
+
+def _problem(status: int, title: str, detail: str, **extra: Any) -> Response:
+    body = {"type": f"/errors/{status}", "title": title, "status": status, "detail": detail}
+    return Response(json.dumps({**body, **extra}), status=status, mimetype=PROBLEM)
+
+
+def _item(book: Book) -> dict[str, Any]:
+    return {
+        "@context": "/contexts/Book",
+        "@id": f"/books/{book.id}",
+        "@type": "Book",
+        **book_schema.dump(book),
+    }
+
+
+def create_handwritten_app(database_url: str, *, discovery: bool = True) -> Flask:
+    """The hand-written bookshop API over ``database_url``.
+
+    ``discovery`` adds the Mercure ``Link`` header the gateway sends for Mercure-enabled
+    resources (off to match a gateway whose resources do not publish).
+    """
+    app = Flask(__name__)
+    app.config["SQLALCHEMY_DATABASE_URI"] = database_url
+    db.init_app(app)
+    with app.app_context():
+        sa.event.listen(db.engine, "connect", _foreign_keys)
+
+    def link() -> dict[str, str]:
+        if not discovery:
+            return {}
+        return {"Link": f'<{request.host_url}.well-known/mercure>; rel="mercure"'}
+
+    @app.get("/books/<int:book_id>")
+    def get_book(book_id: int) -> Response:
+        book = db.session.get(Book, book_id)
+        if book is None:
+            return _problem(404, "Not Found", f"No Book with id {book_id}.")
+        return _json(_item(book), **{"Accept-Patch": MERGE_PATCH}, **link())
+
+    @app.get("/books")
+    def list_books() -> Response:
+        try:
+            page = max(1, int(request.args.get("page", 1)))
+            per_page = min(100, max(0, int(request.args.get("itemsPerPage", 30))))
+        except ValueError:
+            return _problem(400, "Bad Request", "page and itemsPerPage must be integers.")
+        total = db.session.scalar(sa.select(sa.func.count()).select_from(Book)) or 0
+        rows = db.session.scalars(
+            sa.select(Book).order_by(Book.id).offset((page - 1) * per_page).limit(per_page)
+        ).all()
+        members = [
+            {"@id": f"/books/{row['id']}", "@type": "Book", **row}
+            for row in books_schema.dump(rows)
+        ]
+        document: dict[str, Any] = {
+            "@context": "/contexts/Book",
+            "@id": "/books",
+            "@type": "Collection",
+            "totalItems": total,
+            "member": members,
+        }
+        last = max(1, math.ceil(total / per_page)) if per_page else 1
+        if last > 1 or "page" in request.args:
+            view = {
+                "@id": f"/books?page={page}",
+                "@type": "PartialCollectionView",
+                "first": "/books?page=1",
+                "last": f"/books?page={last}",
+            }
+            if page > 1:
+                view["previous"] = f"/books?page={page - 1}"
+            if page < last:
+                view["next"] = f"/books?page={page + 1}"
+            document["view"] = view
+        document["search"] = SEARCH
+        return _json(document, **link())
+
+    @app.post("/books")
+    def create_book() -> Response:
+        if request.mimetype not in (JSONLD, "application/json"):
+            return _problem(415, "Unsupported Media Type", "Send application/ld+json.")
+        payload = request.get_json(silent=True)
+        if not isinstance(payload, dict):
+            return _problem(400, "Bad Request", "The body is not a JSON object.")
+        try:
+            values = book_schema.load(payload)
+        except ValidationError as error:
+            violations = [
+                {"propertyPath": key, "message": message}
+                for key, messages in error.messages_dict.items()
+                for message in messages
+            ]
+            return _problem(422, "An error occurred", "Invalid body.", violations=violations)
+        book = Book(**values)
+        db.session.add(book)
+        db.session.commit()
+        iri = f"/books/{book.id}"
+        headers = {"Location": iri, "Content-Location": iri, "Accept-Patch": MERGE_PATCH}
+        return _json(_item(book), 201, **headers, **link())
+
+    return app
+
+
+def _foreign_keys(dbapi_connection: Any, _record: object) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()

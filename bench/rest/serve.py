@@ -1,0 +1,105 @@
+"""Serve one of the two apps under test: ``python -m bench.rest.serve KIND DATABASE``.
+
+``KIND`` is ``generic`` (the gateway from :func:`app.create_app` with the shipped
+``resources.yaml``) or ``handwritten`` (:mod:`bench.rest.handwritten`). Both run on the
+same server: one gevent ``pywsgi`` server, patched as ``wsgi.py`` patches production
+workers, in its own process pinned to one CPU. Prints ``PORT <n>`` once it listens, then
+serves until SIGTERM arrives or its parent exits.
+"""
+
+from gevent import monkey
+
+monkey.patch_all()
+
+import argparse  # noqa: E402
+import os  # noqa: E402
+import secrets  # noqa: E402
+import signal  # noqa: E402
+import socket  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import gevent  # noqa: E402
+from flask import Flask  # noqa: E402
+from gevent.pywsgi import WSGIServer  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+RESOURCES = ROOT / "resources.yaml"
+
+
+def build(kind: str, database: Path, mercure: bool = True) -> Flask:
+    """The app under test, over the SQLite file ``database``."""
+    url = f"sqlite:///{database}"
+    if kind == "handwritten":
+        from bench.rest.handwritten import create_handwritten_app
+
+        return create_handwritten_app(url, discovery=mercure)
+    from app import create_app
+    from app.config import load_resources
+    from app.settings import Settings
+
+    spec = load_resources(RESOURCES)
+    if not mercure:
+        import dataclasses
+
+        from app.config.spec import MercureSpec
+
+        spec = dataclasses.replace(
+            spec,
+            resources=tuple(
+                dataclasses.replace(r, mercure=MercureSpec(enabled=False)) for r in spec.resources
+            ),
+        )
+    # A throw-away hub key: the development default would only add a warning.
+    environ = {"MERCURE_JWT_KEY": secrets.token_urlsafe(32)}
+    settings = Settings(database_url=url, resources_path=RESOURCES)
+    return create_app(settings, spec=spec, environ=environ)
+
+
+def listener() -> socket.socket:
+    """A loopback listening socket whose connections have ``TCP_NODELAY`` (inherited).
+
+    pywsgi writes a response's headers and body in two sends; without ``TCP_NODELAY``
+    Nagle's algorithm holds the body until the client's delayed ACK (about 40 ms per
+    keep-alive request). gunicorn sets the same option on its listeners.
+    """
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(1024)
+    return sock
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("kind", choices=["generic", "handwritten"])
+    parser.add_argument("database", type=Path)
+    parser.add_argument("--cpu", type=int, default=None, help="pin the server to this CPU")
+    parser.add_argument(
+        "--no-mercure",
+        action="store_true",
+        help="no Mercure: nothing published, no discovery Link header",
+    )
+    args = parser.parse_args()
+    if args.cpu is not None and hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {args.cpu})
+    application = build(args.kind, args.database, mercure=not args.no_mercure)
+    server = WSGIServer(listener(), application, log=None, error_log=sys.stderr)
+    server.start()
+    print(f"PORT {server.server_port}", flush=True)
+
+    parent = os.getppid()
+
+    def orphaned() -> None:
+        while os.getppid() == parent:
+            gevent.sleep(1)
+        server.stop(timeout=1)
+
+    gevent.signal_handler(signal.SIGTERM, lambda: server.stop(timeout=1))
+    gevent.spawn(orphaned)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

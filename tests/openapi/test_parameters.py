@@ -1,0 +1,102 @@
+"""Collection query parameters use API Platform's names."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from app.config.spec import PaginationSpec, ResourceSpec
+from app.openapi.parameters import filter_parameters, pagination_parameters
+from tests.openapi.specs import GADGET, LOG, OWNER
+
+
+def _by_name(parameters: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {p["name"]: p for p in parameters}
+
+
+def test_filter_names_in_declaration_order() -> None:
+    names = [p["name"] for p in filter_parameters(GADGET)]
+    assert names == [
+        "label",
+        "label[]",
+        "owner",
+        "owner[]",
+        "a_integer",
+        "a_integer[]",
+        "rank[between]",
+        "rank[gt]",
+        "rank[gte]",
+        "rank[lt]",
+        "rank[lte]",
+        "weight[between]",
+        "weight[gt]",
+        "weight[gte]",
+        "weight[lt]",
+        "weight[lte]",
+        "since[before]",
+        "since[strictly_before]",
+        "since[after]",
+        "since[strictly_after]",
+        "seen[before]",
+        "seen[strictly_before]",
+        "seen[after]",
+        "seen[strictly_after]",
+        "flag",
+        "a_boolean",
+        "exists[a_text]",
+        "exists[backup]",
+        "order[label]",
+        "order[rank]",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "schema"),
+    [
+        ("label", {"type": "string"}),
+        ("owner", {"type": "string", "format": "iri-reference"}),
+        ("a_integer", {"type": "integer"}),
+        ("a_integer[]", {"type": "array", "items": {"type": "integer"}}),
+        ("rank[gt]", {"type": "number"}),
+        ("since[after]", {"type": "string"}),
+        ("flag", {"type": "boolean"}),
+        ("exists[backup]", {"type": "boolean"}),
+        ("order[rank]", {"type": "string", "enum": ["asc", "desc"]}),
+    ],
+)
+def test_filter_schemas(name: str, schema: dict[str, Any]) -> None:
+    parameter = _by_name(filter_parameters(GADGET))[name]
+    assert parameter["in"] == "query"
+    assert parameter["required"] is False
+    assert parameter["schema"] == schema
+
+
+def test_array_search_parameters_explode() -> None:
+    parameter = _by_name(filter_parameters(GADGET))["label[]"]
+    assert (parameter["style"], parameter["explode"]) == ("form", True)
+
+
+@pytest.mark.parametrize(
+    ("resource", "expected"),
+    [
+        (
+            GADGET,
+            {
+                "page": {"type": "integer", "minimum": 1, "default": 1},
+                "itemsPerPage": {"type": "integer", "minimum": 1, "maximum": 50, "default": 10},
+            },
+        ),
+        (OWNER, {}),
+        (LOG, {"page": {"type": "integer", "minimum": 1, "default": 1}}),
+    ],
+)
+def test_pagination_parameters(resource: ResourceSpec, expected: dict[str, Any]) -> None:
+    assert {p["name"]: p["schema"] for p in pagination_parameters(resource)} == expected
+
+
+def test_defaults_give_page_and_items_per_page() -> None:
+    resource = ResourceSpec(name="X", route="/xs", table="xs", pagination=PaginationSpec())
+    names = [p["name"] for p in pagination_parameters(resource)]
+    assert names == ["page", "itemsPerPage"]
+    assert filter_parameters(resource) == []

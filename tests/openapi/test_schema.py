@@ -1,0 +1,150 @@
+"""Field, relation and resource schemas carry every declared option (table-driven)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+from typing import Any
+
+import pytest
+
+from app.config.spec import FieldSpec, RelationSpec
+from app.openapi.schema import field_schema, json_value, relation_schema, resource_schemas
+from tests.openapi.specs import GADGET
+
+CASES: list[tuple[FieldSpec, dict[str, Any]]] = [
+    (
+        FieldSpec(name="f", type="string", nullable=False),
+        {"type": "string", "maxLength": 255},
+    ),
+    (
+        FieldSpec(name="f", type="string", max_length=12),
+        {"type": ["string", "null"], "maxLength": 12},
+    ),
+    (FieldSpec(name="f", type="text", nullable=False), {"type": "string"}),
+    (
+        FieldSpec(name="f", type="integer", nullable=False, minimum=0, maximum=5),
+        {"type": "integer", "format": "int32", "minimum": 0, "maximum": 5},
+    ),
+    (
+        FieldSpec(name="f", type="float", minimum=0.5),
+        {"type": ["number", "null"], "format": "double", "minimum": 0.5},
+    ),
+    (
+        FieldSpec(name="f", type="decimal", nullable=False),
+        {"type": "string", "format": "decimal", "pattern": r"^-?\d+(\.\d+)?$"},
+    ),
+    (
+        FieldSpec(name="f", type="decimal", nullable=False, minimum=1, maximum=2),
+        {
+            "type": "string",
+            "format": "decimal",
+            "pattern": r"^-?\d+(\.\d+)?$",
+            "description": "Must be at least 1 and at most 2.",
+        },
+    ),
+    (FieldSpec(name="f", type="boolean", nullable=False), {"type": "boolean"}),
+    (
+        FieldSpec(name="f", type="date", nullable=False, minimum=86400.0),
+        {"type": "string", "format": "date", "description": "Must be at least 1970-01-02."},
+    ),
+    (
+        FieldSpec(name="f", type="datetime", maximum=0.0),
+        {
+            "type": ["string", "null"],
+            "format": "date-time",
+            "description": "Must be at most 1970-01-01T00:00:00+00:00.",
+        },
+    ),
+    (FieldSpec(name="f", type="uuid", nullable=False), {"type": "string", "format": "uuid"}),
+    (FieldSpec(name="f", type="json"), {}),
+    (
+        FieldSpec(name="f", type="enum", choices=("a", "b"), nullable=False),
+        {"type": "string", "enum": ["a", "b"]},
+    ),
+    (
+        FieldSpec(name="f", type="enum", choices=("a", "b")),
+        {"type": ["string", "null"], "enum": ["a", "b", None]},
+    ),
+    (
+        FieldSpec(name="f", type="text", nullable=False, read_only=True, description="Shown."),
+        {"type": "string", "readOnly": True, "description": "Shown."},
+    ),
+    (
+        FieldSpec(name="f", type="text", nullable=False, write_only=True),
+        {"type": "string", "writeOnly": True},
+    ),
+    (
+        FieldSpec(name="f", type="date", nullable=False, default=dt.date(2024, 5, 1)),
+        {"type": "string", "format": "date", "default": "2024-05-01"},
+    ),
+    (
+        FieldSpec(name="f", type="json", default=None),
+        {"default": None},
+    ),
+]
+
+
+@pytest.mark.parametrize(("spec", "expected"), CASES)
+def test_field_schema(spec: FieldSpec, expected: dict[str, Any]) -> None:
+    assert field_schema(spec) == expected
+
+
+@pytest.mark.parametrize(
+    ("relation", "expected"),
+    [
+        (
+            RelationSpec(name="book", target="Book", nullable=False),
+            {
+                "type": "string",
+                "format": "iri-reference",
+                "examples": ["/books/1"],
+                "description": "IRI of a Book (/books/{id}).",
+            },
+        ),
+        (
+            RelationSpec(name="book", target="Book", read_only=True, description="The book."),
+            {
+                "type": ["string", "null"],
+                "format": "iri-reference",
+                "examples": ["/books/1"],
+                "description": "The book.",
+                "readOnly": True,
+            },
+        ),
+    ],
+)
+def test_relation_schema(relation: RelationSpec, expected: dict[str, Any]) -> None:
+    assert relation_schema(relation, "/books") == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (dt.date(2024, 1, 2), "2024-01-02"),
+        (dt.datetime(2024, 1, 2, 3, 4, tzinfo=dt.UTC), "2024-01-02T03:04:00+00:00"),
+        (decimal.Decimal("1.50"), "1.50"),
+        (("a", dt.date(2024, 1, 2)), ["a", "2024-01-02"]),
+        ({"k": decimal.Decimal(1)}, {"k": "1"}),
+        (3, 3),
+    ],
+)
+def test_json_value(value: object, expected: object) -> None:
+    assert json_value(value) == expected
+
+
+def test_resource_schemas_names_and_required() -> None:
+    schemas = resource_schemas(GADGET, {"Gadget": "/gadgets", "Owner": "/owners"})
+    assert set(schemas) == {"Gadget", "Gadget.jsonld", "Gadget.jsonMergePatch"}
+    plain = schemas["Gadget"]
+    # Read-only "computed" is required in the spec but never sent by clients.
+    assert plain["required"] == ["label", "owner"]
+    assert plain["properties"]["id"] == {"type": "integer", "readOnly": True}
+    assert plain["properties"]["secret"]["writeOnly"] is True
+    assert plain["properties"]["backup"]["writeOnly"] is True
+    assert plain["properties"]["owner"]["format"] == "iri-reference"
+    assert "required" not in schemas["Gadget.jsonMergePatch"]
+    assert schemas["Gadget.jsonMergePatch"]["properties"] == plain["properties"]
+    ld = schemas["Gadget.jsonld"]["allOf"]
+    assert ld[0] == {"$ref": "#/components/schemas/Gadget"}
+    assert set(ld[1]["properties"]) == {"@context", "@id", "@type"}
