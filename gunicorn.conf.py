@@ -1,19 +1,103 @@
 """gunicorn settings: gevent workers holding many long-lived SSE connections.
 
 HOST, PORT, WEB_CONCURRENCY (workers), WORKER_CONNECTIONS and GRACEFUL_TIMEOUT override
-the defaults. The in-memory hub needs exactly one worker; use MERCURE_TRANSPORT_URL with
-Redis to run several (see README, "Deployment").
+the defaults. Several workers need a transport shared between processes
+(``MERCURE_TRANSPORT_URL=redis://...``); with the in-process ``memory://`` or
+``sqlite://`` transports gunicorn refuses to start more than one worker (see README,
+"Deployment").
 """
 
 import os
+import sys
+from urllib.parse import urlsplit
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "1"))
 worker_class = "gevent"
+# Each open SSE stream holds one connection (and one file descriptor) for its lifetime.
 worker_connections = int(os.environ.get("WORKER_CONNECTIONS", "20000"))
 # SSE streams are long-lived; the worker heartbeat is independent of request length.
 timeout = 30
+# On reload or shutdown, open SSE streams are closed at once (post_worker_init below):
+# clients reconnect with Last-Event-ID and a durable transport replays what they missed.
+# Other requests get this long to finish.
 graceful_timeout = int(os.environ.get("GRACEFUL_TIMEOUT", "10"))
 keepalive = 5
 accesslog = "-"
 errorlog = "-"
+# The app starts greenlets and opens transport connections: build it in each worker.
+preload_app = False
+# gunicorn's control socket lives at one path per user: two gateways would fight over it.
+control_socket_disable = True
+
+# Transports shared between processes; every other one allows a single worker.
+SHARED_TRANSPORT_SCHEMES = frozenset({"redis", "rediss"})
+
+
+def transport_refusal(workers: int, transport_url: str | None) -> str | None:
+    """Why ``workers`` workers cannot run with ``transport_url`` (None when they can)."""
+    if workers <= 1:
+        return None
+    url = (transport_url or "").strip() or "memory://"
+    scheme = urlsplit(url).scheme.lower()
+    if scheme in SHARED_TRANSPORT_SCHEMES:
+        return None
+    return (
+        f"refusing to start {workers} workers with MERCURE_TRANSPORT_URL={url!r}: the "
+        f"{scheme}:// transport delivers updates only inside the process that published "
+        "them, so subscribers connected to one worker would miss updates published "
+        "through another. Set MERCURE_TRANSPORT_URL=redis://HOST:6379/0 to share updates "
+        "between workers, or run one worker (WEB_CONCURRENCY=1, gunicorn -w 1)."
+    )
+
+
+def on_starting(server):  # type: ignore[no-untyped-def]
+    """Refuse several workers with a process-local transport, before any worker starts."""
+    refusal = transport_refusal(server.cfg.workers, os.environ.get("MERCURE_TRANSPORT_URL"))
+    if refusal is not None:
+        server.log.error(refusal)
+        sys.exit(1)
+
+
+def nworkers_changed(server, new_value, old_value):  # type: ignore[no-untyped-def]
+    """Refuse TTIN (adding workers at run time) the same way, by going back to one."""
+    refusal = transport_refusal(new_value, os.environ.get("MERCURE_TRANSPORT_URL"))
+    if refusal is not None and old_value is not None:
+        server.log.error(refusal)
+        server.num_workers = old_value
+
+
+def post_worker_init(worker):  # type: ignore[no-untyped-def]
+    """On a graceful stop (TERM, and for old workers on a HUP reload), close the hub's
+    streams at once instead of holding them until the graceful timeout: subscribers
+    reconnect (to the new workers on a reload) with Last-Event-ID, and other requests
+    still get ``graceful_timeout`` seconds to finish."""
+    import signal
+
+    import gevent
+
+    if _hub(worker) is None:
+        return
+    stop = worker.handle_exit
+
+    def handle_exit(sig, frame):  # type: ignore[no-untyped-def]
+        stop(sig, frame)
+        gevent.spawn(_close_hub, worker)  # outside the signal handler
+
+    signal.signal(signal.SIGTERM, handle_exit)
+    signal.siginterrupt(signal.SIGTERM, False)
+
+
+def worker_exit(server, worker):  # type: ignore[no-untyped-def]
+    """Close the hub: disconnect subscribers and release transport connections."""
+    _close_hub(worker)
+
+
+def _hub(worker):  # type: ignore[no-untyped-def]
+    return getattr(getattr(worker, "wsgi", None), "extensions", {}).get("mercure_hub")
+
+
+def _close_hub(worker):  # type: ignore[no-untyped-def]
+    hub = _hub(worker)
+    if hub is not None:
+        hub.close()

@@ -29,11 +29,12 @@ __all__ = [
 DEFAULT_TRANSPORT_URL = "memory://"
 
 TRANSPORT_MODULES: dict[str, str] = {
+    # One process: updates reach the subscribers of the process that published them.
     "memory": "app.hub.transport.memory",
-    # Shared transports: several workers and processes see the same updates and history.
+    "sqlite": "app.hub.transport.sqlite",
+    # Shared: every worker and instance sees the same updates and history.
     "redis": "app.hub.transport.redis",
     "rediss": "app.hub.transport.redis",
-    "sqlite": "app.hub.transport.sqlite",
 }
 """URL scheme -> module exposing ``from_url(url: str) -> Transport``."""
 

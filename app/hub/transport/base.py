@@ -33,7 +33,11 @@ __all__ = ["EARLIEST", "Transport", "TransportClosedError", "TransportError", "r
 
 
 class TransportError(Exception):
-    """The transport cannot carry updates right now (the hub answers 503)."""
+    """The transport cannot carry updates right now.
+
+    The publish endpoint answers 500, as the reference hub does for a failed dispatch;
+    a subscribe request on a closed transport answers 503.
+    """
 
 
 class TransportClosedError(TransportError):

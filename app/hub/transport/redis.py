@@ -1,0 +1,420 @@
+"""The Redis Streams transport: one gateway across workers, processes and machines.
+
+``MERCURE_TRANSPORT_URL=redis://host:6379/0?stream=mercure&maxlen=100000`` (``rediss://``
+for TLS; every other query parameter goes to redis-py). ``stream`` names the stream and
+prefixes every key (default ``mercure``); ``maxlen`` is how many updates history keeps at
+least (default 100000, ``XADD MAXLEN ~``); ``subscribers_ttl`` is how long, in seconds, a
+worker's subscriber list outlives the worker (default 30); redis-py's ``max_connections``
+sizes the blocking pool of short commands (default 50 per worker; the reader has its own
+connection). Needs Redis 6.2 or later.
+
+How it works (see :mod:`app.hub.transport.redis_stream` for the keys):
+
+* :meth:`RedisTransport.dispatch` appends the update to the stream once and returns; it
+  does not deliver. Redis being unreachable raises :class:`TransportError` (the hub
+  answers 503) and nothing is retried, so nothing is appended twice.
+* Each transport (one per worker) runs ONE reader greenlet: ``XREAD BLOCK`` from the
+  last stream position it read, then a non-blocking delivery to this worker's
+  subscribers through :class:`~app.hub.transport.fanout.FanOut`. Every worker therefore
+  delivers every update exactly once, in stream order, including its own.
+* Connection loss (Redis restart, killed connection, network cut) is survived: the
+  reader logs it, retries with exponential backoff (50 ms doubling to 5 s, jittered)
+  and resumes from the last position it read, so no entry is skipped or repeated. Local
+  subscribers stay connected meanwhile and get the updates once Redis is back.
+* ``Last-Event-ID`` replay: the requested id is looked up in the id index, the worker
+  waits (up to 5 s) until its reader has read up to the stream's current end, registers
+  the subscriber for live delivery at the reader's position P (the subscriber buffers
+  live frames until the replay ends) and replays the entries after the requested id up
+  to P with ``XRANGE``: every entry is either history (up to P) or live (after P), so
+  there is no gap and no duplicate. Ids older than the newest ``maxlen`` are unknown: the
+  answer is ``earliest`` and nothing is replayed.
+* :meth:`RedisTransport.subscribers` lists every worker's subscribers from Redis
+  (:mod:`app.hub.transport.redis_subscribers`).
+
+Concurrency: gevent only (redis-py sockets are cooperative once monkey-patched). Build
+the transport in the worker process, after the fork (no ``--preload``): it starts
+greenlets and opens connections.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import gevent
+from gevent.event import Event
+from redis import BlockingConnectionPool, ConnectionPool, Redis
+from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
+from redis.retry import Retry
+
+from app.hub.sse import encode
+from app.hub.subscriber import EARLIEST, Subscriber, SubscriberInfo
+from app.hub.transport.base import Transport, TransportClosedError, TransportError
+from app.hub.transport.fanout import FanOut
+from app.hub.transport.redis_stream import ORIGIN, RedisStream, position_key
+from app.hub.transport.redis_subscribers import DEFAULT_SUBSCRIBERS_TTL, RedisSubscriberRegistry
+from app.hub.update import Update
+
+__all__ = ["DEFAULT_MAXLEN", "DEFAULT_STREAM", "RedisOptions", "RedisTransport", "from_url"]
+
+DEFAULT_STREAM = "mercure"
+DEFAULT_MAXLEN = 100_000
+READ_BLOCK_MS = 5_000
+READ_COUNT = 1_000
+BACKOFF_FIRST = 0.05
+BACKOFF_MAX = 5.0
+CATCH_UP_TIMEOUT = 5.0
+COMMAND_TIMEOUT = 5.0
+POOL_SIZE = 50
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RedisOptions:
+    """A parsed ``redis://`` transport URL; ``redis_url`` is what redis-py receives."""
+
+    redis_url: str
+    stream: str = DEFAULT_STREAM
+    maxlen: int = DEFAULT_MAXLEN
+    subscribers_ttl: int = DEFAULT_SUBSCRIBERS_TTL
+
+    @classmethod
+    def from_url(cls, url: str) -> RedisOptions:
+        parts = urlsplit(url)
+        ours: dict[str, str] = {}
+        theirs: list[tuple[str, str]] = []
+        for key, value in parse_qsl(parts.query, keep_blank_values=True):
+            if key in _OUR_PARAMETERS:
+                ours[key] = value
+            else:
+                theirs.append((key, value))
+        shown = redact(url)
+        stream = ours.get("stream", DEFAULT_STREAM)
+        if not stream:
+            raise ValueError(f"stream= in transport URL {shown} is empty; name the Redis stream")
+        return cls(
+            redis_url=urlunsplit(parts._replace(query=urlencode(theirs))),
+            stream=stream,
+            maxlen=_positive(ours, "maxlen", DEFAULT_MAXLEN, shown),
+            subscribers_ttl=_positive(ours, "subscribers_ttl", DEFAULT_SUBSCRIBERS_TTL, shown),
+        )
+
+
+_OUR_PARAMETERS = frozenset({"stream", "maxlen", "subscribers_ttl"})
+
+
+class RedisTransport(Transport):
+    """Shares updates, history and the subscriber list through one Redis stream.
+
+    ``client`` serves short commands; ``reader_client`` serves the blocking reads and
+    needs a socket timeout longer than ``block_ms``. Neither may retry on its own.
+    """
+
+    def __init__(
+        self,
+        client: Redis,
+        reader_client: Redis,
+        *,
+        stream: str = DEFAULT_STREAM,
+        maxlen: int = DEFAULT_MAXLEN,
+        subscribers_ttl: int = DEFAULT_SUBSCRIBERS_TTL,
+        block_ms: int = READ_BLOCK_MS,
+        description: str = "Redis",
+    ) -> None:
+        self.description = description
+        self._client = client
+        self._reader_client = reader_client
+        self._stream = RedisStream(client, stream, maxlen)
+        self._reader_stream = RedisStream(reader_client, stream, maxlen)
+        self._fanout = FanOut()
+        self._registry = RedisSubscriberRegistry(client, stream, self._local_infos, subscribers_ttl)
+        self._block_ms = block_ms
+        self._position: str | None = None
+        self._waiters: list[tuple[tuple[int, int], Event]] = []
+        self._closed = False
+        self._stopping = Event()
+        try:
+            self._position = self._stream.tail()
+            self._registry.refresh()
+        except RedisError as error:
+            log.warning("%s is unreachable at start-up (%s); will keep trying", description, error)
+        self._greenlets = [
+            gevent.spawn(self._read_forever),
+            gevent.spawn(self._refresh_forever),
+        ]
+
+    @property
+    def stream(self) -> RedisStream:
+        return self._stream
+
+    @property
+    def position(self) -> str | None:
+        """The last stream position this worker's reader has delivered (None before the
+        first contact with Redis)."""
+        return self._position
+
+    # -- Transport -----------------------------------------------------------------------
+
+    def dispatch(self, update: Update) -> None:
+        if self._closed:
+            raise TransportClosedError()
+        try:
+            self._stream.append(update)
+        except (RedisError, OSError, ValueError) as error:
+            # OSError/ValueError: close() cut the connection under this command.
+            if self._closed:
+                raise TransportClosedError() from error
+            if not isinstance(error, RedisError):
+                raise
+            raise self._unavailable("cannot publish the update", error) from error
+
+    def add_subscriber(self, subscriber: Subscriber) -> str | None:
+        if self._closed:
+            raise TransportClosedError()
+        requested = subscriber.request_last_event_id
+        answer: str | None = None
+        if requested is None:
+            self._fanout.add(subscriber)
+        else:
+            try:
+                answer = self._replay(subscriber, requested)
+            except RedisError as error:
+                self._fanout.remove(subscriber)
+                raise self._unavailable("cannot read the update history", error) from error
+            if self._closed:  # closed while the history was read
+                self._fanout.remove(subscriber)
+                subscriber.disconnect()
+                raise TransportClosedError()
+        self._registry.add(subscriber.info)
+        return answer
+
+    def remove_subscriber(self, subscriber: Subscriber) -> None:
+        self._fanout.remove(subscriber)
+        if not self._closed:
+            self._registry.remove(subscriber.id)
+
+    def subscribers(self) -> tuple[str, list[SubscriberInfo]]:
+        if self._closed:
+            raise TransportClosedError()
+        try:
+            last_event_id = self._stream.newest_update_id() or EARLIEST
+            remote = self._registry.others()
+        except RedisError as error:
+            raise self._unavailable("cannot list subscribers", error) from error
+        return last_event_id, [*self._local_infos(), *remote]
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._stopping.set()
+        self._registry.wake.set()
+        self._stop_background()
+        for subscriber in self._fanout:
+            self._fanout.remove(subscriber)
+            subscriber.disconnect()
+        self._registry.clear()
+        for waiter in self._waiters:
+            waiter[1].set()
+        self._client.close()
+        self._reader_client.close()
+
+    # -- history -------------------------------------------------------------------------
+
+    def _replay(self, subscriber: Subscriber, requested: str) -> str:
+        after = ORIGIN if requested == EARLIEST else self._stream.position_of(requested)
+        self._catch_up(self._stream.tail())
+        if self._position is None:
+            raise RedisError("the stream reader has not reached Redis yet")
+        if after is None:
+            # Unknown id: nothing is replayed, only what is published from now on.
+            self._fanout.add(subscriber)
+            subscriber.history_dispatched(EARLIEST)
+            return EARLIEST
+        # Atomically (no greenlet switch): entries up to `upto` were delivered before the
+        # subscriber joined, every later one reaches it live (buffered until the replay
+        # ends). So the history is exactly (after, upto]: no gap, no duplicate.
+        self._fanout.add(subscriber)
+        upto = self._position
+        for entry in self._stream.between(after, upto):
+            if subscriber.matches(entry.update):
+                subscriber.dispatch(entry.update, encode(entry.update), from_history=True)
+        subscriber.history_dispatched(requested)
+        return requested
+
+    def _catch_up(self, position: str) -> None:
+        """Wait until the reader has delivered ``position`` (the stream's end when a replay
+        starts), so the replay never ends before an update the client already has."""
+        target = position_key(position)
+        if self._position is not None and position_key(self._position) >= target:
+            return
+        waiter = (target, Event())
+        self._waiters.append(waiter)
+        try:
+            if not waiter[1].wait(CATCH_UP_TIMEOUT):
+                log.warning(
+                    "the stream reader did not reach %s within %s s; replaying anyway",
+                    position,
+                    CATCH_UP_TIMEOUT,
+                )
+        finally:
+            self._waiters.remove(waiter)
+
+    # -- background greenlets ------------------------------------------------------------
+
+    def _read_forever(self) -> None:
+        delay = BACKOFF_FIRST
+        while not self._closed:
+            try:
+                self._read_once()
+            except Exception as error:  # the reader must outlive any failure
+                if self._closed:
+                    return  # close() cut the connection
+                if not isinstance(error, RedisError):
+                    log.exception("unexpected error reading stream %r", self._stream.name)
+                elif delay == BACKOFF_FIRST:
+                    log.warning(
+                        "lost %s while reading stream %r after %s (%s); reconnecting",
+                        self.description,
+                        self._stream.name,
+                        self._position,
+                        error,
+                    )
+                self._stopping.wait(delay * random.uniform(0.5, 1.0))
+                delay = min(delay * 2, BACKOFF_MAX)
+                continue
+            if delay != BACKOFF_FIRST:
+                log.warning("%s is back; resuming after %s", self.description, self._position)
+                delay = BACKOFF_FIRST
+
+    def _read_once(self) -> None:
+        stream = self._reader_stream
+        if self._position is None:
+            self._position = stream.tail()
+        position, entries = stream.read(self._position, self._block_ms, READ_COUNT)
+        if not entries and position == self._position:
+            self._detect_reset()
+            return
+        # Delivery never switches greenlets, so the position moves with the deliveries;
+        # it moves first, so an update that cannot be delivered is never read again.
+        deliver = self._fanout.deliver
+        for entry in entries:
+            self._position = entry.position
+            deliver(entry.update)
+        self._position = position
+        if self._waiters:
+            reached = position_key(position)
+            for target, event in self._waiters:
+                if target <= reached:
+                    event.set()
+
+    def _detect_reset(self) -> None:
+        """After an idle read: if the stream now ends before our position (it was deleted
+        or Redis came back from an older snapshot), continue from its end."""
+        assert self._position is not None
+        tail = self._reader_stream.tail()
+        if position_key(tail) < position_key(self._position):
+            log.warning(
+                "stream %r ends at %s, before %s which this worker already read; "
+                "it was reset, continuing from its end",
+                self._stream.name,
+                tail,
+                self._position,
+            )
+            self._position = tail
+
+    def _refresh_forever(self) -> None:
+        registry = self._registry
+        while not self._closed:
+            try:
+                registry.refresh()
+            except RedisError as error:
+                log.debug("cannot refresh the subscriber registry: %s", error)
+                self._stopping.wait(BACKOFF_MAX)  # no busy loop while Redis is away
+            registry.wake.wait(registry.refresh_interval)
+
+    def _stop_background(self) -> None:
+        """Let the greenlets end by themselves: a greenlet killed inside a redis-py call
+        could leave a half-opened socket behind. Closing the reader's connection ends a
+        blocking ``XREAD`` at once; killing is the last resort."""
+        reader, refresher = self._greenlets
+        for _attempt in range(10):
+            if reader.dead:
+                break
+            self._reader_client.connection_pool.disconnect()
+            reader.join(0.2)
+        refresher.join(COMMAND_TIMEOUT + 1)
+        gevent.killall(self._greenlets, block=True, timeout=1)
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def _local_infos(self) -> list[SubscriberInfo]:
+        return [subscriber.info for subscriber in self._fanout]
+
+    def _unavailable(self, what: str, error: RedisError) -> TransportError:
+        return TransportError(
+            f"{what}: {self.description} is unavailable ({error}); check that Redis is "
+            "running and that MERCURE_TRANSPORT_URL points at it"
+        )
+
+
+def from_url(url: str) -> RedisTransport:
+    """Build a transport from ``redis://host:port/db?stream=...&maxlen=...`` (see module)."""
+    options = RedisOptions.from_url(url)
+    no_retry = Retry(NoBackoff(), 0)
+    # Many greenlets share a few connections: a command waits for a free one (up to
+    # COMMAND_TIMEOUT) instead of failing. `max_connections` in the URL overrides the size.
+    pool = BlockingConnectionPool.from_url(
+        options.redis_url,
+        max_connections=POOL_SIZE,
+        timeout=COMMAND_TIMEOUT,
+        retry=no_retry,
+        socket_timeout=COMMAND_TIMEOUT,
+        socket_connect_timeout=COMMAND_TIMEOUT,
+    )
+    reader_pool = ConnectionPool.from_url(
+        options.redis_url,
+        max_connections=2,
+        retry=no_retry,
+        socket_timeout=READ_BLOCK_MS / 1000 + COMMAND_TIMEOUT,
+        socket_connect_timeout=COMMAND_TIMEOUT,
+        client_name=f"mercure-reader:{options.stream}",
+    )
+    return RedisTransport(
+        Redis.from_pool(pool),
+        Redis.from_pool(reader_pool),
+        stream=options.stream,
+        maxlen=options.maxlen,
+        subscribers_ttl=options.subscribers_ttl,
+        description=f"Redis at {redact(options.redis_url)} (stream {options.stream!r})",
+    )
+
+
+def redact(url: str) -> str:
+    """``url`` with any password replaced by ``***``, for messages and logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rsplit("@", 1)[1]
+    user = f"{parts.username}:" if parts.username else ":"
+    return urlunsplit(parts._replace(netloc=f"{user}***@{netloc}"))
+
+
+def _positive(options: dict[str, str], name: str, default: int, shown: str) -> int:
+    raw = options.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ValueError(
+            f"{name}={raw!r} in transport URL {shown} must be a positive integer, "
+            f"e.g. {name}={default}"
+        )
+    return value

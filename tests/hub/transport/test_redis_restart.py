@@ -1,0 +1,93 @@
+"""The Redis transport survives a restart of the Redis server itself.
+
+A private, non-persistent redis-server is started on a free port for the test, stopped
+while subscribers stay connected, and started again on the same port.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+from flask import Flask
+
+from app.hub import init_app
+from app.hub.settings import HubSettings
+from app.hub.subscriber import Subscriber
+from app.hub.transport import TransportError
+from app.hub.transport.redis import from_url
+from tests.deploy.gateway import JWT_KEY, PUBLISHER, Listener
+from tests.deploy.gateway import publish as publish_over_http
+from tests.deploy.servers import redis_server, running
+from tests.hub.transport.test_redis import names, publish, received_ids
+from tests.services import LiveServer
+
+pytestmark = pytest.mark.redis
+
+
+def test_redis_restart_mid_stream_loses_and_repeats_nothing(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with running(redis_server(tmp_path)) as server:
+        url = f"redis://127.0.0.1:{server.port}/0?stream=restart"
+        publisher, worker = from_url(url), from_url(url)
+        try:
+            subscribers = [Subscriber(["*"]), Subscriber(["*"])]
+            publisher.add_subscriber(subscribers[0])
+            worker.add_subscriber(subscribers[1])
+            before, after = names("before", 20), names("after", 20)
+            publish(publisher, *before)
+            assert received_ids(subscribers[1], 20) == before
+
+            server.stop()
+            with pytest.raises(TransportError, match="cannot publish the update"):
+                publish(publisher, "while-down")
+            server.start()
+
+            publish(publisher, *after)
+            for subscriber in subscribers:
+                received = received_ids(subscriber, 40 if subscriber is subscribers[0] else 20)
+                assert received == (before + after if subscriber is subscribers[0] else after)
+                assert not subscriber.closed
+        finally:
+            publisher.close()
+            worker.close()
+    assert "reconnecting" in caplog.text
+    assert "is back; resuming after" in caplog.text
+
+
+def test_hub_over_http_answers_503_while_redis_is_down_and_loses_nothing(
+    tmp_path: Path, serve: Callable[..., LiveServer]
+) -> None:
+    with running(redis_server(tmp_path)) as server:
+        settings = HubSettings(
+            publisher_key=JWT_KEY,
+            subscriber_key=JWT_KEY,
+            heartbeat=0.0,
+            transport_url=f"redis://127.0.0.1:{server.port}/0?stream=http",
+        )
+        application = Flask("redis_restart")
+        hub = init_app(application, settings)
+        try:
+            live = serve(application)
+            listener = Listener(live.url, ["https://example.com/books/{id}"])
+            try:
+                topic = "https://example.com/books/1"
+                first = publish_over_http(live.url, topic, "before")
+                server.stop()
+                refused = httpx.post(
+                    f"{live.url}/.well-known/mercure",
+                    data={"topic": topic, "data": "while down"},
+                    headers={"Authorization": f"Bearer {PUBLISHER}"},
+                )
+                assert refused.status_code in (500, 503)  # the hub's choice: unavailable
+                server.start()
+                second = publish_over_http(live.url, topic, "after")
+                assert listener.wait_for(2) == [first, second]
+                assert not listener.closed_by_server
+            finally:
+                listener.close()
+        finally:
+            hub.close()
