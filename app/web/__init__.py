@@ -1,11 +1,85 @@
-"""The live page served at ``/`` (placeholder)."""
+"""The live page served at ``/``: every resource's collection, updated from the hub.
+
+The page (template and script packaged beside this module) reads each collection from its
+route with ``Accept: application/ld+json``, finds the hub in the ``Link: rel="mercure"``
+response header and subscribes with ``EventSource`` to the absolute item IRI template of
+the resource (``http://host/books/{id}``): a create or update payload (the JSON-LD item)
+upserts its row, a delete payload (``{"@id": "/books/1"}``) removes it.
+
+Private resources reach the page only with a subscriber token, which the hub takes from
+its authorization cookie; the page itself holds no secret.
+"""
 
 from __future__ import annotations
 
-from flask import Flask
+from typing import Any
 
-from app.config.spec import ResourcesSpec
+from flask import Blueprint, Flask, current_app, render_template, request
+
+from app.config.spec import ResourceSpec, ResourcesSpec
+
+__all__ = ["ENDPOINT", "init_app", "page_config"]
+
+ENDPOINT = "web.index"
+DEFAULT_COOKIE_NAME = "mercureAuthorization"
+
+
+def _origin() -> str:
+    """Origin of absolute IRIs, as the publisher builds them: ``PUBLIC_URL`` or the request's."""
+    settings = current_app.config.get("GATEWAY_SETTINGS")
+    public_url = getattr(settings, "public_url", None)
+    return str(public_url or request.host_url).rstrip("/")
+
+
+def _columns(resource: ResourceSpec) -> list[str]:
+    readable = [f.name for f in resource.fields if not f.write_only]
+    readable += [r.name for r in resource.relations if not r.write_only]
+    return readable
+
+
+def page_config(spec: ResourcesSpec, origin: str) -> dict[str, Any]:
+    """The JSON the page script works from: resources with routes, columns and topics."""
+    return {
+        "title": spec.api.title,
+        "resources": [
+            {
+                "name": resource.name,
+                "route": resource.route,
+                "columns": _columns(resource),
+                "live": resource.mercure.enabled,
+                "private": resource.mercure.private,
+                "topic": f"{origin}{resource.route}/{{id}}",
+            }
+            for resource in spec.resources
+            if "get_collection" in resource.operations
+        ],
+    }
 
 
 def init_app(app: Flask, spec: ResourcesSpec) -> None:
-    """Serve the live page."""
+    """Serve the live page at ``/`` (endpoint :data:`ENDPOINT`, ``GET`` only, HTML).
+
+    When the REST entrypoint also answers ``/``, it defers to this endpoint for clients
+    that prefer HTML.
+    """
+    blueprint = Blueprint(
+        "web",
+        __name__,
+        static_folder="static",
+        static_url_path="/web/static",
+        template_folder="templates",
+    )
+
+    @blueprint.get("/")
+    def index() -> str:
+        hub = current_app.extensions.get("mercure_hub")
+        cookie_name = getattr(getattr(hub, "settings", None), "cookie_name", DEFAULT_COOKIE_NAME)
+        return render_template(
+            "web/index.html",
+            config=page_config(spec, _origin()),
+            title=spec.api.title,
+            cookie_name=cookie_name,
+            ui_enabled="mercure_ui.index" in current_app.view_functions,
+        )
+
+    app.register_blueprint(blueprint)

@@ -1,0 +1,73 @@
+"""The shipped bookshop gateway with its hub and debug UI, on a real gevent server."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import jwt
+from flask import Flask
+
+from app import create_app
+from app.config import load_resources
+from app.hub.settings import HubSettings
+from app.settings import Settings
+from tests.services import LiveServer
+
+ROOT = Path(__file__).resolve().parents[2]
+JWT_KEY = "browser-tests-key-of-at-least-32-bytes!"
+JSON_LD = {"Content-Type": "application/ld+json", "Accept": "application/ld+json"}
+MERGE_PATCH = {"Content-Type": "application/merge-patch+json", "Accept": "application/ld+json"}
+
+
+def token(*, publish: list[str] | None = None, subscribe: list[str] | None = None) -> str:
+    """A JWT signed with the test hub's key, carrying the given ``mercure`` selectors."""
+    claim: dict[str, list[str]] = {}
+    if publish is not None:
+        claim["publish"] = publish
+    if subscribe is not None:
+        claim["subscribe"] = subscribe
+    return jwt.encode({"mercure": claim}, JWT_KEY, algorithm="HS256")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class Gateway:
+    app: Flask
+    live: LiveServer
+
+    @property
+    def url(self) -> str:
+        return self.live.url
+
+
+def start_gateway(
+    serve: Callable[..., LiveServer], database: Path, *, subscriptions: bool = False
+) -> Gateway:
+    """Serve the bookshop on ``database`` (tables created) with the UI on; ``PUBLIC_URL``
+    is the server's own origin so topics are ``http://127.0.0.1:PORT/books/{id}``."""
+    port = free_port()
+    settings = Settings(database_url=f"sqlite:///{database}", public_url=f"http://127.0.0.1:{port}")
+    hub_settings = HubSettings(
+        publisher_key=JWT_KEY,
+        subscriber_key=JWT_KEY,
+        heartbeat=0,
+        ui=True,
+        subscriptions=subscriptions,
+    )
+    app = create_app(
+        settings,
+        spec=load_resources(ROOT / "resources.yaml"),
+        hub_settings=hub_settings,
+        environ={},
+    )
+    with app.app_context():
+        app.extensions["model_registry"].db.create_all()
+    return Gateway(app, serve(app, port=port))
