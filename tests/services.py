@@ -10,14 +10,36 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import pytest
 from gevent.pywsgi import WSGIServer
 
+from app.hub.command import mint_token
+
 POSTGRES_URL = os.environ.get("POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def free_port() -> int:
+    """A TCP port free on loopback right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def hs256_token(
+    key: str, *, publish: Sequence[str] | None = None, subscribe: Sequence[str] | None = None
+) -> str:
+    """A JWT signed with ``key`` (HS256) carrying the given ``mercure`` selectors."""
+    return mint_token(
+        key,
+        "HS256",
+        publish=None if publish is None else tuple(publish),
+        subscribe=None if subscribe is None else tuple(subscribe),
+    )
 
 
 def unavailable(what: str, how_to_fix: str) -> None:

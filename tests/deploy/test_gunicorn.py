@@ -29,7 +29,8 @@ from tests.deploy.gateway import (
     gateway_env,
     publish,
 )
-from tests.deploy.servers import ROOT, free_port, gunicorn, running
+from tests.deploy.servers import ROOT, gunicorn, running
+from tests.services import free_port
 
 
 def worker_loads(redis_url: str, stream: str, expected: int = 0) -> list[int]:

@@ -30,8 +30,8 @@ from tests.deploy.gateway import (
     CurlSubscriber,
     gateway_env,
 )
-from tests.deploy.servers import ROOT, free_port, nginx, running
-from tests.services import LiveServer
+from tests.deploy.servers import ROOT, nginx, running
+from tests.services import LiveServer, free_port
 
 SHIPPED = ROOT / "deploy" / "nginx.conf"
 

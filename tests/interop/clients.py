@@ -11,13 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import gevent
-import jwt
 import pytest
 from flask import Flask
 
 from app import hub
 from app.hub.settings import HubSettings
-from tests.services import LiveServer, unavailable
+from tests.services import LiveServer, hs256_token, unavailable
 
 HERE = Path(__file__).resolve().parent
 JWT_KEY = "interop-tests-key-of-at-least-32-bytes!"
@@ -25,12 +24,8 @@ READ_TIMEOUT = 30.0
 
 
 def token(*, publish: list[str] | None = None, subscribe: list[str] | None = None) -> str:
-    claim: dict[str, list[str]] = {}
-    if publish is not None:
-        claim["publish"] = publish
-    if subscribe is not None:
-        claim["subscribe"] = subscribe
-    return jwt.encode({"mercure": claim}, JWT_KEY, algorithm="HS256")
+    """A JWT signed with this suite's key, carrying the given ``mercure`` selectors."""
+    return hs256_token(JWT_KEY, publish=publish, subscribe=subscribe)
 
 
 def start_hub(serve: Callable[..., LiveServer]) -> str:

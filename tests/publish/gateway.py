@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import jwt
 from flask import Flask
 from gevent.pool import Pool
 from gevent.pywsgi import WSGIServer
@@ -19,7 +17,7 @@ from app.hub.settings import HubSettings
 from app.publish import EXTENSION_KEY
 from app.publish.publisher import Publisher
 from app.settings import Settings
-from tests.services import LiveServer
+from tests.services import LiveServer, free_port, hs256_token
 
 ROOT = Path(__file__).resolve().parents[2]
 JWT_KEY = "publish-tests-key-of-at-least-32-bytes!"
@@ -32,18 +30,8 @@ def bookshop() -> ResourcesSpec:
 
 
 def token(*, publish: list[str] | None = None, subscribe: list[str] | None = None) -> str:
-    claim: dict[str, list[str]] = {}
-    if publish is not None:
-        claim["publish"] = publish
-    if subscribe is not None:
-        claim["subscribe"] = subscribe
-    return jwt.encode({"mercure": claim}, JWT_KEY, algorithm="HS256")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    """A JWT signed with this suite's key, carrying the given ``mercure`` selectors."""
+    return hs256_token(JWT_KEY, publish=publish, subscribe=subscribe)
 
 
 @dataclass
