@@ -3,7 +3,9 @@
 Discovery: every response under the route of a resource whose ``mercure`` is enabled
 (items, collections, and errors on those paths) carries ``Link: <hub>; rel="mercure"``
 with the hub URL made absolute against the request's root URL; other responses carry
-none. CORS: for an ``Origin`` in the allowed list (``*`` allows any origin, without
+none. The ``Link`` value depends only on the hub URL and the request's scheme, host and
+script root, so it is built once per such combination (a bounded cache: the host comes
+from the client). CORS: for an ``Origin`` in the allowed list (``*`` allows any origin, without
 credentials), allow it and expose ``Link``, ``Location`` and ``Content-Location`` so
 browsers can discover the hub. The hub's own route has its own CORS and is left alone.
 """
@@ -11,20 +13,41 @@ browsers can discover the hub. The hub's own route has its own CORS and is left 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 
 from flask import Flask, Request, Response, request
+from werkzeug.sansio.utils import get_current_url
 
 HUB_PATH = "/.well-known/mercure"
 EXPOSED_HEADERS = "Link, Location, Content-Location, Accept-Patch"
 ALLOWED_HEADERS = "Accept, Authorization, Content-Type, Cache-Control, Last-Event-ID"
 ALLOWED_METHODS = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
+LINK_CACHE_SIZE = 256
+"""Distinct (hub URL, scheme, host, script root) combinations whose ``Link`` is kept."""
 
 
 def absolute_hub_url(hub_url: str, req: Request) -> str:
     """``hub_url`` as an absolute URL: relative paths are resolved against the app root."""
     if "://" in hub_url:
         return hub_url
-    return req.root_url.rstrip("/") + "/" + hub_url.lstrip("/")
+    return _absolute(hub_url, req.scheme, req.host, req.root_path)
+
+
+def discovery_link(hub_url: str, req: Request) -> str:
+    """The ``Link: <hub>; rel="mercure"`` value for ``req`` (cached per origin and root)."""
+    return _link(hub_url, req.scheme, req.host, req.root_path)
+
+
+@lru_cache(maxsize=LINK_CACHE_SIZE)
+def _absolute(hub_url: str, scheme: str, host: str, root_path: str) -> str:
+    # ``get_current_url(scheme, host, root_path)`` is what ``Request.root_url`` returns.
+    return get_current_url(scheme, host, root_path).rstrip("/") + "/" + hub_url.lstrip("/")
+
+
+@lru_cache(maxsize=LINK_CACHE_SIZE)
+def _link(hub_url: str, scheme: str, host: str, root_path: str) -> str:
+    absolute = hub_url if "://" in hub_url else _absolute(hub_url, scheme, host, root_path)
+    return f'<{absolute}>; rel="mercure"'
 
 
 def parse_origins(raw: str | None) -> tuple[str, ...]:
@@ -53,7 +76,7 @@ def install(app: Flask, hub_urls: Mapping[str, str], cors_origins: Sequence[str]
             return response
         hub_url = hub_url_of(path)
         if hub_url:
-            response.headers.add("Link", f'<{absolute_hub_url(hub_url, request)}>; rel="mercure"')
+            response.headers.add("Link", discovery_link(hub_url, request))
         origin = request.headers.get("Origin")
         if origin and ("*" in origins or origin.rstrip("/") in origins):
             response.headers["Access-Control-Allow-Origin"] = "*" if "*" in origins else origin

@@ -25,10 +25,25 @@ Format = Literal["jsonld", "json"]
 
 _OFFERED = (JSONLD, JSON)
 _BODY_TYPES = (JSONLD, JSON)
+_FORMAT_KEY = "app.api.response_format"
+"""WSGI environ key under which a request's negotiated format is kept."""
+_ESCAPED_SURROGATES = (b"\\ud", b"\\uD")
 
 
 def response_format(request: Request) -> Format:
-    """The representation the client asked for; raises :class:`NotAcceptable`."""
+    """The representation the client asked for; raises :class:`NotAcceptable`.
+
+    Negotiated once per request (kept in the request's WSGI environ), however many parts
+    of the request's handling ask for it.
+    """
+    environ = request.environ
+    fmt: Format | None = environ.get(_FORMAT_KEY)
+    if fmt is None:
+        fmt = environ[_FORMAT_KEY] = _negotiate(request)
+    return fmt
+
+
+def _negotiate(request: Request) -> Format:
     if not request.accept_mimetypes:
         return "jsonld"
     best = request.accept_mimetypes.best_match(_OFFERED)
@@ -58,7 +73,8 @@ def json_body(request: Request, *, patch: bool = False) -> dict[str, Any]:
     try:
         body = json.loads(raw, parse_constant=_reject_constant)
         # Lone surrogates (``"\ud800"``) parse but cannot be stored or written as UTF-8.
-        json.dumps(body, ensure_ascii=False).encode("utf-8")
+        if not _surrogate_free(raw):
+            json.dumps(body, ensure_ascii=False).encode("utf-8")
     except (ValueError, UnicodeError) as error:
         raise BadRequest(f"The request body is not valid JSON: {error}.") from None
     except RecursionError:
@@ -66,6 +82,18 @@ def json_body(request: Request, *, patch: bool = False) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise BadRequest(f"The request body must be a JSON object, not {type(body).__name__}.")
     return body
+
+
+def _surrogate_free(raw: bytes) -> bool:
+    """Whether ``json.loads(raw)`` certainly holds no surrogate code point.
+
+    ``json.loads`` decodes bytes with ``surrogatepass``, so a surrogate arrives either
+    escaped (``\\ud800``) or UTF-8-encoded (lead byte ``0xED``), or in a UTF-16/32 body.
+    A UTF-8 body with neither needs no second, checking encode.
+    """
+    if json.detect_encoding(raw) != "utf-8" or b"\xed" in raw:
+        return False
+    return not any(escape in raw for escape in _ESCAPED_SURROGATES)
 
 
 def _reject_constant(name: str) -> Any:

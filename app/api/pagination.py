@@ -72,10 +72,11 @@ def view(path: str, args: MultiDict[str, str], page: Page, total: int) -> dict[s
     last = last_page(page, total)
     if last == 1 and not page.explicit:
         return None
-    kept = [(k, v) for k, v in args.items(multi=True) if k != "page"]
+    kept = urlencode([(k, v) for k, v in args.items(multi=True) if k != "page"])
+    prefix = f"{path}?{kept}&page=" if kept else f"{path}?page="
 
     def link(number: int) -> str:
-        return f"{path}?{urlencode([*kept, ('page', str(number))])}"
+        return f"{prefix}{number}"
 
     document: dict[str, Any] = {
         "@id": link(page.number),

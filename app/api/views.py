@@ -76,7 +76,7 @@ class ItemView(MethodView):
         self.endpoint = endpoint
 
     def get(self, item_id: int) -> ResponseReturnValue:
-        response_format(request)
+        response_format(request)  # 406 before any work; item_response reuses the result
         return self.endpoint.item_response(self.endpoint.find(item_id))
 
     def put(self, item_id: int) -> ResponseReturnValue:

@@ -22,8 +22,8 @@ connection's own greenlet:
   greenlet lets every frame queued meanwhile go out in one write, which measured
   faster under load than one non-blocking ``send`` per frame and subscriber.
 
-:meth:`close` (called by the WSGI server, also for ``HEAD`` and aborted responses) runs
-the ``on_close`` clean-up exactly once.
+:meth:`close` (called by the WSGI server, also for ``HEAD`` and aborted responses) calls
+``on_close(subscriber)`` exactly once.
 """
 
 from __future__ import annotations
@@ -32,10 +32,10 @@ import contextlib
 import errno
 import socket
 import time
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from gevent import Timeout, get_hub, getcurrent
+from gevent import get_hub, getcurrent
 
 from app.hub.sse import COMMENT
 from app.hub.subscriber import Subscriber
@@ -82,20 +82,46 @@ def disable_nagle(sock: Any | None) -> None:
 
 
 class SubscriberStream:
-    """Iterates the SSE chunks of one subscriber until it must end."""
+    """Iterates the SSE chunks of one subscriber until it must end.
+
+    An iterator rather than a generator, with ``__slots__``: an idle subscriber holds no
+    generator frame, no deadline timer, no pre-built exception and no bound method. The
+    write deadline is armed only when a write blocks: a loop callback registered before
+    each chunk is handed to the server runs only if the connection's greenlet switches to
+    the hub during that write, and then starts a timer for what is left of
+    ``write_deadline``; a write that completes at once only cancels the callback.
+    """
+
+    __slots__ = (
+        "_arming",
+        "_deadline",
+        "_ends_at",
+        "_greenlet",
+        "_heartbeat",
+        "_next_heartbeat",
+        "_on_close",
+        "_peer_readable",
+        "_raw",
+        "_state",
+        "_watcher",
+        "_write_deadline",
+        "_write_started",
+        "subscriber",
+    )
 
     def __init__(
         self,
         subscriber: Subscriber,
         *,
-        on_close: Callable[[], None],
+        on_close: Callable[[Subscriber], None],
         heartbeat: float = 0.0,
         ends_at: float | None = None,
         write_deadline: float = 0.0,
         sock: Any | None = None,
     ) -> None:
         self.subscriber = subscriber
-        self._on_close: Callable[[], None] | None = on_close
+        # Called once with ``subscriber``; a shared callable, so no closure per stream.
+        self._on_close: Callable[[Subscriber], None] | None = on_close
         self._heartbeat = heartbeat
         self._ends_at = ends_at
         self._write_deadline = write_deadline
@@ -103,33 +129,78 @@ class SubscriberStream:
         self._raw: Any | None = getattr(sock, "_sock", None)
         self._watcher: Any | None = None
         self._peer_readable = False
-        self._writing = False
+        self._state = _NEW
         self._greenlet: Any | None = None
-        self._generator: Generator[bytes, None, None] | None = None
+        self._next_heartbeat: float | None = None
+        self._write_started = 0.0
+        self._arming: Any | None = None
+        self._deadline: Any | None = None
 
     def __iter__(self) -> Iterator[bytes]:
-        if self._generator is None:
-            self._generator = self._chunks()
-        return self._generator
+        return self
 
     def close(self) -> None:
         """End the stream and run the clean-up (idempotent)."""
-        if self._generator is not None:
-            self._generator.close()
-        self._stop_watching()
+        self._finish()
         on_close, self._on_close = self._on_close, None
         if on_close is not None:
-            on_close()
+            on_close(self.subscriber)
+
+    def _finish(self) -> None:
+        """Stop for good: no write in progress, no deadline, no watcher, no interrupt."""
+        self._written()
+        self._state = _DONE
+        self._stop_watching()
+
+    # -- writes: the deadline and the interrupt ------------------------------------------
+
+    def _write(self, chunk: bytes, started: float, state: int) -> bytes:
+        """Hand ``chunk`` to the server, watching the write until :meth:`_written`."""
+        self._state = state
+        self.subscriber.interrupt = self._interrupt
+        if self._write_deadline > 0:
+            self._write_started = started
+            self._arming = get_hub().loop.run_callback(self._arm_deadline)
+        return chunk
+
+    def _written(self) -> None:
+        """The chunk handed out last is written (or abandoned): disarm everything."""
+        if self._state in _WRITING:
+            self._state = _WAITING
+        self.subscriber.interrupt = None
+        arming, self._arming = self._arming, None
+        if arming is not None:
+            arming.stop()
+        deadline, self._deadline = self._deadline, None
+        if deadline is not None:
+            deadline.stop()
+            deadline.close()
+
+    def _writing(self) -> bool:
+        return self._state in _WRITING
+
+    def _arm_deadline(self) -> None:
+        """Runs in the event loop only when the write blocked: time what is left of it."""
+        self._arming = None
+        if not self._writing():
+            return
+        left = self._write_started + self._write_deadline - time.monotonic()
+        deadline = get_hub().loop.timer(max(left, 0.0), ref=False)
+        deadline.start(self._deadline_passed)
+        self._deadline = deadline
+
+    def _deadline_passed(self) -> None:
+        self._abort("write deadline exceeded")
 
     def _interrupt(self) -> None:
         """On disconnect: abort a write in progress (the peer may never read again)."""
-        if self._writing:
-            get_hub().loop.run_callback(self._abort_write)
+        if self._writing():
+            get_hub().loop.run_callback(self._abort, "disconnected during a write")
 
-    def _abort_write(self) -> None:
+    def _abort(self, reason: str) -> None:
         greenlet = self._greenlet
-        if self._writing and greenlet is not None and not greenlet.dead:
-            greenlet.throw(SubscriberDropped("disconnected during a write"))
+        if self._writing() and greenlet is not None and not greenlet.dead:
+            greenlet.throw(SubscriberDropped(reason))
 
     # -- peer watching -------------------------------------------------------------------
 
@@ -173,59 +244,68 @@ class SubscriberStream:
 
     # -- the connection's greenlet -------------------------------------------------------
 
-    def _chunks(self) -> Generator[bytes, None, None]:
+    def __next__(self) -> bytes:
+        """The next chunk to write; blocks this greenlet until there is one."""
+        state = self._state
+        if state == _DONE:
+            raise StopIteration
+        try:
+            if state == _NEW:
+                return self._first()
+            chunk = self._next_chunk(state)
+        except BaseException:
+            self._finish()
+            raise
+        if chunk is None:
+            self._finish()
+            raise StopIteration
+        return chunk
+
+    def _first(self) -> bytes:
+        """``:`` and whatever history is already queued, written at once."""
+        self._greenlet = getcurrent()
+        self._watch_peer()
+        chunk = COMMENT + self.subscriber.drain()
+        started = time.monotonic() if self._write_deadline > 0 else 0.0
+        return self._write(chunk, started, _WRITING_FIRST)
+
+    def _next_chunk(self, state: int) -> bytes | None:
+        """After the last chunk was written: wait for the next one (``None``: the end)."""
+        self._written()
         subscriber = self.subscriber
         heartbeat = self._heartbeat
         ends_at = self._ends_at
-        deadline = Timeout(
-            self._write_deadline, SubscriberDropped("write deadline exceeded"), ref=False
-        )
-        timed = self._write_deadline > 0
-        self._greenlet = getcurrent()
-        subscriber.interrupt = self._interrupt
-        try:
-            self._watch_peer()
-            first = COMMENT + subscriber.drain()
-            self._writing = True
-            if timed:
-                deadline.start()
-            yield first
-            if timed:
-                deadline.cancel()
-            self._writing = False
+        now = time.monotonic()
+        if heartbeat:
+            self._next_heartbeat = now + heartbeat
+        if state == _WRITING_MORE and ends_at is not None and now >= ends_at:
+            return None
+        next_heartbeat = self._next_heartbeat
+        while True:
+            wake_at = next_heartbeat
+            if ends_at is not None and (wake_at is None or ends_at < wake_at):
+                wake_at = ends_at
+            timeout = None if wake_at is None else max(wake_at - now, 0.0)
+            subscriber.wait(timeout)
+            if subscriber.closed:
+                if subscriber.overflowed:
+                    raise SubscriberDropped("queue overflow")
+                return None
+            if self._peer_readable and self._peer_gone():
+                return None
+            chunk = subscriber.drain()
             now = time.monotonic()
-            next_heartbeat = now + heartbeat if heartbeat else None
-            while True:
-                wake_at = next_heartbeat
-                if ends_at is not None and (wake_at is None or ends_at < wake_at):
-                    wake_at = ends_at
-                timeout = None if wake_at is None else max(wake_at - now, 0.0)
-                subscriber.wait(timeout)
-                if subscriber.closed:
-                    if subscriber.overflowed:
-                        raise SubscriberDropped("queue overflow")
-                    return
-                if self._peer_readable and self._peer_gone():
-                    return
-                chunk = subscriber.drain()
-                now = time.monotonic()
-                if not chunk and next_heartbeat is not None and now >= next_heartbeat:
-                    chunk = COMMENT
-                if chunk:
-                    self._writing = True
-                    if timed:
-                        deadline.start()
-                    yield chunk
-                    if timed:
-                        deadline.cancel()
-                    self._writing = False
-                    now = time.monotonic()
-                    if heartbeat:
-                        next_heartbeat = now + heartbeat
-                if ends_at is not None and now >= ends_at:
-                    return
-        finally:
-            self._writing = False
-            subscriber.interrupt = None
-            deadline.close()
-            self._stop_watching()
+            if not chunk and next_heartbeat is not None and now >= next_heartbeat:
+                chunk = COMMENT
+            if chunk:
+                return self._write(chunk, now, _WRITING_MORE)
+            if ends_at is not None and now >= ends_at:
+                return None
+
+
+_NEW = 0
+_WRITING_FIRST = 1
+_WRITING_MORE = 2
+_WAITING = 3
+_DONE = 4
+_WRITING = frozenset((_WRITING_FIRST, _WRITING_MORE))

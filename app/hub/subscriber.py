@@ -19,11 +19,13 @@ Contracts:
   the buffered live frames whose ids were not already sent from history.
 * Single-threaded: meant for gevent greenlets; no method switches greenlets except
   :meth:`wait`, so a delivery loop over many subscribers runs without interleaving.
+* Small when idle (there may be tens of thousands): ``__slots__``, a plain list as the
+  frame queue (empty between wake-ups), the replay structures only for a subscriber that
+  sent a Last-Event-ID, and :attr:`id` generated on first use.
 """
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -66,11 +68,11 @@ class Subscriber:
         "_frames",
         "_history",
         "_history_ids",
+        "_id",
         "_ready",
         "allowed_private",
         "closed",
         "exact_only",
-        "id",
         "interrupt",
         "max_queue",
         "overflowed",
@@ -92,7 +94,7 @@ class Subscriber:
     ) -> None:
         if not topics:
             raise ValueError("a subscriber needs at least one topic selector")
-        self.id: str = subscriber_id or new_update_id()
+        self._id: str | None = subscriber_id or None
         self.topics: tuple[str, ...] = tuple(dict.fromkeys(topics))
         self.allowed_private: tuple[str, ...] | None = (
             None if allowed_private is None else tuple(allowed_private)
@@ -105,15 +107,26 @@ class Subscriber:
         self.closed = False
         self.overflowed = False
         self.interrupt: Callable[[], None] | None = None
-        self._frames: deque[bytes] = deque()
+        self._frames: list[bytes] = []
         self._event = Event()
         self._ready = self.request_last_event_id is None
-        self._history: list[bytes] = []
-        self._history_ids: set[str] = set()
-        self._buffered: list[tuple[str, bytes]] = []
+        # Replay state, only while a requested history is being read (None otherwise).
+        self._history: list[bytes] | None = None
+        self._history_ids: set[str] | None = None
+        self._buffered: list[tuple[str, bytes]] | None = None
+        if not self._ready:
+            self._history, self._history_ids, self._buffered = [], set(), []
 
     def __repr__(self) -> str:
         return f"<Subscriber {self.id} topics={list(self.topics)!r}>"
+
+    @property
+    def id(self) -> str:
+        """The subscriber's id: the one given, else a ``urn:uuid:`` fixed on first use."""
+        subscriber_id = self._id
+        if subscriber_id is None:
+            subscriber_id = self._id = new_update_id()
+        return subscriber_id
 
     @property
     def info(self) -> SubscriberInfo:
@@ -147,16 +160,9 @@ class Subscriber:
         """
         if self.closed:
             return False
-        if from_history:
-            if not self._ready:
-                self._history.append(frame)
-                self._history_ids.add(update.id)
-            return True
         if not self._ready:
-            if len(self._buffered) >= self.max_queue:
-                self._overflow()
-                return False
-            self._buffered.append((update.id, frame))
+            return self._replaying(update, frame, from_history)
+        if from_history:
             return True
         frames = self._frames
         if len(frames) >= self.max_queue:
@@ -164,6 +170,21 @@ class Subscriber:
             return False
         frames.append(frame)
         self._event.set()
+        return True
+
+    def _replaying(self, update: Update, frame: bytes, from_history: bool) -> bool:
+        """:meth:`dispatch` while history is being read: keep history, buffer live frames."""
+        history, history_ids, buffered = self._history, self._history_ids, self._buffered
+        if history is None or history_ids is None or buffered is None:
+            return False
+        if from_history:
+            history.append(frame)
+            history_ids.add(update.id)
+            return True
+        if len(buffered) >= self.max_queue:
+            self._overflow()
+            return False
+        buffered.append((update.id, frame))
         return True
 
     def history_dispatched(self, response_last_event_id: str | None) -> None:
@@ -175,15 +196,13 @@ class Subscriber:
         if self._ready:
             return
         self._ready = True
-        if self._history:
-            self._frames.append(b"".join(self._history))
-        sent = self._history_ids
-        for update_id, frame in self._buffered:
+        history, sent, buffered = self._history, self._history_ids or set(), self._buffered
+        self._history = self._history_ids = self._buffered = None
+        if history:
+            self._frames.append(b"".join(history))
+        for update_id, frame in buffered or ():
             if update_id not in sent:
                 self._frames.append(frame)
-        self._history = []
-        self._history_ids = set()
-        self._buffered = []
         if self._frames:
             self._event.set()
 
@@ -206,8 +225,10 @@ class Subscriber:
         if interrupt is not None:
             interrupt()
         self._frames.clear()
-        self._buffered = []
-        self._history = []
+        if self._buffered is not None:
+            self._buffered.clear()
+        if self._history is not None:
+            self._history.clear()
         self._event.set()
 
     # -- consumption (called by the connection's greenlet) -------------------------------
@@ -228,8 +249,6 @@ class Subscriber:
         frames = self._frames
         if not frames:
             return b""
-        if len(frames) == 1:
-            return frames.popleft()
-        chunk = b"".join(frames)
+        chunk = frames[0] if len(frames) == 1 else b"".join(frames)
         frames.clear()
         return chunk

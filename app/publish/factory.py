@@ -51,8 +51,10 @@ class UpdateFactory:
     def _update(self, options: MercureSpec, obj: object, iri: str, data: str) -> Update:
         absolute_iri = payload.absolute(payload.origin(self._public_url), iri)
         resolve = partial(resolve_path, obj)
-        templates = options.topics or (topic.IRI_PLACEHOLDER,)
-        topics = tuple(topic.expand(t, resolve, absolute_iri) for t in templates)
+        if options.topics:
+            topics = tuple(topic.expand(t, resolve, absolute_iri) for t in options.topics)
+        else:
+            topics = (absolute_iri,)  # the default template, IRI_PLACEHOLDER, is the IRI
         update_id = topic.expand(options.id, resolve, absolute_iri) if options.id else ""
         return Update(
             topics=topics,

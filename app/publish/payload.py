@@ -8,20 +8,33 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from functools import lru_cache
 
 from flask import has_request_context, request
+from werkzeug.sansio.utils import get_current_url
 
 DEFAULT_ORIGIN = "http://localhost"
+ORIGIN_CACHE_SIZE = 256
+"""Distinct (scheme, host) pairs whose origin string is kept (the host comes from clients)."""
 
 
 def origin(public_url: str | None) -> str:
     """The public origin for absolute IRIs: ``PUBLIC_URL``, else the current request's
-    host URL, else :data:`DEFAULT_ORIGIN` (changes made outside a request)."""
+    host URL, else :data:`DEFAULT_ORIGIN` (changes made outside a request).
+
+    The request's host is validated as ``request.host_url`` does (trusted hosts); the URL
+    built from it is cached per (scheme, host)."""
     if public_url:
         return public_url.rstrip("/")
     if has_request_context():
-        return str(request.host_url).rstrip("/")
+        return _host_origin(request.scheme, request.host)
     return DEFAULT_ORIGIN
+
+
+@lru_cache(maxsize=ORIGIN_CACHE_SIZE)
+def _host_origin(scheme: str, host: str) -> str:
+    # ``get_current_url(scheme, host)`` is what ``Request.host_url`` returns.
+    return get_current_url(scheme, host).rstrip("/")
 
 
 def absolute(base: str, iri: str) -> str:
