@@ -149,15 +149,18 @@ def test_replay_during_publishing_has_no_gap_and_no_duplicate(transports: Factor
     publisher, worker = transports(), transports()
     expected = names("u", 300)
     published: list[str] = []
+    joined: list[tuple[int, Subscriber]] = []
 
     def publish_all() -> None:
         for update_id in expected:
+            # Keep joins interleaved with publishing: at most 50 updates between two joins.
+            while len(joined) < len(published) // 50:
+                gevent.sleep(0.001)
             publish(publisher, update_id)
             published.append(update_id)
             gevent.sleep(0)
 
     writer = gevent.spawn(publish_all)
-    joined: list[tuple[int, Subscriber]] = []
     while not writer.dead:
         if published:
             # Resume after the newest update published so far, as a reconnecting client.
@@ -167,7 +170,7 @@ def test_replay_during_publishing_has_no_gap_and_no_duplicate(transports: Factor
             joined.append((index, subscriber))
         gevent.sleep(0.005)
     writer.get()
-    assert len(joined) > 5
+    assert len(joined) >= len(expected) // 50
     for index, subscriber in joined:
         assert received_ids(subscriber, len(expected) - index - 1) == expected[index + 1 :]
 
