@@ -10,9 +10,12 @@ items carry no ``@`` keys). Anything else is 406. Request bodies must be JSON
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from typing import Any, Literal
 
 from flask import Request, Response
+from werkzeug.datastructures import MIMEAccept
+from werkzeug.http import parse_accept_header
 
 from app.errors import BadRequest, NotAcceptable, UnsupportedMediaType
 
@@ -44,14 +47,28 @@ def response_format(request: Request) -> Format:
 
 
 def _negotiate(request: Request) -> Format:
-    if not request.accept_mimetypes:
-        return "jsonld"
-    best = request.accept_mimetypes.best_match(_OFFERED)
-    if best is None:
+    accept = request.headers.get("Accept", "")
+    fmt = _format_for(accept)
+    if fmt is None:
         raise NotAcceptable(
-            f"Cannot answer {request.headers.get('Accept')!r}: send Accept: "
-            f"{JSONLD} (JSON-LD) or {JSON} (plain JSON)."
+            f"Cannot answer {accept!r}: send Accept: {JSONLD} (JSON-LD) or {JSON} (plain JSON)."
         )
+    return fmt
+
+
+@lru_cache(maxsize=256)
+def _format_for(accept: str) -> Format | None:
+    """The format an ``Accept`` header value selects (``None``: nothing acceptable).
+
+    Clients send the same few header values over and over, so parsing is cached; the
+    cache is bounded because the value comes from the client.
+    """
+    mimetypes = parse_accept_header(accept, MIMEAccept)
+    if not mimetypes:
+        return "jsonld"
+    best = mimetypes.best_match(_OFFERED)
+    if best is None:
+        return None
     return "jsonld" if best == JSONLD else "json"
 
 
