@@ -22,6 +22,7 @@ CORS: responses to an ``Origin`` listed in ``cors_origins`` allow it with creden
 from __future__ import annotations
 
 import json
+import logging
 import random
 import re
 import time
@@ -49,6 +50,8 @@ from app.hub.subscriptions import (
 from app.hub.topics import match_any
 from app.hub.transport.base import TransportError
 from app.hub.update import Update
+
+logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from app.hub import Hub
@@ -207,7 +210,8 @@ def create_blueprint(hub: Hub) -> Blueprint:
         )
         try:
             hub.publish(update)
-        except TransportError:
+        except TransportError as exc:
+            logger.error("failed to dispatch update %s to topics %s: %s", update.id, topics, exc)
             return text("Internal Server Error", 500)
         return Response(update.id, status=200, content_type="text/plain; charset=utf-8")
 
@@ -246,7 +250,8 @@ def _stream(
     )
     try:
         answer = hub.connect(subscriber)
-    except TransportError:
+    except TransportError as exc:
+        logger.error("cannot register a subscriber to %s: %s", subscriber.topics, exc)
         return text("Service Unavailable", 503)
     if answer is not None:
         headers["Last-Event-ID"] = answer
