@@ -17,9 +17,9 @@ from itertools import islice
 from urllib.parse import parse_qs, urlsplit
 
 from app.hub.sse import encode
-from app.hub.subscriber import EARLIEST, Subscriber, SubscriberInfo
-from app.hub.transport.base import Transport, TransportClosedError
-from app.hub.transport.fanout import FanOut
+from app.hub.subscriber import EARLIEST, Subscriber
+from app.hub.transport.base import TransportClosedError
+from app.hub.transport.local import LocalTransport
 from app.hub.update import Update
 
 __all__ = ["DEFAULT_HISTORY_SIZE", "MemoryTransport", "from_url"]
@@ -27,19 +27,17 @@ __all__ = ["DEFAULT_HISTORY_SIZE", "MemoryTransport", "from_url"]
 DEFAULT_HISTORY_SIZE = 1000
 
 
-class MemoryTransport(Transport):
+class MemoryTransport(LocalTransport):
     """Delivers to this process's subscribers and remembers the last updates."""
 
     def __init__(self, history_size: int = DEFAULT_HISTORY_SIZE) -> None:
         if history_size < 0:
             raise ValueError(f"history_size must be 0 or more, got {history_size}")
+        super().__init__()
         self.history_size = history_size
-        self._fanout = FanOut()
         self._history: deque[tuple[int, Update, bytes]] = deque()
         self._positions: dict[str, int] = {}
         self._sequence = 0
-        self._last_event_id = EARLIEST
-        self._closed = False
 
     def dispatch(self, update: Update) -> None:
         if self._closed:
@@ -82,19 +80,7 @@ class MemoryTransport(Transport):
         subscriber.history_dispatched(requested)
         return requested
 
-    def remove_subscriber(self, subscriber: Subscriber) -> None:
-        self._fanout.remove(subscriber)
-
-    def subscribers(self) -> tuple[str, list[SubscriberInfo]]:
-        return self._last_event_id, [subscriber.info for subscriber in self._fanout]
-
-    def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        for subscriber in self._fanout:
-            self._fanout.remove(subscriber)
-            subscriber.disconnect()
+    def _release(self) -> None:
         self._history.clear()
         self._positions.clear()
 

@@ -23,9 +23,9 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from app.hub.sse import encode
-from app.hub.subscriber import EARLIEST, Subscriber, SubscriberInfo
-from app.hub.transport.base import Transport, TransportClosedError, TransportError
-from app.hub.transport.fanout import FanOut
+from app.hub.subscriber import EARLIEST, Subscriber
+from app.hub.transport.base import TransportClosedError, TransportError
+from app.hub.transport.local import LocalTransport
 from app.hub.transport.sqlite_history import SqliteHistory
 from app.hub.update import Update
 
@@ -58,14 +58,12 @@ class SqliteOptions:
         return cls(path=Path(unquote(parts.path[1:])), size=size)
 
 
-class SqliteTransport(Transport):
+class SqliteTransport(LocalTransport):
     """Delivers to this process's subscribers; the history lives in ``history``."""
 
     def __init__(self, history: SqliteHistory) -> None:
+        super().__init__(history.newest_id() or EARLIEST)
         self.history = history
-        self._fanout = FanOut()
-        self._last_event_id = history.newest_id() or EARLIEST
-        self._closed = False
 
     def dispatch(self, update: Update) -> None:
         if self._closed:
@@ -108,19 +106,7 @@ class SqliteTransport(Transport):
         subscriber.history_dispatched(requested)
         return requested
 
-    def remove_subscriber(self, subscriber: Subscriber) -> None:
-        self._fanout.remove(subscriber)
-
-    def subscribers(self) -> tuple[str, list[SubscriberInfo]]:
-        return self._last_event_id, [subscriber.info for subscriber in self._fanout]
-
-    def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        for subscriber in self._fanout:
-            self._fanout.remove(subscriber)
-            subscriber.disconnect()
+    def _release(self) -> None:
         self.history.close()
 
 
