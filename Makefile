@@ -39,6 +39,7 @@ test: lint typecheck
 bench: install
 	$(BIN)/python -m bench.rest
 	$(BIN)/python -m bench.hub
+	$(BIN)/python -m bench.transport
 
 clean:
 	rm -rf $(VENV) instance .mypy_cache .pytest_cache .ruff_cache
