@@ -103,6 +103,8 @@ class SubscriberStream:
         "_peer_readable",
         "_raw",
         "_state",
+        "_wake_due",
+        "_wake_timer",
         "_watcher",
         "_write_deadline",
         "_write_started",
@@ -135,6 +137,8 @@ class SubscriberStream:
         self._write_started = 0.0
         self._arming: Any | None = None
         self._deadline: Any | None = None
+        self._wake_timer: Any | None = None
+        self._wake_due: float | None = None
 
     def __iter__(self) -> Iterator[bytes]:
         return self
@@ -151,6 +155,40 @@ class SubscriberStream:
         self._written()
         self._state = _DONE
         self._stop_watching()
+        timer, self._wake_timer = self._wake_timer, None
+        if timer is not None:
+            timer.stop()
+            timer.close()
+
+    # -- timed wake-ups: heartbeat and end of life ---------------------------------------
+
+    def _wake_by(self, wake_at: float, now: float) -> None:
+        """Make sure the greenlet is woken at ``wake_at`` at the latest.
+
+        One libev timer per stream, restarted only when it is not already due by then: a
+        write pushes the next heartbeat later, and the timer then fires early once, finds
+        nothing due and is restarted. So a busy stream costs no timer work per delivery,
+        unlike a timed wait (a new gevent ``Timeout`` on every wait).
+        """
+        due = self._wake_due
+        if due is not None and due <= wake_at:
+            return
+        timer = self._wake_timer
+        if timer is not None:
+            timer.stop()
+            timer.close()
+        # A libev timer's delay is fixed when it is made: a new one per restart.
+        timer = self._wake_timer = get_hub().loop.timer(max(wake_at - now, 0.0), ref=False)
+        timer.start(self._woken_by_timer)
+        self._wake_due = wake_at
+
+    def _woken_by_timer(self) -> None:
+        # Runs in the event loop: wake the stream's greenlet to look at the clock.
+        self._wake_due = None
+        timer, self._wake_timer = self._wake_timer, None
+        if timer is not None:
+            timer.close()
+        self.subscriber.wake()
 
     # -- writes: the deadline and the interrupt ------------------------------------------
 
@@ -285,8 +323,9 @@ class SubscriberStream:
             wake_at = next_heartbeat
             if ends_at is not None and (wake_at is None or ends_at < wake_at):
                 wake_at = ends_at
-            timeout = None if wake_at is None else max(wake_at - now, 0.0)
-            subscriber.wait(timeout)
+            if wake_at is not None:
+                self._wake_by(wake_at, now)
+            subscriber.wait(None)
             if subscriber.closed:
                 if subscriber.overflowed:
                     raise SubscriberDropped("queue overflow")
