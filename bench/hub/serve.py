@@ -52,6 +52,10 @@ def hub_app() -> Callable[..., object]:
             }
         ),
     )
+    # As wsgi.py does for every gateway worker (the baselines run with Python's defaults).
+    from app.runtime import tune_garbage_collector
+
+    tune_garbage_collector()
     return flask_app
 
 
