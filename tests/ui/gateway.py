@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
-from flask import Flask
-
 from app import create_app
-from app.config import load_resources
 from app.hub.settings import HubSettings
 from app.settings import Settings
+from tests.publish.gateway import Gateway, bookshop
 from tests.services import LiveServer, free_port, hs256_token
 
-ROOT = Path(__file__).resolve().parents[2]
 JWT_KEY = "browser-tests-key-of-at-least-32-bytes!"
 JSON_LD = {"Content-Type": "application/ld+json", "Accept": "application/ld+json"}
 MERGE_PATCH = {"Content-Type": "application/merge-patch+json", "Accept": "application/ld+json"}
@@ -23,16 +19,6 @@ MERGE_PATCH = {"Content-Type": "application/merge-patch+json", "Accept": "applic
 def token(*, publish: list[str] | None = None, subscribe: list[str] | None = None) -> str:
     """A JWT signed with this suite's key, carrying the given ``mercure`` selectors."""
     return hs256_token(JWT_KEY, publish=publish, subscribe=subscribe)
-
-
-@dataclass
-class Gateway:
-    app: Flask
-    live: LiveServer
-
-    @property
-    def url(self) -> str:
-        return self.live.url
 
 
 def start_gateway(
@@ -51,7 +37,7 @@ def start_gateway(
     )
     app = create_app(
         settings,
-        spec=load_resources(ROOT / "resources.yaml"),
+        spec=bookshop(),
         hub_settings=hub_settings,
         environ={},
     )
