@@ -17,7 +17,8 @@ from app.config.spec import (
     ResourceSpec,
     ResourcesSpec,
 )
-from tests.ui.gateway import JSON_LD, ROOT
+from tests.publish.gateway import ROOT
+from tests.ui.gateway import JSON_LD
 
 BOOK = ResourceSpec(
     name="Book",
