@@ -9,8 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import request
-from flask.typing import ResponseReturnValue
+from flask import Response, request
 from sqlalchemy.exc import DBAPIError
 
 from app.api import documents
@@ -20,7 +19,7 @@ from app.api.negotiation import MERGE_PATCH, document_response, response_format
 from app.api.values import ID_MAX
 from app.config.spec import ResourceSpec
 from app.errors import NotFound, ValidationFailed, Violation
-from app.models import ModelRegistry, iri_for_id
+from app.models import ModelRegistry, iri_for_id, item_iri
 from app.schemas import Mode, load_payload, serialize_item
 
 ITEM_HEADERS = {"Accept-Patch": MERGE_PATCH}
@@ -70,14 +69,30 @@ class Endpoint:
             raise ValidationFailed(missing)
         return values
 
-    def commit_write(self, values: dict[str, Any]) -> None:
-        try:
-            self.session.commit()
-        except DBAPIError as error:
-            self.session.rollback()
-            raise write_error(error, self.resource, values) from None
+    def save(self, obj: Any, values: dict[str, Any], *, created: bool = False) -> Response:
+        """Write ``obj`` (just added, or modified) and answer with it: 201 with
+        ``Location`` when ``created``, else 200.
 
-    def item_response(self, obj: Any, status: int = 200, **headers: str) -> ResponseReturnValue:
+        The item is serialized after the flush, inside the transaction, so the response
+        shows the row as written and needs no read-back after the commit (which expires
+        every loaded attribute). A constraint the database refuses, at the flush or at
+        the commit, rolls back and becomes a 409 or 422.
+        """
+        session = self.session
+        try:
+            session.flush()
+            if created:
+                iri = item_iri(self.resource, obj)
+                response = self.item_response(obj, 201, Location=iri, **{"Content-Location": iri})
+            else:
+                response = self.item_response(obj)
+            session.commit()
+        except DBAPIError as error:
+            session.rollback()
+            raise write_error(error, self.resource, values) from None
+        return response
+
+    def item_response(self, obj: Any, status: int = 200, **headers: str) -> Response:
         fmt = response_format(request)
         document = serialize_item(self.registry, self.resource, obj, jsonld=fmt == "jsonld")
         return document_response(document, fmt, status, {**ITEM_HEADERS, **headers})

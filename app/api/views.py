@@ -1,9 +1,9 @@
 """MethodViews serving one resource's collection and items.
 
 Write path, in order: negotiate the response format (406), read the body (415/400),
-validate it (422), check that related items exist (422 on the relation), commit, and map
-refused constraints to 409/422. Nothing is published here: the publishing bridge reacts
-to the session's commit.
+validate it (422), check that related items exist (422 on the relation), flush, serialize
+the written item, commit, and map refused constraints to 409/422. Nothing is published
+here: the publishing bridge reacts to the session's commit.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from app.api.endpoint import Endpoint
 from app.api.integrity import delete_error
 from app.api.merge_patch import merge_patch
 from app.api.negotiation import document_response, json_body, response_format
-from app.models import iri_for_id, item_iri
+from app.models import iri_for_id
 from app.schemas import Mode, serialize_members
 
 
@@ -62,9 +62,7 @@ class CollectionView(MethodView):
         values = endpoint.load(json_body(request), "create")
         obj = endpoint.model(**values)
         endpoint.session.add(obj)
-        endpoint.commit_write(values)
-        iri = item_iri(endpoint.resource, obj)
-        return endpoint.item_response(obj, 201, Location=iri, **{"Content-Location": iri})
+        return endpoint.save(obj, values, created=True)
 
 
 class ItemView(MethodView):
@@ -107,5 +105,4 @@ class ItemView(MethodView):
             if mode == "patch" and field is not None and field.type == "json":
                 value = merge_patch(getattr(obj, name), value)
             setattr(obj, name, value)
-        endpoint.commit_write(values)
-        return endpoint.item_response(obj)
+        return endpoint.save(obj, values)

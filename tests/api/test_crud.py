@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import httpx
+import sqlalchemy as sa
+from flask import Flask
+
+from app.models import ModelRegistry
 
 MERGE = {"Content-Type": "application/merge-patch+json"}
 
@@ -51,6 +55,53 @@ def test_post_creates_item_with_every_field_type(client: httpx.Client) -> None:
         "maker": "/makers/1",
     }
     assert client.get("/gadgets/1").json() == response.json()
+
+
+def test_write_responses_show_what_later_reads_return(client: httpx.Client) -> None:
+    # The write path serializes the flushed item without reading it back: values the
+    # database could store differently from how they were sent must already agree.
+    sent = {
+        "name": "Loose",
+        "weight": 2,
+        "price": "7.5",
+        "launchedAt": "2024-03-01T10:30:00.123456-05:00",
+        "specs": {"b": 1.0, "a": [True, None]},
+    }
+    created = client.post("/gadgets", json=sent).json()
+    assert (created["weight"], created["price"]) == (2.0, "7.50")
+    assert created["launchedAt"] == "2024-03-01T15:30:00.123456+00:00"
+    assert client.get("/gadgets/1").json() == created
+    patched = client.patch("/gadgets/1", json={"price": 3, "quantity": 0}, headers=MERGE)
+    assert patched.json()["price"] == "3.00"
+    assert client.get("/gadgets/1").json() == patched.json()
+    replaced = client.put("/gadgets/1", json={"name": "Tight", "price": "0.1"}).json()
+    assert client.get("/gadgets/1").json() == replaced
+
+
+def test_writes_do_not_read_the_item_back(
+    client: httpx.Client, catalog_app: tuple[Flask, ModelRegistry]
+) -> None:
+    statements: list[str] = []
+
+    def record(*args: object) -> None:
+        statements.append(str(args[2]).split(None, 1)[0].upper())
+
+    maker = client.post("/makers", json={"name": "ACME"}).json()["@id"]
+    app, registry = catalog_app
+    with app.app_context():
+        engine = registry.db.engine
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert client.post("/gadgets", json={"name": "Q", "maker": maker}).status_code == 201
+        created = list(statements)
+        statements.clear()
+        patch = client.patch("/gadgets/1", json={"quantity": 4}, headers=MERGE)
+        assert patch.status_code == 200
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    # POST: check that the maker exists, then insert; PATCH: load, then update.
+    assert created == ["SELECT", "INSERT"]
+    assert statements == ["SELECT", "UPDATE"]
 
 
 def test_defaults_and_nulls_apply_when_fields_are_omitted(client: httpx.Client) -> None:
