@@ -47,7 +47,7 @@ def create_app(
     registry = models.init_app(application, spec)
     the_hub = hub.init_app(application, hub_settings)
     publisher = publish.init_app(application, spec, registry, the_hub, settings, environ)
-    api.init_app(application, spec, registry, publisher.discovery_url, publisher.discovery_url_for)
+    api.init_app(application, spec, registry, publisher.discovery_url_for)
     openapi.init_app(application, spec)
     web.init_app(application, spec)
     cli.init_app(application)

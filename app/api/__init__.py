@@ -35,14 +35,13 @@ def init_app(
     app: Flask,
     spec: ResourcesSpec,
     registry: ModelRegistry,
-    hub_url: str | None,
-    hub_url_for: Callable[[str], str | None] | None = None,
+    hub_url_for: Callable[[str], str | None],
 ) -> None:
     """Register the REST routes, the contexts, the entrypoint and the response headers.
 
-    ``hub_url`` is the public hub URL advertised on Mercure-enabled resources (``None``:
-    no discovery); ``hub_url_for(resource_name)``, when given, overrides it per resource
-    (a resource whose ``mercure.hub`` names another hub advertises that hub). Allowed CORS
+    ``hub_url_for(resource_name)`` is the public hub URL a Mercure-enabled resource
+    advertises (a resource whose ``mercure.hub`` names another hub advertises that hub;
+    ``None``: no discovery). Allowed CORS
     origins come from ``CORS_ALLOWED_ORIGINS`` (app config, else the environment),
     comma-separated.
     """
@@ -84,7 +83,7 @@ def init_app(
     raw_origins = app.config.get("CORS_ALLOWED_ORIGINS", os.environ.get("CORS_ALLOWED_ORIGINS"))
     hub_urls: dict[str, str] = {}
     for resource in spec.resources:
-        url = hub_url_for(resource.name) if hub_url_for else hub_url
+        url = hub_url_for(resource.name)
         if resource.mercure.enabled and url:
             hub_urls[resource.route] = url
     headers.install(app, hub_urls, headers.parse_origins(raw_origins))

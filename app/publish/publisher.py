@@ -1,10 +1,10 @@
 """The publishing bridge of one app: routes committed updates to their hub's sink.
 
-:class:`Publisher` is what :func:`app.publish.init_app` returns. ``discovery_url`` is the
-hub URL the REST layer advertises in ``Link: <url>; rel="mercure"``: the relative
-``/.well-known/mercure`` for the built-in hub, ``MERCURE_SUBSCRIBE_URL`` for an external
-one, ``None`` when no resource publishes. :meth:`Publisher.discovery_url_for` gives the URL
-per resource (a resource may name another hub).
+:class:`Publisher` is what :func:`app.publish.init_app` returns.
+:meth:`Publisher.discovery_url_for` gives the hub URL the REST layer advertises for a
+resource in ``Link: <url>; rel="mercure"``: the relative ``/.well-known/mercure`` for the
+built-in hub, ``MERCURE_SUBSCRIBE_URL`` for an external one (a resource may name another
+hub), ``None`` when the resource does not publish.
 """
 
 from __future__ import annotations
@@ -38,9 +38,6 @@ class Publisher:
         self._hub_of = {
             r.name: r.mercure.hub or DEFAULT_HUB for r in resources if r.mercure.enabled
         }
-        self.discovery_url: str | None = (
-            self._discovery_urls.get(DEFAULT_HUB) if self._hub_of else None
-        )
 
     def keep(self, part: object) -> None:
         """Hold ``part`` (the session tracker) for as long as this publisher lives."""

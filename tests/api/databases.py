@@ -80,7 +80,7 @@ def build_app(
     app.config.update(config)
     errors.init_app(app)
     registry = models.init_app(app, spec)
-    api.init_app(app, spec, registry, hub_url)
+    api.init_app(app, spec, registry, lambda _resource: hub_url)
     with app.app_context():
         registry.db.create_all()
     return app, registry

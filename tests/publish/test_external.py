@@ -132,7 +132,7 @@ def test_every_update_arrives_once_across_a_hub_restart(
     shop = start_gateway(serve, tmp_path / "shop.sqlite")
     subscriber = Subscriber(hub_url, [f"{shop.url}/books/{{id}}"], reconnect=True)
     try:
-        assert shop.publisher.discovery_url == "https://hub.example/.well-known/mercure"
+        assert shop.publisher.discovery_url_for("Book") == "https://hub.example/.well-known/mercure"
         link = httpx.get(f"{shop.url}/books").headers["Link"]
         assert link == '<https://hub.example/.well-known/mercure>; rel="mercure"'
 
@@ -213,7 +213,7 @@ def test_named_hubs_and_updates_a_hub_rejects(
     lib = make_library(tmp_path / "lib", spec, publish_settings=settings)
     subscriber = Subscriber(hub.hub_url, ["*"])
     try:
-        assert lib.publisher.discovery_url == "/.well-known/mercure"
+        assert lib.publisher.discovery_url_for("Review") == "/.well-known/mercure"
         assert lib.publisher.discovery_url_for("Book") == hub.hub_url
         with lib.app.app_context(), caplog.at_level(logging.ERROR, "app.publish"):
             session = lib.db.session

@@ -156,7 +156,7 @@ def test_discovery_link_only_on_mercure_resources(
         httpx.post(f"{gw.url}/books", json=BOOK, headers=JSON_LD).raise_for_status()
         assert httpx.get(f"{gw.url}/books/1").headers.get("Link") == link
         assert "Link" not in httpx.get(f"{gw.url}/reviews").headers
-        assert gw.publisher.discovery_url == "/.well-known/mercure"
+        assert gw.publisher.discovery_url_for("Book") == "/.well-known/mercure"
         assert gw.publisher.discovery_url_for("Review") is None
     finally:
         gw.publisher.close()
