@@ -133,7 +133,8 @@ def _check_topic(
         problems.add(path, f"unbalanced braces in topic '{topic}'", "write placeholders as {id}")
         return
     for expression in _PLACEHOLDER.findall(topic):
-        head, _, tail = expression.partition(".")
+        # ``{+path}`` keeps reserved characters in the value; it reads the same path.
+        head, _, tail = expression.removeprefix("+").partition(".")
         relation = options.get("relations", {}).get(head)
         if not tail:
             names = ["id", *options.get("fields", {}), *options.get("relations", {})]

@@ -67,6 +67,11 @@ CASES = [
         "resources.Book.mercure.topics[0]; did you mean 'name'?",
     ),
     (
+        "mercure: {topics: ['/books/{+titel}']}",
+        "unknown placeholder '{+titel}' in topic '/books/{+titel}' at "
+        "resources.Book.mercure.topics[0]; did you mean 'title'?",
+    ),
+    (
         "mercure: {topics: ['/x/{title.id}']}",
         "placeholder '{title.id}': 'title' is not a relation",
     ),
@@ -116,7 +121,7 @@ def test_valid_references_load(load: Callable[..., object]) -> None:
       exists: [summary, author]
     order: {fields: [id, title, author], default: {title: desc}}
     mercure:
-      topics: ['/books/{id}', '/authors/{author.id}/books', '@iri']
+      topics: ['/books/{id}', '/authors/{author.id}/books', '/titles/{+title}', '@iri']
       normalization_groups: [public]
 """
     )
