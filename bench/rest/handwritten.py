@@ -5,6 +5,8 @@ shipped ``resources.yaml``: the same tables (it opens a copy of the same SQLite 
 same JSON-LD documents and headers for ``GET /books/<id>``, ``GET /books?page=N`` and
 ``POST /books``, the same validation rules, and SQLite foreign keys on as the gateway
 does. No generic machinery: one model class, one schema class and one function per route.
+``POST`` commits and then serializes, as Flask-SQLAlchemy code usually does (the commit
+expires the book, so serializing reads it back).
 """
 
 from __future__ import annotations
