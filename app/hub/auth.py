@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -66,21 +66,29 @@ class TokenSource:
 
 
 def extract_token(
-    header: str | None, query_token: str | None, cookie_token: str | None
+    header: str | None, query_tokens: Sequence[str], cookie_token: str | None
 ) -> TokenSource | None:
     """Pick the request's token: the ``Authorization`` header value, else the
-    ``authorization`` query parameter, else the cookie; ``None`` when there is none.
+    ``authorization`` query parameter (``query_tokens``: its values, empty when absent),
+    else the cookie; ``None`` when there is none.
 
-    Raises :class:`AuthorizationError` when the header is present but is not a non-empty
-    ``Bearer`` token (the other places are then not consulted).
+    As the reference hub, the first place present decides, and a present but unusable
+    token is refused rather than skipped: :class:`AuthorizationError` for a header that is
+    not a non-empty ``Bearer`` token (the scheme is matched case-insensitively, RFC 9110)
+    and for an ``authorization`` parameter that is empty or repeated. A present cookie,
+    even empty, is returned for verification.
     """
     if header is not None:
         if header[: len(_BEARER)].lower() != _BEARER or not header[len(_BEARER) :].strip():
             raise AuthorizationError('invalid "Authorization" HTTP header: use "Bearer <JWT>"')
         return TokenSource(header[len(_BEARER) :].strip(), "header")
-    if query_token:
-        return TokenSource(query_token, "query")
-    if cookie_token:
+    if query_tokens:
+        if len(query_tokens) != 1 or not query_tokens[0]:
+            raise AuthorizationError(
+                'invalid "authorization" query parameter: send exactly one non-empty JWT'
+            )
+        return TokenSource(query_tokens[0], "query")
+    if cookie_token is not None:
         return TokenSource(cookie_token, "cookie")
     return None
 

@@ -93,7 +93,7 @@ def _authorize(
     """Return the request's claims (``None`` when anonymous); raise AuthorizationError."""
     found = extract_token(
         request.headers.get("Authorization"),
-        request.args.get("authorization"),
+        request.args.getlist("authorization"),
         request.cookies.get(cookie_name),
     )
     if found is None:

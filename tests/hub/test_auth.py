@@ -37,17 +37,17 @@ CLAIMS = {"mercure": {"publish": ["*"], "subscribe": ["https://example.com/{id}"
 @pytest.mark.parametrize(
     ("header", "query", "cookie", "expected"),
     [
-        (None, None, None, None),
-        ("Bearer h", None, None, TokenSource("h", "header")),
-        ("bearer h", None, None, TokenSource("h", "header")),
-        ("Bearer h", "q", "c", TokenSource("h", "header")),
-        (None, "q", "c", TokenSource("q", "query")),
-        (None, None, "c", TokenSource("c", "cookie")),
-        (None, "", "c", TokenSource("c", "cookie")),
+        (None, [], None, None),
+        ("Bearer h", [], None, TokenSource("h", "header")),
+        ("bearer h", [], None, TokenSource("h", "header")),
+        ("Bearer h", ["q"], "c", TokenSource("h", "header")),
+        (None, ["q"], "c", TokenSource("q", "query")),
+        (None, [], "c", TokenSource("c", "cookie")),
+        (None, [], "", TokenSource("", "cookie")),
     ],
 )
 def test_token_lookup_order(
-    header: str | None, query: str | None, cookie: str | None, expected: TokenSource | None
+    header: str | None, query: list[str], cookie: str | None, expected: TokenSource | None
 ) -> None:
     assert extract_token(header, query, cookie) == expected
 
@@ -55,7 +55,13 @@ def test_token_lookup_order(
 @pytest.mark.parametrize("header", ["Basic abc", "Bearer", "Bearer ", "Token abc", ""])
 def test_a_present_non_bearer_header_is_invalid_even_with_other_tokens(header: str) -> None:
     with pytest.raises(AuthorizationError):
-        extract_token(header, "q", "c")
+        extract_token(header, ["q"], "c")
+
+
+@pytest.mark.parametrize("query", [[""], ["q", "q"]])
+def test_an_empty_or_repeated_authorization_parameter_is_invalid(query: list[str]) -> None:
+    with pytest.raises(AuthorizationError):
+        extract_token(None, query, "c")
 
 
 @pytest.mark.parametrize(

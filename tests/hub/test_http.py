@@ -155,6 +155,23 @@ def test_publish_with_query_token(live_hub: LiveHub, client: httpx.Client) -> No
     assert response.status_code == 200
 
 
+@pytest.mark.parametrize(
+    ("params", "headers"),
+    [
+        ([("authorization", "")], {}),
+        ([("authorization", SUBSCRIBER_ONLY), ("authorization", SUBSCRIBER_ONLY)], {}),
+        ([], {"Cookie": "mercureAuthorization="}),
+    ],
+    ids=["empty parameter", "repeated parameter", "empty cookie"],
+)
+def test_a_present_but_unusable_token_is_refused_even_when_anonymous_is_allowed(
+    live_hub: LiveHub, client: httpx.Client, params: list[tuple[str, str]], headers: dict[str, str]
+) -> None:
+    url, _hub = live_hub(anonymous=True)
+    response = client.get(url, params=[("topic", BOOK), *params], headers=headers)
+    assert (response.status_code, response.text) == (401, "Unauthorized\n")
+
+
 # -- subscribe errors ------------------------------------------------------------------------
 
 SUBSCRIBE_CASES: list[tuple[str, dict[str, Any], list[str], str | None, int, str]] = [
