@@ -27,7 +27,6 @@ class Page:
 
     number: int
     size: int
-    explicit: bool = False
 
     @property
     def offset(self) -> int:
@@ -56,7 +55,7 @@ def requested_page(spec: PaginationSpec, args: MultiDict[str, str]) -> Page | No
         asked = _positive(args, "itemsPerPage")
         if asked is not None:
             size = min(asked, spec.maximum_items_per_page)
-    return Page(number or 1, size, explicit=number is not None)
+    return Page(number or 1, size)
 
 
 def last_page(page: Page, total: int) -> int:
@@ -64,15 +63,21 @@ def last_page(page: Page, total: int) -> int:
 
 
 def view(path: str, args: MultiDict[str, str], page: Page, total: int) -> dict[str, Any] | None:
-    """The ``view`` object, or ``None`` when everything fits on one unrequested page.
+    """The ``view`` object, as API Platform's ``PartialCollectionViewNormalizer`` builds it.
 
-    ``first`` and ``last`` are always present; ``previous`` and ``next`` only when such a
-    page exists. Other query parameters (filters, order) are kept in every link.
+    Present when the collection spans several pages or the request carries any query
+    parameter besides ``page`` (filters, order, ``itemsPerPage``); ``None`` otherwise.
+    Over several pages: ``@id`` names the current page, ``first`` and ``last`` are always
+    there, ``previous`` and ``next`` only when such a page exists. On a single page: only
+    ``@id`` (the request without ``page``) and ``@type``. Every link keeps the other
+    query parameters.
     """
     last = last_page(page, total)
-    if last == 1 and not page.explicit:
-        return None
     kept = urlencode([(k, v) for k, v in args.items(multi=True) if k != "page"])
+    if last == 1:
+        if not kept:
+            return None
+        return {"@id": f"{path}?{kept}", "@type": "PartialCollectionView"}
     prefix = f"{path}?{kept}&page=" if kept else f"{path}?page="
 
     def link(number: int) -> str:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import httpx
 import pytest
 from werkzeug.datastructures import MultiDict
@@ -19,7 +17,7 @@ SPEC = PaginationSpec(items_per_page=3, maximum_items_per_page=5)
     ("spec", "args", "expected"),
     [
         (SPEC, {}, Page(1, 3)),
-        (SPEC, {"page": "2"}, Page(2, 3, explicit=True)),
+        (SPEC, {"page": "2"}, Page(2, 3)),
         (SPEC, {"itemsPerPage": "4"}, Page(1, 4)),
         (SPEC, {"itemsPerPage": "500"}, Page(1, 5)),
         (
@@ -44,27 +42,40 @@ def test_invalid_page_parameters(args: dict[str, str]) -> None:
     assert next(iter(args)) in raised.value.detail
 
 
+FILTERED = [("q", "a b"), ("page", "7")]
+
+
 @pytest.mark.parametrize(
-    ("page", "total", "links"),
+    ("args", "page", "total", "links"),
     [
-        (Page(1, 3), 3, None),
-        (Page(1, 3), 0, None),
-        (Page(1, 3, explicit=True), 2, {"first": 1, "last": 1}),
-        (Page(1, 3), 4, {"first": 1, "last": 2, "next": 2}),
-        (Page(2, 3, explicit=True), 7, {"first": 1, "last": 3, "previous": 1, "next": 3}),
-        (Page(3, 3, explicit=True), 7, {"first": 1, "last": 3, "previous": 2}),
-        (Page(9, 3, explicit=True), 7, {"first": 1, "last": 3, "previous": 8}),
+        ([], Page(1, 3), 3, None),
+        ([], Page(1, 3), 0, None),
+        ([("page", "1")], Page(1, 3), 2, None),
+        ([("page", "2")], Page(2, 3), 2, None),
+        (FILTERED, Page(1, 3), 2, {}),
+        (FILTERED, Page(1, 3), 4, {"first": 1, "last": 2, "next": 2}),
+        (FILTERED, Page(2, 3), 7, {"first": 1, "last": 3, "previous": 1, "next": 3}),
+        (FILTERED, Page(3, 3), 7, {"first": 1, "last": 3, "previous": 2}),
+        (FILTERED, Page(9, 3), 7, {"first": 1, "last": 3, "previous": 8}),
+        ([("page", "2")], Page(2, 3), 4, {"first": 1, "last": 2, "previous": 1}),
     ],
 )
-def test_view_links(page: Page, total: int, links: dict[str, int] | None) -> None:
-    document = view("/things", MultiDict([("q", "a b"), ("page", "7")]), page, total)
+def test_view_links_as_api_platform_builds_them(
+    args: list[tuple[str, str]], page: Page, total: int, links: dict[str, int] | None
+) -> None:
+    document = view("/things", MultiDict(args), page, total)
     if links is None:
         assert document is None
         return
     assert document is not None
     assert document["@type"] == "PartialCollectionView"
-    assert document["@id"] == f"/things?q=a+b&page={page.number}"
-    expected: dict[str, Any] = {key: f"/things?q=a+b&page={n}" for key, n in links.items()}
+    prefix = "/things?q=a+b" if ("q", "a b") in args else "/things"
+    if not links:  # one page, filtered: the filtered collection, no page links
+        assert document == {"@id": prefix, "@type": "PartialCollectionView"}
+        return
+    separator = "&" if "?" in prefix else "?"
+    assert document["@id"] == f"{prefix}{separator}page={page.number}"
+    expected = {key: f"{prefix}{separator}page={n}" for key, n in links.items()}
     assert {k: v for k, v in document.items() if not k.startswith("@")} == expected
 
 
@@ -113,11 +124,15 @@ def test_items_per_page_is_capped_and_kept_with_filters(client: httpx.Client) ->
     assert filtered["view"]["previous"] == "/gadgets?active=true&itemsPerPage=1&page=1"
 
 
-def test_single_page_collection_has_no_view(client: httpx.Client) -> None:
+def test_single_page_collection_has_a_view_only_when_filtered(client: httpx.Client) -> None:
     _seed(client, 2)
-    body = client.get("/gadgets").json()
-    assert body["totalItems"] == 2
-    assert "view" not in body
+    for query in ("", "?page=1"):
+        body = client.get(f"/gadgets{query}").json()
+        assert body["totalItems"] == 2
+        assert "view" not in body
+    filtered = client.get("/gadgets?active=true&page=1").json()
+    assert filtered["totalItems"] == 1
+    assert filtered["view"] == {"@id": "/gadgets?active=true", "@type": "PartialCollectionView"}
 
 
 @pytest.mark.parametrize("query", ["page=0", "page=abc", "itemsPerPage=-3", "itemsPerPage=x"])
