@@ -33,14 +33,13 @@ import shutil  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
-import tempfile  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 import gevent  # noqa: E402
 
 from bench.rest.load import BadResponse, Scenario, fetch, get, post, run  # noqa: E402
-from bench.rest.seed import PAGE_SIZE, seed  # noqa: E402
+from bench.rest.seed import PAGE_SIZE, database_directory, seed  # noqa: E402
 
 KINDS = ("generic", "handwritten")
 TARGET = 0.9
@@ -163,7 +162,7 @@ def main() -> None:
     if server_cpu is not None:
         os.sched_setaffinity(0, set(cpus[1:]))
 
-    workdir = Path(tempfile.mkdtemp(prefix="bench-rest-"))
+    workdir = database_directory("bench-rest-")
     servers: dict[str, Server] = {}
     try:
         generic_db = workdir / "generic.sqlite"

@@ -5,8 +5,9 @@ shipped ``resources.yaml``: the same tables (it opens a copy of the same SQLite 
 same JSON-LD documents and headers for ``GET /books/<id>``, ``GET /books?page=N`` and
 ``POST /books``, the same validation rules, and SQLite foreign keys on as the gateway
 does. No generic machinery: one model class, one schema class and one function per route.
-``POST`` commits and then serializes, as Flask-SQLAlchemy code usually does (the commit
-expires the book, so serializing reads it back).
+``POST`` serializes the book after the flush and commits after, so that it needs no
+read-back (the commit expires the book), and publishes the same Mercure update as the
+gateway (see :func:`create_handwritten_app`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import sqlalchemy as sa
 from flask import Flask, Response, json, request
 from flask_sqlalchemy import SQLAlchemy
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+
+from app.hub import Hub, HubSettings, Update
 
 JSONLD = "application/ld+json"
 JSONLD_UTF8 = "application/ld+json; charset=utf-8"
@@ -98,12 +101,16 @@ def _item(book: Book) -> dict[str, Any]:
     }
 
 
-def create_handwritten_app(database_url: str, *, discovery: bool = True) -> Flask:
+def create_handwritten_app(database_url: str, *, mercure: bool = True) -> Flask:
     """The hand-written bookshop API over ``database_url``.
 
-    ``discovery`` adds the Mercure ``Link`` header the gateway sends for Mercure-enabled
-    resources (off to match a gateway whose resources do not publish).
+    ``mercure`` does by hand what the gateway does for its Mercure-enabled resources: the
+    discovery ``Link`` header, and for each created book, once committed, the update the
+    gateway publishes (its absolute IRI as topic, the JSON-LD item as data) handed to a
+    hub in this process, the same hub class with the same in-memory transport. Off, it
+    matches a gateway whose resources do not publish.
     """
+    hub = Hub(HubSettings()) if mercure else None
     app = Flask(__name__)
     app.config["SQLALCHEMY_DATABASE_URI"] = database_url
     db.init_app(app)
@@ -111,7 +118,7 @@ def create_handwritten_app(database_url: str, *, discovery: bool = True) -> Flas
         sa.event.listen(db.engine, "connect", _foreign_keys)
 
     def link() -> dict[str, str]:
-        if not discovery:
+        if hub is None:
             return {}
         return {"Link": f'<{request.host_url}.well-known/mercure>; rel="mercure"'}
 
@@ -145,7 +152,7 @@ def create_handwritten_app(database_url: str, *, discovery: bool = True) -> Flas
             "member": members,
         }
         last = max(1, math.ceil(total / per_page)) if per_page else 1
-        if last > 1 or "page" in request.args:
+        if last > 1:  # the bench sends no filters: one page has no view
             view = {
                 "@id": f"/books?page={page}",
                 "@type": "PartialCollectionView",
@@ -178,10 +185,16 @@ def create_handwritten_app(database_url: str, *, discovery: bool = True) -> Flas
             return _problem(422, "An error occurred", "Invalid body.", violations=violations)
         book = Book(**values)
         db.session.add(book)
-        db.session.commit()
+        db.session.flush()  # the id exists; serialize before the commit expires the book
         iri = f"/books/{book.id}"
+        document = _item(book)
         headers = {"Location": iri, "Content-Location": iri, "Accept-Patch": MERGE_PATCH}
-        return _json(_item(book), 201, **headers, **link())
+        response = _json(document, 201, **headers, **link())
+        db.session.commit()
+        if hub is not None:
+            data = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+            hub.publish(Update(topics=(f"{request.host_url.rstrip('/')}{iri}",), data=data))
+        return response
 
     return app
 

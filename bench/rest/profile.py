@@ -16,15 +16,13 @@ import io
 import pstats
 import shutil
 import statistics
-import tempfile
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
-from bench.rest.seed import PAGE_SIZE, seed
+from bench.rest.seed import PAGE_SIZE, database_directory, seed
 
 NEW_BOOK = {
     "title": "A benchmark of books",
@@ -78,7 +76,7 @@ def main() -> None:
 
     from bench.rest.serve import build
 
-    workdir = Path(tempfile.mkdtemp(prefix="bench-rest-profile-"))
+    workdir = database_directory("bench-rest-profile-")
     try:
         seed(workdir / "generic.sqlite", books=args.books)
         shutil.copyfile(workdir / "generic.sqlite", workdir / "handwritten.sqlite")

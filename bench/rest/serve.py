@@ -2,9 +2,9 @@
 
 ``KIND`` is ``generic`` (the gateway from :func:`app.create_app` with the shipped
 ``resources.yaml``) or ``handwritten`` (:mod:`bench.rest.handwritten`). Both run on the
-same server: one gevent ``pywsgi`` server, patched as ``wsgi.py`` patches production
-workers, in its own process pinned to one CPU. Prints ``PORT <n>`` once it listens, then
-serves until SIGTERM arrives or its parent exits.
+same server: one gevent ``pywsgi`` server, patched and with the garbage collector tuned as
+``wsgi.py`` does for production workers, in its own process pinned to one CPU. Prints
+``PORT <n>`` once it listens, then serves until SIGTERM arrives or its parent exits.
 """
 
 from gevent import monkey
@@ -23,6 +23,8 @@ import gevent  # noqa: E402
 from flask import Flask  # noqa: E402
 from gevent.pywsgi import WSGIServer  # noqa: E402
 
+from app.runtime import tune_garbage_collector  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[2]
 RESOURCES = ROOT / "resources.yaml"
 
@@ -33,7 +35,7 @@ def build(kind: str, database: Path, mercure: bool = True) -> Flask:
     if kind == "handwritten":
         from bench.rest.handwritten import create_handwritten_app
 
-        return create_handwritten_app(url, discovery=mercure)
+        return create_handwritten_app(url, mercure=mercure)
     from app import create_app
     from app.config import load_resources
     from app.settings import Settings
@@ -85,6 +87,9 @@ def main() -> None:
     if args.cpu is not None and hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {args.cpu})
     application = build(args.kind, args.database, mercure=not args.no_mercure)
+    # The collector tuning wsgi.py gives every gateway worker, given to both apps alike so
+    # that the comparison is of the apps' code, not of their processes' settings.
+    tune_garbage_collector()
     server = WSGIServer(listener(), application, log=None, error_log=sys.stderr)
     server.start()
     print(f"PORT {server.server_port}", flush=True)
