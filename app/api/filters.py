@@ -20,7 +20,7 @@ declared filter with a malformed value is a 400 whose detail names the parameter
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -68,6 +68,7 @@ class QueryBuilder:
         self._search = dict(resource.filters.search)
         # JSON values have no equality or ordering on every database: never filtered.
         self._opaque = frozenset(f.name for f in resource.fields if f.type == "json")
+        self._default_order = self._sort_keys(resource.order.default)
 
     def where(self, args: MultiDict[str, str]) -> list[Clause]:
         """The filter clauses for ``args``; raises :class:`BadRequest` for bad values."""
@@ -112,7 +113,12 @@ class QueryBuilder:
             if direction not in ("asc", "desc"):
                 raise BadRequest(f"{key}={direction!r} is not valid; use asc or desc.")
             requested.append((name, direction))
-        order = requested or list(self.resource.order.default)
+        if not requested:
+            return list(self._default_order)  # built once: clause objects are immutable
+        return self._sort_keys(requested)
+
+    def _sort_keys(self, order: Sequence[tuple[str, str]]) -> list[sa.ColumnElement[Any]]:
+        """``(name, direction)`` pairs as sort keys, then ``id`` as the tie-breaker."""
         keys: list[sa.ColumnElement[Any]] = []
         for name, direction in order:
             column = self._column(name)
