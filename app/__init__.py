@@ -10,14 +10,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import click
 from flask import Flask
 
 from app import api, cli, errors, hub, models, openapi, publish, web
-from app.config import ResourcesSpec, load_resources
-from app.hub.settings import HubSettings
-from app.settings import Settings
+from app.config import ConfigError, ResourcesSpec, load_resources
+from app.hub.settings import HubSettings, HubSettingsError
+from app.publish.settings import PublishSettingsError
+from app.settings import Settings, SettingsError
 
-__all__ = ["create_app"]
+__all__ = ["STARTUP_ERRORS", "create_app"]
+
+STARTUP_ERRORS = (ConfigError, SettingsError, HubSettingsError, PublishSettingsError)
+"""What :func:`create_app` raises for a broken resources file or unusable settings."""
 
 
 def create_app(
@@ -30,10 +35,25 @@ def create_app(
     """Build a gateway application.
 
     Anything not given is read from ``environ`` (default: the process environment).
-    Raises :class:`app.config.ConfigError` for a broken resources file and
-    :class:`app.hub.settings.HubSettingsError` for unusable hub settings, before any
-    request can be served.
+    Raises one of :data:`STARTUP_ERRORS`, whose message says what to fix, for a broken
+    resources file or unusable settings, before any request can be served. Under the
+    ``flask`` command (``flask db upgrade``, ``flask hub token``) that message is printed
+    as the command's error, without a traceback, and the command exits with status 1.
     """
+    try:
+        return _build(settings, spec, hub_settings, environ)
+    except STARTUP_ERRORS as error:
+        if click.get_current_context(silent=True) is None:
+            raise
+        raise click.ClickException(f"cannot build the gateway:\n{error}") from None
+
+
+def _build(
+    settings: Settings | None,
+    spec: ResourcesSpec | None,
+    hub_settings: HubSettings | None,
+    environ: Mapping[str, str] | None,
+) -> Flask:
     settings = settings or Settings.from_env(environ)
     spec = spec or load_resources(settings.resources_path, environ)
     hub_settings = hub_settings or HubSettings.from_env(environ, production=settings.production)

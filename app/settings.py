@@ -18,6 +18,10 @@ Environment = Literal["development", "production"]
 DEFAULT_DATABASE_URL = "sqlite:///gateway.db"
 
 
+class SettingsError(ValueError):
+    """A process setting in the environment is invalid; the message names it."""
+
+
 @dataclass(frozen=True)
 class Settings:
     """Settings of one gateway process.
@@ -41,7 +45,7 @@ class Settings:
         env = os.environ if environ is None else environ
         raw_environment = env.get("GATEWAY_ENV", "development").strip().lower()
         if raw_environment not in ("development", "production"):
-            raise ValueError(
+            raise SettingsError(
                 f"GATEWAY_ENV={raw_environment!r} is not valid; "
                 "set it to 'development' or 'production'"
             )

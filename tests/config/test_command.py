@@ -88,3 +88,16 @@ def test_flask_check_works_when_the_default_file_is_broken(write: Callable[[str]
     assert result.returncode == 1, result.stderr
     assert "resources.yaml:4: unknown key 'requred'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("command", [["db", "upgrade"], ["hub", "token", "--publish", "*"]])
+def test_app_commands_report_a_broken_file_without_a_traceback(
+    write: Callable[[str], Path], command: list[str]
+) -> None:
+    path = write(BROKEN)
+    flask = Path(sys.executable).with_name("flask")
+    result = _run([str(flask), *command], path.parent)
+    assert result.returncode == 1, result.stderr
+    assert "Error: cannot build the gateway:" in result.stderr
+    assert "resources.yaml:4: unknown key 'requred' at resources.Book.fields.title" in result.stderr
+    assert "Traceback" not in result.stderr
