@@ -104,7 +104,8 @@ class ValidationFailed(ApiError):
 
 def problem_response(error: ApiError) -> Response:
     """Render ``error`` as a problem+json response with its headers."""
-    response = Response(json.dumps(error.body()), status=error.status, mimetype=PROBLEM_JSON)
+    body = json.dumps(error.body(), separators=(",", ":"))  # ASCII: safe for any detail
+    response = Response(body, status=error.status, mimetype=PROBLEM_JSON)
     response.headers.update(error.headers)
     return response
 

@@ -97,8 +97,19 @@ def json_body(request: Request, *, patch: bool = False) -> dict[str, Any]:
     except RecursionError:
         raise BadRequest("The request body is nested too deeply.") from None
     if not isinstance(body, dict):
-        raise BadRequest(f"The request body must be a JSON object, not {type(body).__name__}.")
+        raise BadRequest(f"The request body must be a JSON object, not {_json_type(body)}.")
     return body
+
+
+def _json_type(value: object) -> str:
+    """The JSON name of a decoded value's type: ``null``, ``array``, ``string``, ..."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    return "a string" if isinstance(value, str) else "an array"
 
 
 def _surrogate_free(raw: bytes) -> bool:

@@ -9,6 +9,7 @@ relations are IRIs (``/books/1``) read into the target's id.
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -84,10 +85,21 @@ class StrictBoolean(fields.Boolean):
 
 
 class JsonDecimal(fields.Decimal):
-    """A decimal written as a string (API Platform's shape); read from a string or number."""
+    """A decimal written as a string (API Platform's shape); read from a string or number.
+
+    Values with more than ``places`` decimals are rounded half up (``"1.005"`` -> ``1.01``
+    with two places), as PostgreSQL rounds them into a ``numeric`` column, so the value
+    answered is the value stored on every database.
+    """
 
     def __init__(self, *, places: int, **kwargs: Any) -> None:
-        super().__init__(places=places, as_string=True, allow_nan=False, **kwargs)
+        super().__init__(
+            places=places,
+            rounding=decimal.ROUND_HALF_UP,
+            as_string=True,
+            allow_nan=False,
+            **kwargs,
+        )
 
     def _validated(self, value: Any) -> Any:
         if isinstance(value, bool):

@@ -68,10 +68,23 @@ def test_400_for_malformed_json(client: httpx.Client) -> None:
     assert "not valid JSON" in _problem(response, 400)["detail"]
 
 
-@pytest.mark.parametrize("raw", [b"[1, 2]", b'"text"', b"NaN", b'{"name": NaN}'])
-def test_400_for_json_that_is_not_an_object(client: httpx.Client, raw: bytes) -> None:
+@pytest.mark.parametrize(
+    ("raw", "detail"),
+    [
+        (b"[1, 2]", "The request body must be a JSON object, not an array."),
+        (b'"text"', "The request body must be a JSON object, not a string."),
+        (b"null", "The request body must be a JSON object, not null."),
+        (b"true", "The request body must be a JSON object, not a boolean."),
+        (b"1.5", "The request body must be a JSON object, not a number."),
+        (b"NaN", "The request body is not valid JSON: NaN is not a JSON value."),
+        (b'{"name": NaN}', "The request body is not valid JSON: NaN is not a JSON value."),
+    ],
+)
+def test_400_for_json_that_is_not_an_object(
+    client: httpx.Client, raw: bytes, detail: str
+) -> None:
     response = client.post("/gadgets", content=raw, headers={"Content-Type": "application/json"})
-    _problem(response, 400)
+    assert _problem(response, 400)["detail"] == detail
 
 
 @pytest.mark.parametrize(
