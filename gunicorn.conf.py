@@ -1,8 +1,8 @@
 """gunicorn settings: gevent workers holding many long-lived SSE connections.
 
-HOST, PORT, WEB_CONCURRENCY (workers), WORKER_CONNECTIONS and GRACEFUL_TIMEOUT override
-the defaults. Several workers need a transport shared between processes
-(``MERCURE_TRANSPORT_URL=redis://...``); with the in-process ``memory://`` or
+HOST, PORT, WEB_CONCURRENCY (workers), WORKER_CONNECTIONS, GRACEFUL_TIMEOUT and
+LIMIT_REQUEST_LINE override the defaults. Several workers need a transport shared between
+processes (``MERCURE_TRANSPORT_URL=redis://...``); with the in-process ``memory://`` or
 ``sqlite://`` transports gunicorn refuses to start more than one worker (see README,
 "Deployment").
 """
@@ -23,6 +23,16 @@ timeout = 30
 # Other requests get this long to finish.
 graceful_timeout = int(os.environ.get("GRACEFUL_TIMEOUT", "10"))
 keepalive = 5
+# The longest request line (method, URL with its query string, version), in bytes. A
+# subscribe URL carries one `topic` parameter per selector and the hub accepts up to 1000
+# of them, but gunicorn's default of 4094 answers 414 from about 90 URL topics on. 8190
+# is the largest bounded value gunicorn takes: about 8 KB of URL, 1000 one-letter topics
+# or 150 to 200 full URLs. 0 would mean unlimited and is not safe on its own: with
+# gunicorn's pure-Python parser (no gunicorn_h1c), a client that never ends its request
+# line grows the worker's buffer without bound; the hub's topic cap only applies once
+# the line is read. Set LIMIT_REQUEST_LINE=0 only behind a proxy that bounds the line
+# itself, such as deploy/nginx.conf (large_client_header_buffers 64k: 1000 URL topics).
+limit_request_line = int(os.environ.get("LIMIT_REQUEST_LINE", "8190"))
 accesslog = "-"
 errorlog = "-"
 # The app starts greenlets and opens transport connections: build it in each worker.

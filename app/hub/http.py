@@ -10,10 +10,17 @@ the same headers, ``Last-Event-ID`` included, and an empty body.
 
 Publish (``POST``): 401 for a missing/invalid token, a token without ``mercure.publish``,
 or a cookie-authenticated request whose ``Origin``/``Referer`` is not a publish origin;
-400 for a missing topic, too many topics or a bad ``retry``; 401 when a topic matches no
-``mercure.publish`` selector; 403 for a topic in the reserved ``/.well-known/mercure``
-namespace; 400 for control characters in a topic, or CR/LF/NUL in ``id`` or ``type``;
-500 when the transport cannot take the update; else 200 with the update id.
+400 ``Bad Request`` for a body or query string Go's ``ParseForm`` refuses (see
+:func:`read_post_form`); 400 for a missing topic, too many topics or a ``retry`` that is
+not a uint64; 401 when a topic matches no ``mercure.publish`` selector; 403 for a topic in
+the reserved ``/.well-known/mercure`` namespace; 400 for control characters or invalid
+UTF-8 in a topic (quoted as Go's ``%q`` does, see :func:`go_quote`), CR/LF/NUL in ``id``
+or ``type``, or invalid UTF-8 in ``id``, ``type`` or ``data`` (the one deliberate
+difference: the reference passes those bytes on, a Python string cannot carry them); 500
+when the transport cannot take the update; else 200 with the update id.
+
+Subscriptions API: 404 ``404 page not found`` (Go's ``http.NotFound``, after the ``ETag``
+was set) for an unknown subscription.
 
 CORS: responses to an ``Origin`` listed in ``cors_origins`` allow it with credentials;
 ``*`` allows any origin without credentials (anonymous use only).
@@ -26,9 +33,9 @@ import logging
 import random
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, unquote
+from urllib.parse import unquote_plus
 
 from flask import Blueprint, Response, request
 
@@ -40,12 +47,14 @@ from app.hub.auth import (
     origin_allowed,
     request_origin,
 )
+from app.hub.form import FormError, go_quote, parse_uint64, read_post_form
 from app.hub.stream import SubscriberStream, client_socket, disable_nagle
-from app.hub.subscriber import Subscriber
+from app.hub.subscriber import Subscriber, SubscriberInfo
 from app.hub.subscriptions import (
     SUBSCRIPTIONS_PATH,
     collection_document,
     find_subscription,
+    query_escape,
 )
 from app.hub.topics import match_any
 from app.hub.transport.base import TransportError
@@ -69,8 +78,9 @@ STREAM_HEADERS = {
     "X-Accel-Buffering": "no",
 }
 _SSE_FORBIDDEN = re.compile(r"[\x00\r\n]")
-_TOPIC_FORBIDDEN = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-_UNSIGNED = re.compile(r"[0-9]+")
+# C0, DEL and C1 controls, and lone surrogates: the bytes of invalid UTF-8 (surrogateescape).
+_TOPIC_FORBIDDEN = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+_INVALID_UTF8 = re.compile(r"[\ud800-\udfff]")
 
 
 def text(body: str, status: int) -> Response:
@@ -167,42 +177,49 @@ def create_blueprint(hub: Hub) -> Blueprint:
             return _unauthorized()
         if claims is None or claims.publish is None:
             return _unauthorized()
-        form = request.form
-        topics = form.getlist("topic")
+        try:
+            form = read_post_form(request.stream, request.mimetype, request.query_string)
+        except FormError:
+            return text("Bad Request", 400)
+        topics = form.get("topic", [])
         if not topics:
             return text('Missing "topic" parameter', 400)
         if len(topics) > settings.max_topics:
             return text("too many topics in update", 400)
         retry: int | None = None
-        raw_retry = form.get("retry", "")
+        raw_retry = form.get("retry", [""])[0]
         if raw_retry:
-            if not _UNSIGNED.fullmatch(raw_retry):
+            retry = parse_uint64(raw_retry)
+            if retry is None:
                 return text('Invalid "retry" parameter', 400)
-            retry = int(raw_retry)
         if not all(match_any(claims.publish, (topic,)) for topic in topics):
             return _unauthorized()
         for topic in topics:
             if RESERVED_TOPIC in topic:
                 return text(
-                    f"{json.dumps(topic)}: topic value references the reserved "
+                    f"{go_quote(topic)}: topic value references the reserved "
                     '"/.well-known/mercure" namespace',
                     403,
                 )
             if _TOPIC_FORBIDDEN.search(topic):
                 return text(
-                    f"{json.dumps(topic)}: topic contains a forbidden control character "
+                    f"{go_quote(topic)}: topic contains a forbidden control character "
                     "or invalid UTF-8",
                     400,
                 )
-        update_id = form.get("id", "")
-        event_type = form.get("type", "")
+        update_id = form.get("id", [""])[0]
+        event_type = form.get("type", [""])[0]
+        data = form.get("data", [""])[0]
         if _SSE_FORBIDDEN.search(update_id):
             return text('"id" field contains a forbidden control character', 400)
         if _SSE_FORBIDDEN.search(event_type):
             return text('"type" field contains a forbidden control character', 400)
+        for name, value in (("id", update_id), ("type", event_type), ("data", data)):
+            if _INVALID_UTF8.search(value):
+                return text(f'"{name}" field contains invalid UTF-8', 400)
         update = Update(
             topics=tuple(topics),
-            data=form.get("data", ""),
+            data=data,
             private="private" in form,
             id=update_id,
             type=event_type or None,
@@ -276,30 +293,50 @@ def _stream(
 
 
 def _subscription_path(
-    environ: dict[str, Any], known_ids: set[str]
+    environ: dict[str, Any], infos: Iterable[SubscriberInfo]
 ) -> tuple[str | None, str | None]:
-    """Split the request path after the subscriptions prefix into (topic, subscriber)."""
+    """Split the request path after the subscriptions prefix into (topic, subscriber).
+
+    With the raw request URI (gunicorn, werkzeug), each segment is unescaped as the
+    reference does it, by Go's ``url.QueryUnescape`` (``+`` is a space). Without it (the
+    gevent server), ``%2F`` was already decoded and ``+`` left as is: the path is matched
+    against the known subscriptions in that decoded form, then split heuristically.
+    """
     raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
     if raw:
         path = raw.split("?", 1)[0]
         rest = path.split(SUBSCRIPTIONS_PATH, 1)[-1].strip("/")
         if not rest:
             return None, None
-        segments = [unquote(part) for part in rest.split("/")]
+        segments = [unquote_plus(part) for part in rest.split("/")]
         if len(segments) == 1:
             return segments[0], None
         return "/".join(segments[:-1]), segments[-1]
-    # Without the raw URI, "%2F" was already decoded: find the subscriber id as a suffix.
     rest = request.path[len(SUBSCRIPTIONS_PATH) :].strip("/")
     if not rest:
         return None, None
-    for known in known_ids:
-        if rest.endswith("/" + known) and len(rest) > len(known) + 1:
-            return rest[: -len(known) - 1], known
+    infos = list(infos)
+    for info in infos:
+        for topic in info.topics:
+            for form in _decoded_forms(topic):
+                if rest == form:
+                    return topic, None
+                if any(rest == f"{form}/{sub}" for sub in _decoded_forms(info.id)):
+                    return topic, info.id
+    for info in infos:
+        for known in _decoded_forms(info.id):
+            if rest.endswith("/" + known) and len(rest) > len(known) + 1:
+                return rest[: -len(known) - 1], info.id
     head, _, last = rest.rpartition("/")
     if head and last.startswith("urn:uuid:"):
         return head, last
     return rest, None
+
+
+def _decoded_forms(value: str) -> tuple[str, ...]:
+    """How ``value`` reads in a decoded path: ``+`` for a space if escaped as ours are."""
+    plus = value.replace(" ", "+")
+    return (value,) if plus == value else (plus, value)
 
 
 def _add_subscriptions_api(blueprint: Blueprint, hub: Hub) -> None:
@@ -315,12 +352,12 @@ def _add_subscriptions_api(blueprint: Blueprint, hub: Hub) -> None:
         if claims is None or claims.subscribe is None:
             return _unauthorized()
         last_event_id, infos = hub.transport.subscribers()
-        topic, subscriber_id = _subscription_path(request.environ, {info.id for info in infos})
+        topic, subscriber_id = _subscription_path(request.environ, infos)
         path = SUBSCRIPTIONS_PATH
         if topic is not None:
-            path += "/" + quote(topic, safe="")
+            path += "/" + query_escape(topic)
         if subscriber_id is not None:
-            path += "/" + quote(subscriber_id, safe="")
+            path += "/" + query_escape(subscriber_id)
         if not match_any(claims.subscribe, (path,)):
             return _unauthorized()
         headers = {"ETag": last_event_id, "Cache-Control": "must-revalidate"}
@@ -329,7 +366,10 @@ def _add_subscriptions_api(blueprint: Blueprint, hub: Hub) -> None:
         if topic is not None and subscriber_id is not None:
             document = find_subscription(infos, topic, subscriber_id)
             if document is None:
-                return text("Not Found", 404)
+                # Go's http.NotFound, after the reference already set the ETag.
+                missing = text("404 page not found", 404)
+                missing.headers.update(headers)
+                return missing
             document["lastEventID"] = last_event_id
         else:
             document = collection_document(path, last_event_id, infos, topic)

@@ -1,9 +1,10 @@
 """Active subscriptions: subscription events and the subscriptions web API documents.
 
 One subscription exists per (subscriber, topic selector). Its IRI, which is also the topic
-of its events, is the RFC 6570 expansion of
-``/.well-known/mercure/subscriptions/{topic}/{subscriber}``: both values are
-percent-encoded except for unreserved characters.
+of its events, is ``/.well-known/mercure/subscriptions/{topic}/{subscriber}`` with both
+values escaped as the reference hub escapes them, by Go's ``url.QueryEscape`` (see
+:func:`query_escape`): a space becomes ``+``, and every byte but ASCII letters, digits and
+``-_.~`` is percent-encoded.
 
 Security: subscription events are always private, so only subscribers whose token's
 ``mercure.subscribe`` matches the subscription IRI receive them; the API likewise requires
@@ -15,7 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote_plus
 
 from app.hub.subscriber import SubscriberInfo
 from app.hub.update import Update
@@ -24,6 +25,8 @@ __all__ = [
     "JSONLD_CONTEXT",
     "SUBSCRIPTIONS_PATH",
     "collection_document",
+    "find_subscription",
+    "query_escape",
     "subscription_document",
     "subscription_id",
     "subscription_updates",
@@ -33,9 +36,20 @@ SUBSCRIPTIONS_PATH = "/.well-known/mercure/subscriptions"
 JSONLD_CONTEXT = "https://mercure.rocks/"
 
 
+def query_escape(value: str) -> str:
+    """``value`` escaped as Go's ``url.QueryEscape`` does.
+
+    ``quote_plus`` with no safe character is the same function for valid UTF-8: both keep
+    ASCII letters, digits and ``-_.~``, turn a space into ``+`` and percent-encode every
+    other byte of the UTF-8 encoding with upper-case hex (``*`` is ``%2A``, ``+`` is
+    ``%2B``, ``~`` stays).
+    """
+    return quote_plus(value, safe="")
+
+
 def subscription_id(topic: str, subscriber_id: str) -> str:
     """The IRI of the subscription of ``subscriber_id`` to ``topic``."""
-    return f"{SUBSCRIPTIONS_PATH}/{quote(topic, safe='')}/{quote(subscriber_id, safe='')}"
+    return f"{SUBSCRIPTIONS_PATH}/{query_escape(topic)}/{query_escape(subscriber_id)}"
 
 
 def subscription_document(

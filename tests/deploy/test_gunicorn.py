@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import gevent
 import httpx
@@ -197,3 +198,39 @@ def test_transport_refusal(workers: int, transport_url: str | None, refused: boo
     if refused:
         assert f"refusing to start {workers} workers" in refusal
         assert "WEB_CONCURRENCY=1" in refusal
+
+
+def request_line(url: str) -> int:
+    """Bytes of the request line httpx sends for ``GET url``."""
+    return len(b"GET " + httpx.URL(url).raw_path + b" HTTP/1.1")
+
+
+def test_long_subscribe_urls_reach_the_hub(tmp_path: Path, database_url: str) -> None:
+    """gunicorn's default request line limit (4094 bytes) answered 414 from about 100
+    topics on; the hub's own limit of 1000 topics must be what a subscriber meets."""
+    env = gateway_env(database_url, "memory://")
+    with running(gunicorn(tmp_path, env, workers=1)) as server:
+        hub = f"{server.url}/.well-known/mercure"
+        long_url = f"{hub}?{urlencode([('topic', f'{PUBLIC_URL}/b/{n}') for n in range(120)])}"
+        short_topics = f"{hub}?{urlencode([('topic', f't{n}') for n in range(500)])}"
+        too_many = f"{hub}?{urlencode([('topic', 't')] * 1001)}"
+        assert 4094 < request_line(long_url) < request_line(short_topics) < 8190
+        assert request_line(too_many) <= 8190
+        with httpx.Client(timeout=WAIT) as client:
+            for url in (long_url, short_topics):
+                with client.stream("GET", url) as response:
+                    assert response.status_code == 200
+                    assert response.headers["content-type"] == "text/event-stream"
+                    assert next(response.iter_raw()).startswith(b":")
+            refused = client.get(too_many)
+            assert (refused.status_code, refused.text) == (400, 'Too many "topic" parameters.\n')
+            # Still bounded: an endless request line cannot grow a worker's memory.
+            beyond = client.get(f"{hub}?topic={'t' * 8200}")
+            assert beyond.status_code == 414
+
+
+def test_request_line_limit_is_bounded_unless_overridden(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("LIMIT_REQUEST_LINE", raising=False)
+    assert _gunicorn_config()["limit_request_line"] == 8190
+    monkeypatch.setenv("LIMIT_REQUEST_LINE", "0")
+    assert _gunicorn_config()["limit_request_line"] == 0

@@ -13,8 +13,9 @@ import ipaddress
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
+import gevent
 import httpx
 import pytest
 from cryptography import x509
@@ -26,11 +27,12 @@ from flask import Flask
 from app import create_app
 from tests.deploy.gateway import (
     BOOK_TOPIC,
+    PUBLIC_URL,
     WAIT,
     CurlSubscriber,
     gateway_env,
 )
-from tests.deploy.servers import ROOT, nginx, running
+from tests.deploy.servers import ROOT, gunicorn, nginx, running
 from tests.services import LiveServer, free_port
 
 SHIPPED = ROOT / "deploy" / "nginx.conf"
@@ -102,16 +104,15 @@ def gateway(tmp_path: Path, database_url: str, serve: object) -> Iterator[LiveSe
         application.extensions["mercure_hub"].close()
 
 
-def test_nginx_streams_events_over_http2_without_buffering(
-    tmp_path: Path, gateway: LiveServer
-) -> None:
+def configure(tmp_path: Path, upstream_port: int) -> tuple[Path, int, int]:
+    """The shipped site in front of ``upstream_port``: (main nginx.conf, HTTP, HTTPS ports)."""
     cert, key = self_signed(tmp_path)
     http_port, https_port = free_port(), free_port()
     site = tmp_path / "site.conf"
     site.write_text(
         render(
             {
-                "server 127.0.0.1:8000;": f"server 127.0.0.1:{gateway.port};",
+                "server 127.0.0.1:8000;": f"server 127.0.0.1:{upstream_port};",
                 "listen 80;": f"listen 127.0.0.1:{http_port};",
                 "listen 443 ssl http2;": f"listen 127.0.0.1:{https_port} ssl http2;",
                 "/etc/ssl/certs/example.com.pem": str(cert),
@@ -121,6 +122,13 @@ def test_nginx_streams_events_over_http2_without_buffering(
     )
     main = tmp_path / "nginx.conf"
     main.write_text(MAIN.format(tmp=tmp_path, site=site))
+    return main, http_port, https_port
+
+
+def test_nginx_streams_events_over_http2_without_buffering(
+    tmp_path: Path, gateway: LiveServer
+) -> None:
+    main, http_port, https_port = configure(tmp_path, gateway.port)
     base = f"https://127.0.0.1:{https_port}"
     with running(nginx(tmp_path, main, https_port)):
         # Plain HTTP is redirected to HTTPS.
@@ -150,6 +158,33 @@ def test_nginx_streams_events_over_http2_without_buffering(
         status, *headers = curl.lines[: curl.lines.index("")]
         assert status.startswith("HTTP/2 200")
         assert any(h.lower().startswith("content-type: text/event-stream") for h in headers)
+
+
+def test_nginx_passes_subscribe_urls_with_1000_topics(tmp_path: Path, database_url: str) -> None:
+    """A subscribe URL with the hub's 1000 topics (about 40 KB) gets through nginx, over
+    HTTP/2 and HTTP/1.1, to gunicorn run with LIMIT_REQUEST_LINE=0 as the README says: the
+    stream starts, and the 1001st topic meets the hub's own limit, not nginx's 414."""
+    env = {**gateway_env(database_url, "memory://"), "LIMIT_REQUEST_LINE": "0"}
+    with running(gunicorn(tmp_path, env, workers=1)) as upstream:
+        main, _http_port, https_port = configure(tmp_path, upstream.port)
+        hub = f"https://127.0.0.1:{https_port}/.well-known/mercure"
+        query = urlencode([("topic", f"{PUBLIC_URL}/books/{n}") for n in range(1000)])
+        assert len(query) > 40_000
+        with running(nginx(tmp_path, main, https_port)):
+            curl = CurlSubscriber(f"{hub}?{query}", "--http2", "--insecure", "--include")
+            try:
+                with gevent.Timeout(WAIT, False):
+                    # Until the comment that opens the stream, or curl gave up.
+                    while ":" not in curl.lines and curl.process.poll() is None:
+                        gevent.sleep(0.01)
+            finally:
+                curl.close()
+            assert curl.lines, "no answer through nginx"
+            assert curl.lines[0].startswith("HTTP/2 200"), curl.lines[:3]
+            assert ":" in curl.lines[curl.lines.index("") :]
+            with httpx.Client(verify=False, timeout=WAIT) as client:
+                refused = client.get(f"{hub}?{query}&topic=one-more")
+            assert (refused.status_code, refused.text) == (400, 'Too many "topic" parameters.\n')
 
 
 def create_via_nginx(base: str, title: str) -> dict[str, object]:
