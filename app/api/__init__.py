@@ -2,7 +2,8 @@
 
 Routes per resource (only those of its declared operations): ``<route>`` (``GET``,
 ``POST``) and ``<route>/<id>`` (``GET``, ``PUT``, ``PATCH``, ``DELETE``); plus
-``/contexts/<Name>`` and the entrypoint ``/``. Every error is an :mod:`app.errors`
+``/contexts/<Name>``, the Hydra documentation ``/docs.jsonld`` (always JSON-LD, as its
+extension says) and the entrypoint ``/``. Every error is an :mod:`app.errors`
 problem document. Unsupported methods get 405 with ``Allow``.
 """
 
@@ -14,7 +15,7 @@ from collections.abc import Callable
 from flask import Blueprint, Flask, current_app, request
 from flask.typing import ResponseReturnValue
 
-from app.api import documents, headers
+from app.api import documents, headers, hydra
 from app.api.endpoint import Endpoint
 from app.api.negotiation import document_response, prefers_html, response_format
 from app.api.views import CollectionView, ItemView
@@ -37,7 +38,7 @@ def init_app(
     registry: ModelRegistry,
     hub_url_for: Callable[[str], str | None],
 ) -> None:
-    """Register the REST routes, the contexts, the entrypoint and the response headers.
+    """Register the REST routes, contexts, Hydra documentation, entrypoint and headers.
 
     ``hub_url_for(resource_name)`` is the public hub URL a Mercure-enabled resource
     advertises (a resource whose ``mercure.hub`` names another hub advertises that hub;
@@ -71,6 +72,13 @@ def init_app(
             raise NotFound(f"No JSON-LD context called {name!r}.")
         return document_response(document, fmt)
 
+    @blueprint.get(hydra.DOCS_PATH)
+    def documentation() -> ResponseReturnValue:
+        document = hydra.documentation(spec, f"{request.root_url}docs.jsonld#")
+        response = document_response(document, "jsonld")
+        del response.headers["Vary"]  # the path, not Accept, selects the representation
+        return response
+
     @blueprint.get("/")
     def entrypoint() -> ResponseReturnValue:
         web_index = current_app.view_functions.get(WEB_INDEX)
@@ -86,4 +94,5 @@ def init_app(
         url = hub_url_for(resource.name)
         if resource.mercure.enabled and url:
             hub_urls[resource.route] = url
-    headers.install(app, hub_urls, headers.parse_origins(raw_origins))
+    routes = [resource.route for resource in spec.resources]
+    headers.install(app, hub_urls, headers.parse_origins(raw_origins), routes)

@@ -1,11 +1,14 @@
-"""Response headers added around the API: Mercure discovery and CORS.
+"""Response headers added around the API: discovery links and CORS.
 
-Discovery: every response under the route of a resource whose ``mercure`` is enabled
-(items, collections, and errors on those paths) carries ``Link: <hub>; rel="mercure"``
-with the hub URL made absolute against the request's root URL; other responses carry
-none. The ``Link`` value depends only on the hub URL and the request's scheme, host and
-script root, so it is built once per such combination (a bounded cache: the host comes
-from the client). CORS: for an ``Origin`` in the allowed list (``*`` allows any origin, without
+Discovery, as API Platform: every response of the API (under a resource's route, the
+entrypoint ``/``, ``/contexts/...`` and ``/docs.jsonld``; errors included) carries
+``Link: <root>docs.jsonld>; rel="http://www.w3.org/ns/hydra/core#apiDocumentation"``,
+and those under the route of a resource whose ``mercure`` is enabled also
+``<hub>; rel="mercure"``, in the same ``Link`` value after it (comma-separated), with the
+hub URL made absolute against the request's root URL. Other responses carry no ``Link``.
+The value depends only on the hub URL and the request's scheme, host and script root, so
+it is built once per such combination (a bounded cache: the host comes from the client).
+CORS: for an ``Origin`` in the allowed list (``*`` allows any origin, without
 credentials), allow it and expose ``Link``, ``Location`` and ``Content-Location`` so
 browsers can discover the hub. The hub's own route has its own CORS and is left alone.
 """
@@ -18,36 +21,39 @@ from functools import lru_cache
 from flask import Flask, Request, Response, request
 from werkzeug.sansio.utils import get_current_url
 
+from app.api.hydra import API_DOCUMENTATION_REL, DOCS_PATH
+
 HUB_PATH = "/.well-known/mercure"
 EXPOSED_HEADERS = "Link, Location, Content-Location, Accept-Patch"
 ALLOWED_HEADERS = "Accept, Authorization, Content-Type, Cache-Control, Last-Event-ID"
 ALLOWED_METHODS = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
 LINK_CACHE_SIZE = 256
 """Distinct (hub URL, scheme, host, script root) combinations whose ``Link`` is kept."""
+CONTEXTS_PREFIX = "/contexts/"
 
 
-def absolute_hub_url(hub_url: str, req: Request) -> str:
-    """``hub_url`` as an absolute URL: relative paths are resolved against the app root."""
-    if "://" in hub_url:
-        return hub_url
-    return _absolute(hub_url, req.scheme, req.host, req.root_path)
-
-
-def discovery_link(hub_url: str, req: Request) -> str:
-    """The ``Link: <hub>; rel="mercure"`` value for ``req`` (cached per origin and root)."""
-    return _link(hub_url, req.scheme, req.host, req.root_path)
-
-
-@lru_cache(maxsize=LINK_CACHE_SIZE)
-def _absolute(hub_url: str, scheme: str, host: str, root_path: str) -> str:
+def _absolute(path: str, scheme: str, host: str, root_path: str) -> str:
     # ``get_current_url(scheme, host, root_path)`` is what ``Request.root_url`` returns.
-    return get_current_url(scheme, host, root_path).rstrip("/") + "/" + hub_url.lstrip("/")
+    return get_current_url(scheme, host, root_path).rstrip("/") + "/" + path.lstrip("/")
 
 
-@lru_cache(maxsize=LINK_CACHE_SIZE)
 def _link(hub_url: str, scheme: str, host: str, root_path: str) -> str:
     absolute = hub_url if "://" in hub_url else _absolute(hub_url, scheme, host, root_path)
     return f'<{absolute}>; rel="mercure"'
+
+
+def api_links(hub_url: str | None, req: Request) -> str:
+    """The ``Link`` value of an API response: the Hydra documentation, then the hub if any."""
+    return _api_links(hub_url, req.scheme, req.host, req.root_path)
+
+
+@lru_cache(maxsize=LINK_CACHE_SIZE)
+def _api_links(hub_url: str | None, scheme: str, host: str, root_path: str) -> str:
+    docs = _absolute(DOCS_PATH, scheme, host, root_path)
+    value = f'<{docs}>; rel="{API_DOCUMENTATION_REL}"'
+    if hub_url:
+        value += ", " + _link(hub_url, scheme, host, root_path)
+    return value
 
 
 def parse_origins(raw: str | None) -> tuple[str, ...]:
@@ -55,13 +61,23 @@ def parse_origins(raw: str | None) -> tuple[str, ...]:
     return tuple(o.strip().rstrip("/") for o in (raw or "").split(",") if o.strip())
 
 
-def install(app: Flask, hub_urls: Mapping[str, str], cors_origins: Sequence[str]) -> None:
+def install(
+    app: Flask,
+    hub_urls: Mapping[str, str],
+    cors_origins: Sequence[str],
+    routes: Sequence[str] = (),
+) -> None:
     """Register the ``after_request`` hook adding discovery and CORS headers.
 
-    ``hub_urls`` maps the collection route of each Mercure resource to the hub URL it
-    advertises; responses under other routes carry no ``Link: rel="mercure"``.
+    ``routes`` are the collection routes of every resource (with ``/``, ``/contexts/...``
+    and ``/docs.jsonld``, the API's paths); ``hub_urls`` maps the collection route of each
+    Mercure resource to the hub URL it advertises; responses under other routes carry no
+    ``Link: rel="mercure"``.
     """
     origins = frozenset(cors_origins)
+    resource_routes = tuple(dict.fromkeys((*routes, *hub_urls)))
+    api_paths = frozenset({"/", DOCS_PATH, *resource_routes})
+    api_prefixes = (CONTEXTS_PREFIX, *(f"{route}/" for route in resource_routes))
 
     def hub_url_of(path: str) -> str | None:
         for route, url in hub_urls.items():
@@ -75,8 +91,8 @@ def install(app: Flask, hub_urls: Mapping[str, str], cors_origins: Sequence[str]
         if path == HUB_PATH or path.startswith(HUB_PATH + "/"):
             return response
         hub_url = hub_url_of(path)
-        if hub_url:
-            response.headers.add("Link", discovery_link(hub_url, request))
+        if hub_url or path in api_paths or path.startswith(api_prefixes):
+            response.headers.add("Link", api_links(hub_url, request))
         origin = request.headers.get("Origin")
         if origin and ("*" in origins or origin.rstrip("/") in origins):
             response.headers["Access-Control-Allow-Origin"] = "*" if "*" in origins else origin

@@ -19,7 +19,9 @@ ROUTE = re.compile(r"^(/[A-Za-z0-9][A-Za-z0-9_.~-]*)+$")
 RESERVED_FIELD_NAMES = frozenset({"id", "metadata", "registry", "query", "query_class"})
 """``id`` is the primary key; the others are attributes of every declarative model."""
 
-RESERVED_ROUTE_SEGMENTS = frozenset({"docs", "docs.json", "contexts", "index.jsonld"})
+RESERVED_ROUTE_SEGMENTS = frozenset(
+    {"docs", "docs.json", "docs.jsonld", "contexts", "index.jsonld"}
+)
 """First path segments used by the entrypoint, API documentation and JSON-LD contexts."""
 
 MAX_TABLE_NAME = 63

@@ -144,7 +144,7 @@ def main() -> None:
     parser.add_argument(
         "--no-mercure",
         action="store_true",
-        help="no Mercure on either side: nothing published, no discovery Link header",
+        help="no Mercure on either side: nothing published, no Mercure discovery Link",
     )
     parser.add_argument(
         "--together",

@@ -26,6 +26,7 @@ JSONLD = "application/ld+json"
 JSONLD_UTF8 = "application/ld+json; charset=utf-8"
 PROBLEM = "application/problem+json"
 MERGE_PATCH = "application/merge-patch+json"
+API_DOCUMENTATION = "http://www.w3.org/ns/hydra/core#apiDocumentation"
 
 db = SQLAlchemy()
 
@@ -104,11 +105,13 @@ def _item(book: Book) -> dict[str, Any]:
 def create_handwritten_app(database_url: str, *, mercure: bool = True) -> Flask:
     """The hand-written bookshop API over ``database_url``.
 
+    Every response carries the ``Link`` to the Hydra documentation, as the gateway's.
     ``mercure`` does by hand what the gateway does for its Mercure-enabled resources: the
-    discovery ``Link`` header, and for each created book, once committed, the update the
-    gateway publishes (its absolute IRI as topic, the JSON-LD item as data) handed to a
-    hub in this process, the same hub class with the same in-memory transport. Off, it
-    matches a gateway whose resources do not publish.
+    discovery ``Link`` (after the documentation's, in the same header), and for each
+    created book, once committed, the update the gateway publishes (its absolute IRI as
+    topic, the JSON-LD item as data) handed to a hub in this process, the same hub class
+    with the same in-memory transport. Off, it matches a gateway whose resources do not
+    publish.
     """
     hub = Hub(HubSettings()) if mercure else None
     app = Flask(__name__)
@@ -118,9 +121,10 @@ def create_handwritten_app(database_url: str, *, mercure: bool = True) -> Flask:
         sa.event.listen(db.engine, "connect", _foreign_keys)
 
     def link() -> dict[str, str]:
+        docs = f'<{request.host_url}docs.jsonld>; rel="{API_DOCUMENTATION}"'
         if hub is None:
-            return {}
-        return {"Link": f'<{request.host_url}.well-known/mercure>; rel="mercure"'}
+            return {"Link": docs}
+        return {"Link": f'{docs}, <{request.host_url}.well-known/mercure>; rel="mercure"'}
 
     @app.get("/books/<int:book_id>")
     def get_book(book_id: int) -> Response:

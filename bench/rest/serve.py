@@ -81,7 +81,7 @@ def main() -> None:
     parser.add_argument(
         "--no-mercure",
         action="store_true",
-        help="no Mercure: nothing published, no discovery Link header",
+        help="no Mercure: nothing published, no Mercure discovery Link",
     )
     args = parser.parse_args()
     if args.cpu is not None and hasattr(os, "sched_setaffinity"):

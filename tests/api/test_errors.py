@@ -80,9 +80,7 @@ def test_400_for_malformed_json(client: httpx.Client) -> None:
         (b'{"name": NaN}', "The request body is not valid JSON: NaN is not a JSON value."),
     ],
 )
-def test_400_for_json_that_is_not_an_object(
-    client: httpx.Client, raw: bytes, detail: str
-) -> None:
+def test_400_for_json_that_is_not_an_object(client: httpx.Client, raw: bytes, detail: str) -> None:
     response = client.post("/gadgets", content=raw, headers={"Content-Type": "application/json"})
     assert _problem(response, 400)["detail"] == detail
 

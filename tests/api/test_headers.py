@@ -1,4 +1,4 @@
-"""Mercure discovery ``Link`` and CORS headers."""
+"""Discovery ``Link`` headers (Mercure hub, Hydra documentation) and CORS headers."""
 
 from __future__ import annotations
 
@@ -12,9 +12,16 @@ from tests.api.specs import CATALOG
 from tests.services import LiveServer
 
 REL = 'rel="mercure"'
+DOCS_REL = 'rel="http://www.w3.org/ns/hydra/core#apiDocumentation"'
+
+
+def _links(response: httpx.Response) -> list[str]:
+    """The response's ``Link`` values, whether on one header line or several."""
+    return response.headers.get_list("link", split_commas=True)
 
 
 def test_mercure_resources_advertise_the_hub_on_every_response(client: httpx.Client) -> None:
+    docs = f"<{client.base_url}/docs.jsonld>; {DOCS_REL}"
     expected = f'<{client.base_url}/.well-known/mercure>; rel="mercure"'
     responses = [
         client.post("/gadgets", json={"name": "x"}),
@@ -29,13 +36,14 @@ def test_mercure_resources_advertise_the_hub_on_every_response(client: httpx.Cli
         client.request("DELETE", "/gadgets"),
     ]
     for response in responses:
-        assert response.headers.get_list("link") == [expected], response.request
+        assert _links(response) == [docs, expected], response.request
 
 
 def test_resources_without_mercure_advertise_nothing(client: httpx.Client) -> None:
+    docs = f"<{client.base_url}/docs.jsonld>; {DOCS_REL}"
     for response in (client.get("/makers"), client.post("/makers", json={"name": "m"})):
-        assert "link" not in response.headers
-    assert "link" not in client.get("/").headers
+        assert _links(response) == [docs]
+    assert _links(client.get("/")) == [docs]
 
 
 @pytest.mark.parametrize(
@@ -58,10 +66,11 @@ def test_hub_url_forms(
     app, _registry = make_app(CATALOG, hub_url=hub_url)
     live = serve(app)
     response = httpx.get(f"{live.url}/gadgets")
+    docs = f"<{live.url}/docs.jsonld>; {DOCS_REL}"
     if expected is None:
-        assert "link" not in response.headers
+        assert _links(response) == [docs]
     else:
-        assert response.headers["link"] == f"<{expected.format(root=live.url)}>; {REL}"
+        assert _links(response) == [docs, f"<{expected.format(root=live.url)}>; {REL}"]
 
 
 def test_cors_exposes_link_to_allowed_origins(
