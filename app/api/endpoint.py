@@ -20,7 +20,7 @@ from app.api.values import ID_MAX
 from app.config.spec import ResourceSpec
 from app.errors import NotFound, ValidationFailed, Violation
 from app.models import ModelRegistry, iri_for_id, item_iri
-from app.schemas import Mode, load_payload, serialize_item
+from app.schemas import Mode, load_payload, serialize_flushed, serialize_item
 
 ITEM_HEADERS = {"Accept-Patch": MERGE_PATCH}
 
@@ -83,16 +83,29 @@ class Endpoint:
             session.flush()
             if created:
                 iri = item_iri(self.resource, obj)
-                response = self.item_response(obj, 201, Location=iri, **{"Content-Location": iri})
+                headers = {"Location": iri, "Content-Location": iri}
+                response = self.item_response(obj, 201, flushed=True, **headers)
             else:
-                response = self.item_response(obj)
+                response = self.item_response(obj, flushed=True)
             session.commit()
         except DBAPIError as error:
             session.rollback()
             raise write_error(error, self.resource, values) from None
         return response
 
-    def item_response(self, obj: Any, status: int = 200, **headers: str) -> Response:
+    def item_response(
+        self, obj: Any, status: int = 200, *, flushed: bool = False, **headers: str
+    ) -> Response:
+        """The item document, in the negotiated format, with the item headers.
+
+        ``flushed``: ``obj`` was just flushed, so its document may already exist (the
+        publishing bridge serializes written items right after the flush).
+        """
         fmt = response_format(request)
-        document = serialize_item(self.registry, self.resource, obj, jsonld=fmt == "jsonld")
+        jsonld = fmt == "jsonld"
+        if flushed:
+            session = self.session
+            document = serialize_flushed(self.registry, self.resource, obj, session, jsonld=jsonld)
+        else:
+            document = serialize_item(self.registry, self.resource, obj, jsonld=jsonld)
         return document_response(document, fmt, status, {**ITEM_HEADERS, **headers})
