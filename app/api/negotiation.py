@@ -88,9 +88,11 @@ def json_body(request: Request, *, patch: bool = False) -> dict[str, Any]:
         )
     raw = request.get_data(cache=False)
     try:
-        body = json.loads(raw, parse_constant=_reject_constant)
+        # What ``json.loads(raw)`` does, with one decoder made at import.
+        encoding = json.detect_encoding(raw)
+        body = _DECODER.decode(raw.decode(encoding, "surrogatepass"))
         # Lone surrogates (``"\ud800"``) parse but cannot be stored or written as UTF-8.
-        if not _surrogate_free(raw):
+        if not _surrogate_free(raw, encoding):
             json.dumps(body, ensure_ascii=False).encode("utf-8")
     except (ValueError, UnicodeError) as error:
         raise BadRequest(f"The request body is not valid JSON: {error}.") from None
@@ -112,20 +114,23 @@ def _json_type(value: object) -> str:
     return "a string" if isinstance(value, str) else "an array"
 
 
-def _surrogate_free(raw: bytes) -> bool:
-    """Whether ``json.loads(raw)`` certainly holds no surrogate code point.
+def _surrogate_free(raw: bytes, encoding: str) -> bool:
+    """Whether ``raw``, a JSON body in ``encoding``, certainly decodes to no surrogate.
 
     ``json.loads`` decodes bytes with ``surrogatepass``, so a surrogate arrives either
     escaped (``\\ud800``) or UTF-8-encoded (lead byte ``0xED``), or in a UTF-16/32 body.
     A UTF-8 body with neither needs no second, checking encode.
     """
-    if json.detect_encoding(raw) != "utf-8" or b"\xed" in raw:
+    if encoding != "utf-8" or b"\xed" in raw:
         return False
     return not any(escape in raw for escape in _ESCAPED_SURROGATES)
 
 
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON value")
+
+
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
 
 
 def document_response(
