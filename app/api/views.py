@@ -8,6 +8,8 @@ here: the publishing bridge reacts to the session's commit.
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from flask import request
 from flask.typing import ResponseReturnValue
@@ -23,13 +25,28 @@ from app.models import iri_for_id
 from app.schemas import Mode, serialize_members
 
 
-class CollectionView(MethodView):
-    """``GET`` (filtered, ordered, paginated) and ``POST`` on ``/books``."""
+class ResourceView(MethodView):
+    """A view of one resource, built once at start-up (``init_every_request`` off)."""
 
     init_every_request = False
 
     def __init__(self, endpoint: Endpoint) -> None:
         self.endpoint = endpoint
+
+    def dispatch_request(self, **kwargs: Any) -> ResponseReturnValue:
+        """Call the handler of the request's method (``HEAD`` is ``GET``).
+
+        As ``MethodView`` does, without wrapping the handler for ``async`` support on
+        every request: the handlers are synchronous. The route's ``methods`` let only
+        implemented methods through.
+        """
+        method = request.method
+        handler = getattr(self, "get" if method == "HEAD" else method.lower())
+        return handler(**kwargs)  # type: ignore[no-any-return]
+
+
+class CollectionView(ResourceView):
+    """``GET`` (filtered, ordered, paginated) and ``POST`` on ``/books``."""
 
     def get(self) -> ResponseReturnValue:
         endpoint, resource = self.endpoint, self.endpoint.resource
@@ -65,13 +82,8 @@ class CollectionView(MethodView):
         return endpoint.save(obj, values, created=True)
 
 
-class ItemView(MethodView):
+class ItemView(ResourceView):
     """``GET``, ``PUT``, ``PATCH`` (merge patch) and ``DELETE`` on ``/books/<id>``."""
-
-    init_every_request = False
-
-    def __init__(self, endpoint: Endpoint) -> None:
-        self.endpoint = endpoint
 
     def get(self, item_id: int) -> ResponseReturnValue:
         response_format(request)  # 406 before any work; item_response reuses the result

@@ -10,10 +10,12 @@ Relations come back as ``<name>_id`` integers whose rows are not yet checked to 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import weakref
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, Literal
 
-from marshmallow import ValidationError
+from marshmallow import Schema, ValidationError
 
 from app.config.spec import ResourceSpec
 from app.errors import ValidationFailed, Violation
@@ -28,25 +30,54 @@ def load_payload(
     registry: ModelRegistry, resource: ResourceSpec, body: Mapping[str, Any], mode: Mode
 ) -> dict[str, Any]:
     """Validated attribute values for ``body``; raises :class:`ValidationFailed` (422)."""
-    ignored = {"id"}
-    ignored.update(f.name for f in resource.fields if f.read_only)
-    ignored.update(r.name for r in resource.relations if r.read_only)
-    data = {k: v for k, v in body.items() if not k.startswith("@") and k not in ignored}
     schema = schemas_for(registry).input(resource)
+    plan = _plan(schema, resource)
+    data = {k: v for k, v in body.items() if not k.startswith("@") and k not in plan.ignored}
     try:
         values: dict[str, Any] = schema.load(data, partial=mode == "patch")
     except ValidationError as error:
         raise ValidationFailed(violations(error.messages, schema.fields)) from None
     if mode != "patch":
-        for field in resource.fields:
-            if not field.read_only and field.name not in values:
-                default = python_default(field)
-                values[field.name] = default() if default is not None else None
-        for relation in resource.relations:
-            key = f"{relation.name}_id"
-            if not relation.read_only and key not in values:
+        for name, default in plan.defaults:
+            if name not in values:
+                values[name] = default() if default is not None else None
+        for key in plan.relation_keys:
+            if key not in values:
                 values[key] = None
     return values
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What :func:`load_payload` needs of a resource besides its schema, made once."""
+
+    ignored: frozenset[str]
+    """Body keys dropped: ``id`` and the read-only fields and relations."""
+    defaults: tuple[tuple[str, Callable[[], object] | None], ...]
+    """Each writable field with its default's factory (``None``: null)."""
+    relation_keys: tuple[str, ...]
+    """The ``<name>_id`` attribute of each writable relation."""
+
+
+_PLANS: weakref.WeakKeyDictionary[Schema, _Plan] = weakref.WeakKeyDictionary()
+
+
+def _plan(schema: Schema, resource: ResourceSpec) -> _Plan:
+    """The plan of ``resource``, cached with its (per registry, cached) input schema."""
+    plan = _PLANS.get(schema)
+    if plan is None:
+        plan = _PLANS[schema] = _Plan(
+            ignored=frozenset(
+                {
+                    "id",
+                    *(f.name for f in resource.fields if f.read_only),
+                    *(r.name for r in resource.relations if r.read_only),
+                }
+            ),
+            defaults=tuple((f.name, python_default(f)) for f in resource.fields if not f.read_only),
+            relation_keys=tuple(f"{r.name}_id" for r in resource.relations if not r.read_only),
+        )
+    return plan
 
 
 def violations(messages: Any, known: Mapping[str, object] = {}) -> list[Violation]:
