@@ -30,6 +30,23 @@ def _active(hub: Hub) -> int:
     return len(hub.transport.subscribers()[1])
 
 
+def _stalled_reader_is_dropped(url: str, hub: Hub) -> bool:
+    """Subscribe, stop reading, publish far more than socket buffers hold: whether the
+    hub then drops the subscriber."""
+    sock = _raw_subscribe(url)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    try:
+        assert sock.recv(10)
+        assert _wait_until(lambda: _active(hub) == 1)
+        big = "x" * 65536
+        for n in range(400):
+            hub.publish(Update((BOOK,), data=big, id=str(n)))
+            gevent.sleep(0)
+        return _wait_until(lambda: _active(hub) == 0)
+    finally:
+        sock.close()
+
+
 def _raw_subscribe(url: str, topic: str = BOOK) -> socket.socket:
     host_port = url.split("//", 1)[1].split("/", 1)[0]
     host, port = host_port.split(":")
@@ -96,20 +113,8 @@ def test_a_subscriber_that_cannot_keep_up_is_disconnected(
     live_hub: LiveHub, client: httpx.Client
 ) -> None:
     url, hub = live_hub(queue_size=5, dispatch_timeout=60.0)
-    sock = _raw_subscribe(url)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    try:
-        assert sock.recv(10)
-        assert _wait_until(lambda: _active(hub) == 1)
-        big = "x" * 65536
-        # The client never reads again: socket buffers fill, then its queue of five
-        # overflows long before the 60 s write deadline.
-        for n in range(400):
-            hub.publish(Update((BOOK,), data=big, id=str(n)))
-            gevent.sleep(0)
-        assert _wait_until(lambda: _active(hub) == 0)
-    finally:
-        sock.close()
+    # Socket buffers fill, then the queue of five overflows long before the write deadline.
+    assert _stalled_reader_is_dropped(url, hub)
     # Publishing goes on for everybody else.
     with Subscription(client, url, [BOOK]) as fresh:
         assert publish(client, url, PUBLISHER, topic=BOOK, id="next").status_code == 200
@@ -132,19 +137,8 @@ def test_large_frames_arrive_whole_and_in_order(live_hub: LiveHub, client: httpx
 
 def test_a_client_that_stops_reading_hits_the_write_deadline(live_hub: LiveHub) -> None:
     url, hub = live_hub(dispatch_timeout=0.2, queue_size=10_000)
-    sock = _raw_subscribe(url)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    try:
-        assert sock.recv(10)
-        assert _wait_until(lambda: _active(hub) == 1)
-        big = "x" * 65536
-        # Far more than the socket buffers hold; the client never reads again.
-        for n in range(400):
-            hub.publish(Update((BOOK,), data=big, id=str(n)))
-            gevent.sleep(0)
-        assert _wait_until(lambda: _active(hub) == 0)
-    finally:
-        sock.close()
+    # The queue holds everything: only the write deadline can end the stream.
+    assert _stalled_reader_is_dropped(url, hub)
 
 
 def test_hub_close_ends_streams(live_hub: LiveHub, client: httpx.Client) -> None:

@@ -9,6 +9,7 @@ from app.hub.subscriber import Subscriber
 from app.hub.transport import TransportClosedError, create_transport
 from app.hub.transport.memory import MemoryTransport, from_url
 from app.hub.update import Update
+from tests.hub.transport.frames import drained_ids
 
 BOOK = "https://example.com/books/1"
 OTHER = "https://example.com/authors/1"
@@ -21,18 +22,13 @@ def _publish(transport: MemoryTransport, *ids: str, topic: str = BOOK) -> list[U
     return updates
 
 
-def _ids(subscriber: Subscriber) -> list[str]:
-    chunk = subscriber.drain().decode()
-    return [line[4:] for line in chunk.split("\n") if line.startswith("id: ")]
-
-
 def test_live_delivery_without_history_request() -> None:
     transport = MemoryTransport()
     subscriber = Subscriber([BOOK])
     assert transport.add_subscriber(subscriber) is None
     _publish(transport, "a", "b")
     _publish(transport, "c", topic=OTHER)
-    assert _ids(subscriber) == ["a", "b"]
+    assert drained_ids(subscriber) == ["a", "b"]
 
 
 def test_replay_after_a_known_id_then_live() -> None:
@@ -42,7 +38,7 @@ def test_replay_after_a_known_id_then_live() -> None:
     subscriber = Subscriber([BOOK], last_event_id="a")
     assert transport.add_subscriber(subscriber) == "a"
     _publish(transport, "d")
-    assert _ids(subscriber) == ["b", "c", "d"]
+    assert drained_ids(subscriber) == ["b", "c", "d"]
 
 
 def test_earliest_replays_everything_kept() -> None:
@@ -50,7 +46,7 @@ def test_earliest_replays_everything_kept() -> None:
     _publish(transport, "a", "b")
     subscriber = Subscriber([BOOK], last_event_id="earliest")
     assert transport.add_subscriber(subscriber) == "earliest"
-    assert _ids(subscriber) == ["a", "b"]
+    assert drained_ids(subscriber) == ["a", "b"]
 
 
 def test_unknown_id_answers_earliest_and_replays_nothing() -> None:
@@ -59,7 +55,7 @@ def test_unknown_id_answers_earliest_and_replays_nothing() -> None:
     subscriber = Subscriber([BOOK], last_event_id="gone")
     assert transport.add_subscriber(subscriber) == "earliest"
     _publish(transport, "c")
-    assert _ids(subscriber) == ["c"]
+    assert drained_ids(subscriber) == ["c"]
 
 
 def test_history_is_bounded_and_forgets_evicted_ids() -> None:
@@ -69,10 +65,10 @@ def test_history_is_bounded_and_forgets_evicted_ids() -> None:
     assert transport.add_subscriber(evicted) == "earliest"
     kept = Subscriber([BOOK], last_event_id="b")
     assert transport.add_subscriber(kept) == "b"
-    assert _ids(kept) == ["c"]
+    assert drained_ids(kept) == ["c"]
     everything = Subscriber([BOOK], last_event_id="earliest")
     transport.add_subscriber(everything)
-    assert _ids(everything) == ["b", "c"]
+    assert drained_ids(everything) == ["b", "c"]
 
 
 def test_history_size_zero_keeps_nothing_but_tracks_the_last_id() -> None:
@@ -89,10 +85,10 @@ def test_replay_skips_private_updates_the_token_does_not_allow() -> None:
     transport.dispatch(Update((BOOK,), id="secret", private=True))
     anonymous = Subscriber([BOOK], last_event_id="earliest")
     transport.add_subscriber(anonymous)
-    assert _ids(anonymous) == ["public"]
+    assert drained_ids(anonymous) == ["public"]
     allowed = Subscriber([BOOK], allowed_private=(BOOK,), last_event_id="earliest")
     transport.add_subscriber(allowed)
-    assert _ids(allowed) == ["public", "secret"]
+    assert drained_ids(allowed) == ["public", "secret"]
 
 
 def test_duplicate_ids_resume_after_the_latest() -> None:
@@ -100,7 +96,7 @@ def test_duplicate_ids_resume_after_the_latest() -> None:
     _publish(transport, "a", "dup", "b", "dup", "c")
     subscriber = Subscriber([BOOK], last_event_id="dup")
     transport.add_subscriber(subscriber)
-    assert _ids(subscriber) == ["c"]
+    assert drained_ids(subscriber) == ["c"]
 
 
 def test_remove_and_subscribers() -> None:
@@ -139,7 +135,7 @@ def test_dispatch_never_blocks_on_a_full_subscriber() -> None:
     transport.add_subscriber(fast)
     _publish(transport, "a", "b", "c")
     assert slow.overflowed
-    assert _ids(fast) == ["a", "b", "c"]
+    assert drained_ids(fast) == ["a", "b", "c"]
 
 
 @pytest.mark.parametrize(

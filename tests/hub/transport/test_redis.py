@@ -17,6 +17,7 @@ from app.hub.subscriber import EARLIEST, Subscriber
 from app.hub.transport import TransportClosedError, TransportError, create_transport
 from app.hub.transport.redis import RedisOptions, RedisTransport, from_url, redact
 from app.hub.update import Update
+from tests.hub.transport.frames import names, received_ids
 from tests.services import require_redis
 
 pytestmark = pytest.mark.redis
@@ -56,28 +57,11 @@ def transports(redis_url: str, stream: str) -> Iterator[Factory]:
         transport.close()
 
 
-def received_ids(subscriber: Subscriber, count: int, timeout: float = 10) -> list[str]:
-    """Ids of the frames the subscriber got, waiting until ``count`` arrived (or timeout)."""
-    ids: list[str] = []
-    with gevent.Timeout(timeout, False):
-        while len(ids) < count:
-            subscriber.wait(None)
-            chunk = subscriber.drain().decode()
-            ids += [line[4:] for line in chunk.split("\n") if line.startswith("id: ")]
-            if subscriber.closed:
-                break
-    return ids
-
-
 def publish(
     transport: RedisTransport, *ids: str, topic: str = "https://example.com/books/1"
 ) -> None:
     for update_id in ids:
         transport.dispatch(Update((topic,), data=f"data of {update_id}", id=update_id))
-
-
-def names(prefix: str, count: int, start: int = 0) -> list[str]:
-    return [f"{prefix}{number}" for number in range(start, start + count)]
 
 
 def test_create_transport_builds_a_redis_transport(redis_url: str, stream: str) -> None:

@@ -21,7 +21,8 @@ from app.hub.transport.redis import from_url
 from tests.deploy.gateway import JWT_KEY, PUBLISHER, Listener
 from tests.deploy.gateway import publish as publish_over_http
 from tests.deploy.servers import redis_server, running
-from tests.hub.transport.test_redis import names, publish, received_ids
+from tests.hub.transport.frames import names, received_ids
+from tests.hub.transport.test_redis import publish
 from tests.services import LiveServer
 
 pytestmark = pytest.mark.redis

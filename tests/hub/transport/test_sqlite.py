@@ -13,6 +13,7 @@ from app.hub.transport import TransportClosedError, TransportError, create_trans
 from app.hub.transport.sqlite import SqliteOptions, SqliteTransport, from_url
 from app.hub.transport.sqlite_history import SqliteHistory
 from app.hub.update import Update
+from tests.hub.transport.frames import drained_ids, names
 
 Factory = Callable[..., SqliteTransport]
 
@@ -36,18 +37,9 @@ def transports(database: Path) -> Iterator[Factory]:
         transport.close()
 
 
-def ids(subscriber: Subscriber) -> list[str]:
-    chunk = subscriber.drain().decode()
-    return [line[4:] for line in chunk.split("\n") if line.startswith("id: ")]
-
-
 def publish(transport: SqliteTransport, *update_ids: str, topic: str = "https://e.com/b/1") -> None:
     for update_id in update_ids:
         transport.dispatch(Update((topic,), data=update_id, id=update_id))
-
-
-def names(prefix: str, count: int, start: int = 0) -> list[str]:
-    return [f"{prefix}{number}" for number in range(start, start + count)]
 
 
 def test_create_transport_builds_a_sqlite_transport(database: Path) -> None:
@@ -69,9 +61,9 @@ def test_live_delivery_matches_topics_and_privacy(transports: Factory) -> None:
     publish(transport, "b1")
     transport.dispatch(Update(("https://e.com/secret",), private=True, id="s1"))
     publish(transport, "o1", topic="https://e.com/other")
-    assert ids(books) == ["b1"]
-    assert ids(anonymous) == ["b1", "o1"]
-    assert ids(authorized) == ["b1", "s1", "o1"]
+    assert drained_ids(books) == ["b1"]
+    assert drained_ids(anonymous) == ["b1", "o1"]
+    assert drained_ids(authorized) == ["b1", "s1", "o1"]
 
 
 def test_updates_read_back_are_the_updates_published(transports: Factory) -> None:
@@ -98,7 +90,7 @@ def test_last_event_id_replay(
     subscriber = Subscriber(["*"], last_event_id=requested)
     assert transport.add_subscriber(subscriber) == answer
     publish(transport, "live")
-    assert ids(subscriber) == expected
+    assert drained_ids(subscriber) == expected
 
 
 def test_history_survives_a_restart_of_the_app(transports: Factory) -> None:
@@ -110,7 +102,7 @@ def test_history_survives_a_restart_of_the_app(transports: Factory) -> None:
     subscriber = Subscriber(["*"], last_event_id="r2")
     assert after.add_subscriber(subscriber) == "r2"
     publish(after, "r5")
-    assert ids(subscriber) == ["r3", "r4", "r5"]
+    assert drained_ids(subscriber) == ["r3", "r4", "r5"]
 
 
 def test_history_keeps_the_newest_size_updates(transports: Factory) -> None:
@@ -120,7 +112,7 @@ def test_history_keeps_the_newest_size_updates(transports: Factory) -> None:
     assert transport.add_subscriber(Subscriber(["*"], last_event_id="m14")) == EARLIEST
     kept = Subscriber(["*"], last_event_id="m15")
     assert transport.add_subscriber(kept) == "m15"
-    assert ids(kept) == names("m", 9, start=16)
+    assert drained_ids(kept) == names("m", 9, start=16)
 
 
 def test_an_id_already_stored_is_not_delivered_again(transports: Factory) -> None:
@@ -128,7 +120,7 @@ def test_an_id_already_stored_is_not_delivered_again(transports: Factory) -> Non
     subscriber = Subscriber(["*"])
     transport.add_subscriber(subscriber)
     publish(transport, "once", "once", "next")
-    assert ids(subscriber) == ["once", "next"]
+    assert drained_ids(subscriber) == ["once", "next"]
 
 
 def test_subscribers_lists_local_subscribers(transports: Factory) -> None:
@@ -165,7 +157,7 @@ def test_a_failing_write_is_a_transport_error(database: Path) -> None:
         blocker.execute("ROLLBACK")
         blocker.close()
     publish(transport, "unblocked")
-    assert ids(subscriber) == ["unblocked"]
+    assert drained_ids(subscriber) == ["unblocked"]
     transport.close()
 
 
