@@ -9,7 +9,7 @@ subclass release its history.
 from __future__ import annotations
 
 from app.hub.subscriber import EARLIEST, Subscriber, SubscriberInfo
-from app.hub.transport.base import Transport
+from app.hub.transport.base import Transport, TransportClosedError
 from app.hub.transport.fanout import FanOut
 
 __all__ = ["LocalTransport"]
@@ -22,6 +22,23 @@ class LocalTransport(Transport):
         self._fanout = FanOut()
         self._last_event_id = last_event_id
         self._closed = False
+
+    def add_subscriber(self, subscriber: Subscriber) -> str | None:
+        """Replay the history the subscriber asked for, then deliver to it live.
+
+        No greenlet switch happens in between, so nothing is missed or sent twice.
+        """
+        if self._closed:
+            raise TransportClosedError()
+        requested = subscriber.request_last_event_id
+        answer = None if requested is None else self._replay(subscriber, requested)
+        self._fanout.add(subscriber)
+        return answer
+
+    def _replay(self, subscriber: Subscriber, requested: str) -> str:
+        """Dispatch the updates after ``requested`` that match; return the answered id
+        (``EARLIEST`` when ``requested`` is unknown)."""
+        raise NotImplementedError
 
     def remove_subscriber(self, subscriber: Subscriber) -> None:
         self._fanout.remove(subscriber)

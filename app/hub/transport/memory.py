@@ -54,16 +54,6 @@ class MemoryTransport(LocalTransport):
                     del self._positions[old.id]
         self._fanout.deliver(update, frame)
 
-    def add_subscriber(self, subscriber: Subscriber) -> str | None:
-        if self._closed:
-            raise TransportClosedError()
-        requested = subscriber.request_last_event_id
-        answer: str | None = None
-        if requested is not None:
-            answer = self._replay(subscriber, requested)
-        self._fanout.add(subscriber)
-        return answer
-
     def _replay(self, subscriber: Subscriber, requested: str) -> str:
         history = self._history
         if requested == EARLIEST:

@@ -80,27 +80,18 @@ class SqliteTransport(LocalTransport):
         self._last_event_id = update.id
         self._fanout.deliver(update)
 
-    def add_subscriber(self, subscriber: Subscriber) -> str | None:
-        if self._closed:
-            raise TransportClosedError()
-        requested = subscriber.request_last_event_id
-        answer: str | None = None
-        if requested is not None:
-            try:
-                answer = self._replay(subscriber, requested)
-            except sqlite3.Error as error:
-                raise TransportError(
-                    f"cannot read the update history in {self.history.path} ({error})"
-                ) from error
-        self._fanout.add(subscriber)
-        return answer
-
     def _replay(self, subscriber: Subscriber, requested: str) -> str:
-        position = 0 if requested == EARLIEST else self.history.position_of(requested)
+        try:
+            position = 0 if requested == EARLIEST else self.history.position_of(requested)
+            updates = [] if position is None else list(self.history.after(position))
+        except sqlite3.Error as error:
+            raise TransportError(
+                f"cannot read the update history in {self.history.path} ({error})"
+            ) from error
         if position is None:
             subscriber.history_dispatched(EARLIEST)
             return EARLIEST
-        for update in self.history.after(position):
+        for update in updates:
             if subscriber.matches(update):
                 subscriber.dispatch(update, encode(update), from_history=True)
         subscriber.history_dispatched(requested)
