@@ -58,7 +58,7 @@ from app.hub.subscriptions import (
 )
 from app.hub.topics import match_any
 from app.hub.transport.base import TransportError
-from app.hub.update import Update
+from app.hub.update import SSE_FORBIDDEN, Update
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +68,6 @@ if TYPE_CHECKING:
 __all__ = ["HUB_PATH", "create_blueprint"]
 
 HUB_PATH = "/.well-known/mercure"
-RESERVED_TOPIC = "/.well-known/mercure"
 ALLOWED_HEADERS = "authorization, cache-control, last-event-id"
 ALLOWED_METHODS = "GET, HEAD, POST, OPTIONS"
 STREAM_HEADERS = {
@@ -77,7 +76,6 @@ STREAM_HEADERS = {
     "Expire": "0",
     "X-Accel-Buffering": "no",
 }
-_SSE_FORBIDDEN = re.compile(r"[\x00\r\n]")
 # C0, DEL and C1 controls, and lone surrogates: the bytes of invalid UTF-8 (surrogateescape).
 _TOPIC_FORBIDDEN = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 _INVALID_UTF8 = re.compile(r"[\ud800-\udfff]")
@@ -195,7 +193,7 @@ def create_blueprint(hub: Hub) -> Blueprint:
         if not all(match_any(claims.publish, (topic,)) for topic in topics):
             return _unauthorized()
         for topic in topics:
-            if RESERVED_TOPIC in topic:
+            if HUB_PATH in topic:
                 return text(
                     f"{go_quote(topic)}: topic value references the reserved "
                     '"/.well-known/mercure" namespace',
@@ -210,9 +208,9 @@ def create_blueprint(hub: Hub) -> Blueprint:
         update_id = form.get("id", [""])[0]
         event_type = form.get("type", [""])[0]
         data = form.get("data", [""])[0]
-        if _SSE_FORBIDDEN.search(update_id):
+        if SSE_FORBIDDEN.search(update_id):
             return text('"id" field contains a forbidden control character', 400)
-        if _SSE_FORBIDDEN.search(event_type):
+        if SSE_FORBIDDEN.search(event_type):
             return text('"type" field contains a forbidden control character', 400)
         for name, value in (("id", update_id), ("type", event_type), ("data", data)):
             if _INVALID_UTF8.search(value):

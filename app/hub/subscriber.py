@@ -32,7 +32,7 @@ from typing import Any
 
 from gevent.event import Event
 
-from app.hub.topics import is_template, match, match_any
+from app.hub.topics import is_template, match_any
 from app.hub.update import Update, new_update_id
 
 __all__ = ["DEFAULT_MAX_QUEUE", "EARLIEST", "Subscriber", "SubscriberInfo"]
@@ -144,7 +144,7 @@ class Subscriber:
 
     def selects(self, update: Update) -> bool:
         """Whether one update topic matches one requested selector."""
-        return any(match(selector, topic) for selector in self.topics for topic in update.topics)
+        return match_any(self.topics, update.topics)
 
     def matches(self, update: Update) -> bool:
         """Whether this subscriber must receive ``update`` (selected and authorized)."""

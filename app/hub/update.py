@@ -13,7 +13,8 @@ import re
 import uuid
 from dataclasses import dataclass
 
-_FORBIDDEN = re.compile(r"[\r\n\x00]")
+SSE_FORBIDDEN = re.compile(r"[\r\n\x00]")
+"""What may not stand in the SSE ``id`` and ``event`` fields: it would start a new field."""
 
 
 def new_update_id() -> str:
@@ -37,9 +38,9 @@ class Update:
         if not self.topics:
             raise ValueError("an update needs at least one topic")
         # CR, LF or NUL in the SSE id/event fields would let a publisher forge SSE fields.
-        if self.id and _FORBIDDEN.search(self.id):
+        if self.id and SSE_FORBIDDEN.search(self.id):
             raise ValueError(f"update id {self.id!r} contains CR, LF or NUL")
-        if self.type and _FORBIDDEN.search(self.type):
+        if self.type and SSE_FORBIDDEN.search(self.type):
             raise ValueError(f"update type {self.type!r} contains CR, LF or NUL")
         if not self.id:
             object.__setattr__(self, "id", new_update_id())

@@ -24,12 +24,11 @@ Contracts every implementation keeps:
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
 
 from app.hub.subscriber import EARLIEST, Subscriber, SubscriberInfo
 from app.hub.update import Update
 
-__all__ = ["EARLIEST", "Transport", "TransportClosedError", "TransportError", "replay"]
+__all__ = ["EARLIEST", "Transport", "TransportClosedError", "TransportError"]
 
 
 class TransportError(Exception):
@@ -74,24 +73,3 @@ class Transport(ABC):
     @abstractmethod
     def close(self) -> None:
         """Disconnect subscribers and release resources (idempotent)."""
-
-
-def replay(subscriber: Subscriber, history: Iterable[tuple[Update, bytes]]) -> str:
-    """Replay ``history`` (oldest first, as ``(update, frame)`` pairs) to ``subscriber``.
-
-    Sends the matching updates after ``subscriber.request_last_event_id`` (all of them
-    for ``earliest``), ends the replay with ``history_dispatched`` and returns the
-    ``Last-Event-ID`` answer: the requested id when found, else ``earliest``. Transports
-    with a history in memory or fetched in one piece can use it directly.
-    """
-    requested = subscriber.request_last_event_id
-    found = requested == EARLIEST
-    for update, frame in history:
-        if not found:
-            found = update.id == requested
-            continue
-        if subscriber.matches(update):
-            subscriber.dispatch(update, frame, from_history=True)
-    answer = requested if found and requested is not None else EARLIEST
-    subscriber.history_dispatched(answer)
-    return answer

@@ -22,7 +22,7 @@ from collections.abc import Iterator
 
 from app.hub.sse import encode
 from app.hub.subscriber import Subscriber
-from app.hub.topics import match
+from app.hub.topics import match_any
 from app.hub.update import Update
 
 __all__ = ["FanOut"]
@@ -106,7 +106,7 @@ class FanOut:
                     union.update(members)
             targets = [union] if union else []
         for selectors, group in self._groups.items():
-            if any(match(selector, topic) for selector in selectors for topic in topics):
+            if match_any(selectors, topics):
                 targets.append(group)
         if not targets:
             return 0
