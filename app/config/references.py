@@ -1,8 +1,8 @@
 """Rules for names that refer to fields: filters, ordering and Mercure options.
 
 Every filter name must be a field (or relation) of a type the filter works on; every order
-name a sortable field; topic templates may only use ``id``, fields, relations and
-``relation.field``; normalization groups must be groups some field belongs to. Pure.
+name a sortable field; topic and update-id templates may only use ``id``, fields,
+relations and ``relation.field``; normalization groups must be groups some field belongs to. Pure.
 """
 
 from __future__ import annotations
@@ -114,6 +114,8 @@ def check_mercure(
     base = join(path, "mercure")
     for index, topic in enumerate(mercure.get("topics", [])):
         _check_topic(topic, options, resources, join(join(base, "topics"), index), problems)
+    if isinstance(mercure.get("id"), str):  # a template like the topics, or a literal
+        _check_topic(mercure["id"], options, resources, join(base, "id"), problems)
     members = [*options.get("fields", {}).values(), *options.get("relations", {}).values()]
     groups = {group for member in members for group in member.get("groups", [])}
     for index, group in enumerate(mercure.get("normalization_groups", [])):

@@ -13,6 +13,7 @@ value, an object where a scalar is expected, or an unbalanced brace raises
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -42,8 +43,12 @@ class Expression:
 Part = str | Expression
 
 
+@functools.cache
 def parse(template: str) -> tuple[Part, ...]:
-    """Split ``template`` into literal text and expressions, validating the syntax."""
+    """Split ``template`` into literal text and expressions, validating the syntax.
+
+    Cached: templates come from the resources file, a fixed set, and are expanded for
+    every update."""
     if template == IRI_PLACEHOLDER:
         return (template,)
     parts: list[Part] = []

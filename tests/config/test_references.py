@@ -77,6 +77,10 @@ CASES = [
     ),
     ("mercure: {topics: ['/books/{id']}", "unbalanced braces in topic '/books/{id'"),
     (
+        "mercure: {id: 'urn:book:{nope}'}",
+        "unknown placeholder '{nope}' in topic 'urn:book:{nope}' at resources.Book.mercure.id",
+    ),
+    (
         "mercure: {normalization_groups: [publc]}",
         "no field or relation is in group 'publc' at resources.Book.mercure."
         "normalization_groups[0]; did you mean 'public'?",
