@@ -61,7 +61,7 @@ def _build(
     application = Flask(__name__, instance_relative_config=True)
     application.config["SQLALCHEMY_DATABASE_URI"] = settings.database_url
     application.config["GATEWAY_SETTINGS"] = settings
-    application.config["RESOURCES_SPEC"] = spec
+    application.config["CORS_ALLOWED_ORIGINS"] = settings.cors_allowed_origins
 
     errors.init_app(application)
     registry = models.init_app(application, spec)

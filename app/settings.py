@@ -35,6 +35,8 @@ class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     resources_path: Path = Path("resources.yaml")
     public_url: str | None = None
+    cors_allowed_origins: str | None = None
+    """``CORS_ALLOWED_ORIGINS``: comma-separated origins (or ``*``) allowed to call the API."""
 
     @property
     def production(self) -> bool:
@@ -57,4 +59,5 @@ class Settings:
             database_url=env.get("DATABASE_URL", DEFAULT_DATABASE_URL),
             resources_path=Path(env.get("RESOURCES_FILE", "resources.yaml")),
             public_url=env.get("PUBLIC_URL") or None,
+            cors_allowed_origins=env.get("CORS_ALLOWED_ORIGINS") or None,
         )

@@ -9,7 +9,6 @@ problem document. Unsupported methods get 405 with ``Allow``.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 
 from flask import Blueprint, Flask, current_app, request
@@ -42,9 +41,8 @@ def init_app(
 
     ``hub_url_for(resource_name)`` is the public hub URL a Mercure-enabled resource
     advertises (a resource whose ``mercure.hub`` names another hub advertises that hub;
-    ``None``: no discovery). Allowed CORS
-    origins come from ``CORS_ALLOWED_ORIGINS`` (app config, else the environment),
-    comma-separated.
+    ``None``: no discovery). Allowed CORS origins come from the app config's
+    ``CORS_ALLOWED_ORIGINS`` (comma-separated; :class:`app.settings.Settings` fills it).
     """
     blueprint = Blueprint("api", __name__)
     for resource in spec.resources:
@@ -88,7 +86,7 @@ def init_app(
         return document_response(documents.entrypoint(spec, jsonld=fmt == "jsonld"), fmt)
 
     app.register_blueprint(blueprint)
-    raw_origins = app.config.get("CORS_ALLOWED_ORIGINS", os.environ.get("CORS_ALLOWED_ORIGINS"))
+    raw_origins = app.config.get("CORS_ALLOWED_ORIGINS")
     hub_urls: dict[str, str] = {}
     for resource in spec.resources:
         url = hub_url_for(resource.name)
