@@ -34,12 +34,16 @@ class Endpoint:
     model: type[Any]
     queries: QueryBuilder
     search: dict[str, Any] | None
+    json_fields: frozenset[str]
+    """Fields of type ``json``, whose ``PATCH`` values are merge patches themselves."""
 
     @classmethod
     def build(cls, registry: ModelRegistry, resource: ResourceSpec) -> Endpoint:
         model = registry.model(resource.name)
         queries = QueryBuilder(registry.spec, resource, model)
-        return cls(registry, resource, model, queries, documents.search_template(resource))
+        json_fields = frozenset(f.name for f in resource.fields if f.type == "json")
+        search = documents.search_template(resource)
+        return cls(registry, resource, model, queries, search, json_fields)
 
     @property
     def session(self) -> Any:

@@ -22,8 +22,8 @@ from flask import Flask, Request, Response, request
 from werkzeug.sansio.utils import get_current_url
 
 from app.api.hydra import API_DOCUMENTATION_REL, DOCS_PATH
+from app.hub.http import HUB_PATH
 
-HUB_PATH = "/.well-known/mercure"
 EXPOSED_HEADERS = "Link, Location, Content-Location, Accept-Patch"
 ALLOWED_HEADERS = "Accept, Authorization, Content-Type, Cache-Control, Last-Event-ID"
 ALLOWED_METHODS = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"

@@ -24,7 +24,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from app.api.documents import entrypoint_key
+from app.api.documents import HYDRA, entrypoint_key
+from app.api.negotiation import MERGE_PATCH
 from app.config.spec import (
     FieldSpec,
     FieldType,
@@ -35,7 +36,6 @@ from app.config.spec import (
 )
 from app.schemas import effectively_required
 
-HYDRA = "http://www.w3.org/ns/hydra/core#"
 HYDRA_CONTEXT = "http://www.w3.org/ns/hydra/context.jsonld"
 DOCS_PATH = "/docs.jsonld"
 API_DOCUMENTATION_REL = f"{HYDRA}apiDocumentation"
@@ -89,7 +89,6 @@ OPERATIONS: Mapping[Operation, tuple[str, str | tuple[str, ...], str, str, bool]
     ),
 }
 COLLECTION_OPERATIONS: tuple[Operation, ...] = ("get_collection", "post")
-PATCH_TYPES = ("application/merge-patch+json",)
 
 
 def documentation(spec: ResourcesSpec, vocab: str) -> dict[str, Any]:
@@ -182,7 +181,7 @@ def operation(name: str, op: Operation) -> dict[str, Any]:
     if expects:
         result["expects"] = name
     if op == "patch":
-        result["expectsHeader"] = [{"headerName": "Content-Type", "possibleValue": [*PATCH_TYPES]}]
+        result["expectsHeader"] = [{"headerName": "Content-Type", "possibleValue": [MERGE_PATCH]}]
     return dict(sorted(result.items()))
 
 

@@ -113,8 +113,7 @@ class ItemView(ResourceView):
         obj = endpoint.find(item_id)
         values = endpoint.load(json_body(request, patch=mode == "patch"), mode)
         for name, value in values.items():
-            field = endpoint.resource.field(name)
-            if mode == "patch" and field is not None and field.type == "json":
+            if mode == "patch" and name in endpoint.json_fields:
                 value = merge_patch(getattr(obj, name), value)
             setattr(obj, name, value)
         return endpoint.save(obj, values)
