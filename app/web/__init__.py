@@ -14,21 +14,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, current_app, render_template, request
+from flask import Blueprint, Flask, current_app, render_template
 
 from app.config.spec import ResourceSpec, ResourcesSpec
+from app.hub import EXTENSION_KEY as HUB_EXTENSION_KEY
+from app.hub.settings import DEFAULT_COOKIE_NAME
+from app.publish.payload import origin
 
 __all__ = ["ENDPOINT", "init_app", "page_config"]
 
 ENDPOINT = "web.index"
-DEFAULT_COOKIE_NAME = "mercureAuthorization"
 
 
 def _origin() -> str:
-    """Origin of absolute IRIs, as the publisher builds them: ``PUBLIC_URL`` or the request's."""
+    """Origin of absolute IRIs, the one the publisher puts in topics."""
     settings = current_app.config.get("GATEWAY_SETTINGS")
-    public_url = getattr(settings, "public_url", None)
-    return str(public_url or request.host_url).rstrip("/")
+    return origin(getattr(settings, "public_url", None))
 
 
 def _columns(resource: ResourceSpec) -> list[str]:
@@ -72,7 +73,7 @@ def init_app(app: Flask, spec: ResourcesSpec) -> None:
 
     @blueprint.get("/")
     def index() -> str:
-        hub = current_app.extensions.get("mercure_hub")
+        hub = current_app.extensions.get(HUB_EXTENSION_KEY)
         cookie_name = getattr(getattr(hub, "settings", None), "cookie_name", DEFAULT_COOKIE_NAME)
         return render_template(
             "web/index.html",
