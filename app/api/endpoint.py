@@ -20,6 +20,7 @@ from app.api.values import ID_MAX
 from app.config.spec import ResourceSpec
 from app.errors import NotFound, ValidationFailed, Violation
 from app.models import ModelRegistry, iri_for_id, item_iri
+from app.models.columns import relation_column
 from app.schemas import Mode, load_payload, serialize_flushed, serialize_item
 
 ITEM_HEADERS = {"Accept-Patch": MERGE_PATCH}
@@ -61,7 +62,7 @@ class Endpoint:
         values = load_payload(self.registry, self.resource, body, mode)
         missing: list[Violation] = []
         for relation in self.resource.relations:
-            target_id = values.get(f"{relation.name}_id")
+            target_id = values.get(relation_column(relation))
             if target_id is None:
                 continue
             target = self.registry.spec.resource(relation.target)

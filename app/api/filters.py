@@ -29,6 +29,7 @@ from werkzeug.datastructures import MultiDict
 from app.api.values import field_value, parse_bool, relation_value
 from app.config.spec import ResourceSpec, ResourcesSpec, SearchStrategy
 from app.errors import BadRequest
+from app.models.columns import relation_column
 
 Clause = sa.ColumnElement[bool]
 
@@ -134,8 +135,9 @@ class QueryBuilder:
     def _column(self, name: str) -> Any:
         if name == "id":
             return self.model.id
-        if self.resource.relation(name) is not None:
-            return getattr(self.model, f"{name}_id")
+        relation = self.resource.relation(name)
+        if relation is not None:
+            return getattr(self.model, relation_column(relation))
         return getattr(self.model, name)
 
     def _parse(self, key: str, name: str, raw: str) -> Any:

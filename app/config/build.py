@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.config.fields import is_nullable
 from app.config.naming import default_route, default_table
 from app.config.spec import (
     ApiInfo,
@@ -61,7 +62,7 @@ def build_resource(name: str, options: dict[str, Any]) -> ResourceSpec:
 def build_field(name: str, options: dict[str, Any]) -> FieldSpec:
     """A field; ``min``/``max`` become ``minimum``/``maximum`` and ``default`` is converted."""
     settings = _options(options)
-    settings.setdefault("nullable", not settings.get("required", False))
+    settings["nullable"] = is_nullable(settings)
     for key in ("minimum", "maximum"):
         if key in settings:
             settings[key] = bound(settings[key], options["type"])
@@ -73,7 +74,7 @@ def build_field(name: str, options: dict[str, Any]) -> FieldSpec:
 def build_relation(name: str, options: dict[str, Any]) -> RelationSpec:
     """A many-to-one relation."""
     settings = _options(options)
-    settings.setdefault("nullable", not settings.get("required", False))
+    settings["nullable"] = is_nullable(settings)
     return RelationSpec(name=name, **settings)
 
 

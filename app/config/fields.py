@@ -33,6 +33,11 @@ _ONLY_FOR: dict[str, tuple[str, ...]] = {
 }
 
 
+def is_nullable(options: dict[str, Any]) -> bool:
+    """``nullable`` of a field or relation's options: as declared, else ``not required``."""
+    return bool(options.get("nullable", not options.get("required", False)))
+
+
 def check_field(options: dict[str, Any], path: str, problems: Problems) -> None:
     """Report every rule the field at ``path`` breaks."""
     _check_access(options, path, problems)
@@ -97,7 +102,7 @@ def check_relation(
             f"target {target} has no 'get' operation, so its IRIs cannot be resolved",
             f"add 'get' to the operations of {target}",
         )
-    nullable = options.get("nullable", not options.get("required", False))
+    nullable = is_nullable(options)
     if options.get("on_delete") == "set_null" and not nullable:
         problems.add(
             join(path, "on_delete"),
@@ -128,7 +133,7 @@ def _check_settable(
 
     (A writable non-nullable value without a default is effectively required.)
     """
-    nullable = options.get("nullable", not options.get("required", False))
+    nullable = is_nullable(options)
     if nullable or has_default:
         return
     if options.get("read_only") and not options.get("required"):
@@ -141,7 +146,7 @@ def _check_settable(
 
 def _check_default(options: dict[str, Any], field_type: str, path: str, problems: Problems) -> None:
     raw = options["default"]
-    nullable = options.get("nullable", not options.get("required", False))
+    nullable = is_nullable(options)
     if raw is None:
         if not nullable:
             problems.add(path, "default is null but the field is not nullable", _NULL_FIX)

@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 from app.config.errors import Problems, join
+from app.config.fields import is_nullable
 from app.config.suggest import fix_for
 
 TEXT_STRATEGIES = ("partial", "start", "end", "iexact", "ipartial", "istart", "iend")
@@ -62,7 +63,7 @@ def check_filters(options: dict[str, Any], path: str, problems: Problems) -> Non
         if _kind(options, name, where, problems) is None:
             continue
         member = options.get("fields", {}).get(name) or options.get("relations", {}).get(name)
-        if member is None or not member.get("nullable", not member.get("required", False)):
+        if member is None or not is_nullable(member):
             problems.add(
                 where,
                 f"exists filter on '{name}', which is never null",

@@ -17,7 +17,7 @@ from typing import Any
 from marshmallow import ValidationError, fields, validate
 
 from app.config.spec import FieldSpec, RelationSpec, ResourceSpec
-from app.models.columns import DEFAULT_STRING_LENGTH
+from app.models.columns import DEFAULT_STRING_LENGTH, relation_column
 from app.models.iri import iri_for_id, parse_iri
 
 UTC = dt.UTC
@@ -262,7 +262,7 @@ def relation_field(relation: RelationSpec, target: ResourceSpec, *, required: bo
     """The marshmallow field of a relation; its attribute is the foreign key ``<name>_id``."""
     return Iri(
         target,
-        attribute=f"{relation.name}_id",
+        attribute=relation_column(relation),
         data_key=relation.name,
         required=required,
         allow_none=relation.nullable,

@@ -20,7 +20,7 @@ from marshmallow import Schema, ValidationError
 from app.config.spec import ResourceSpec
 from app.errors import ValidationFailed, Violation
 from app.models import ModelRegistry
-from app.models.columns import python_default
+from app.models.columns import python_default, relation_column
 from app.schemas.factory import schemas_for
 
 Mode = Literal["create", "replace", "patch"]
@@ -75,7 +75,7 @@ def _plan(schema: Schema, resource: ResourceSpec) -> _Plan:
                 }
             ),
             defaults=tuple((f.name, python_default(f)) for f in resource.fields if not f.read_only),
-            relation_keys=tuple(f"{r.name}_id" for r in resource.relations if not r.read_only),
+            relation_keys=tuple(relation_column(r) for r in resource.relations if not r.read_only),
         )
     return plan
 
