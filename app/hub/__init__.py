@@ -131,5 +131,5 @@ def init_app(app: Flask, settings: HubSettings) -> Hub:
     app.register_blueprint(create_blueprint(hub))
     app.extensions[EXTENSION_KEY] = hub
     if settings.ui:
-        ui.init_app(app)
+        ui.init_app(app, settings)
     return hub

@@ -18,6 +18,7 @@ import jwt
 from flask import current_app
 from flask.cli import with_appcontext
 
+from app.hub import EXTENSION_KEY
 from app.hub.settings import HubSettings, HubSettingsError, parse_duration
 
 __all__ = ["hub_command", "mint_token"]
@@ -49,7 +50,7 @@ def mint_token(
 
 
 def _settings() -> HubSettings:
-    hub = current_app.extensions.get("mercure_hub")
+    hub = current_app.extensions.get(EXTENSION_KEY)
     if hub is None:
         raise click.ClickException("the Mercure hub is not mounted on this application")
     settings: HubSettings = hub.settings

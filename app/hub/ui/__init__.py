@@ -11,29 +11,19 @@ it grants nothing. It is mounted by the hub when ``MERCURE_UI`` is on (developme
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, current_app, render_template, request
+from flask import Blueprint, Flask, render_template, request
+
+from app.hub.http import HUB_PATH
+from app.hub.settings import HubSettings
 
 __all__ = ["UI_PATH", "init_app"]
 
-UI_PATH = "/.well-known/mercure/ui"
-HUB_EXTENSION = "mercure_hub"
-DEFAULT_COOKIE_NAME = "mercureAuthorization"
+UI_PATH = f"{HUB_PATH}/ui"
 
 
-def _cookie_name() -> str:
-    hub = current_app.extensions.get(HUB_EXTENSION)
-    settings = getattr(hub, "settings", None)
-    return str(getattr(settings, "cookie_name", DEFAULT_COOKIE_NAME))
-
-
-def _subscriptions_enabled() -> bool:
-    hub = current_app.extensions.get(HUB_EXTENSION)
-    settings = getattr(hub, "settings", None)
-    return bool(getattr(settings, "subscriptions", False))
-
-
-def create_blueprint() -> Blueprint:
-    """The blueprint serving the page and its assets under :data:`UI_PATH`."""
+def create_blueprint(settings: HubSettings) -> Blueprint:
+    """The blueprint serving the page and its assets under :data:`UI_PATH`, for a hub
+    with ``settings`` (its cookie name, whether it has the subscriptions API)."""
     blueprint = Blueprint(
         "mercure_ui",
         __name__,
@@ -45,17 +35,16 @@ def create_blueprint() -> Blueprint:
 
     @blueprint.get("/")
     def index() -> str:
-        hub_path = request.script_root + UI_PATH.rsplit("/", 1)[0]
         return render_template(
             "mercure_ui/index.html",
-            hub_path=hub_path,
-            cookie_name=_cookie_name(),
-            subscriptions=_subscriptions_enabled(),
+            hub_path=request.script_root + HUB_PATH,
+            cookie_name=settings.cookie_name,
+            subscriptions=settings.subscriptions,
         )
 
     return blueprint
 
 
-def init_app(app: Flask) -> None:
-    """Serve the debug UI on ``app``. The hub must be mounted at ``/.well-known/mercure``."""
-    app.register_blueprint(create_blueprint())
+def init_app(app: Flask, settings: HubSettings) -> None:
+    """Serve the debug UI of the hub with ``settings``, mounted on ``app``."""
+    app.register_blueprint(create_blueprint(settings))
