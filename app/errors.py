@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
 from flask import Flask, Response, json
 from werkzeug.exceptions import HTTPException
@@ -27,10 +27,10 @@ class Violation:
 
 
 class ApiError(Exception):
-    """Base of every API error; the HTTP status and title live on the class."""
+    """Base of every API error; each subclass sets its HTTP status and title."""
 
-    status: ClassVar[int] = 500
-    title: ClassVar[str] = "An error occurred"
+    status: int = 500
+    title: str = "An error occurred"
 
     def __init__(self, detail: str, *, headers: Mapping[str, str] | None = None) -> None:
         super().__init__(detail)
@@ -115,13 +115,8 @@ class _HttpError(ApiError):
 
     def __init__(self, exc: HTTPException) -> None:
         super().__init__(exc.description or exc.name)
-        self._status = exc.code or 500
-        self._title = exc.name
-
-    def body(self) -> dict[str, Any]:
-        body = super().body()
-        body.update(type=f"/errors/{self._status}", title=self._title, status=self._status)
-        return body
+        self.status = exc.code or 500
+        self.title = exc.name
 
 
 def init_app(app: Flask) -> None:
@@ -133,9 +128,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Response:
-        adapted = _HttpError(exc)
-        response = problem_response(adapted)
-        response.status_code = adapted._status
+        response = problem_response(_HttpError(exc))
         if exc.code == 405 and exc.response is None:
             valid = getattr(exc, "valid_methods", None)
             if valid:
