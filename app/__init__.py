@@ -9,19 +9,30 @@ at import time.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 
 import click
 from flask import Flask
 
-from app import api, cli, errors, hub, models, openapi, publish, web
+from app import api, auth, cli, errors, hub, models, openapi, publish, web
+from app.access.posture import production_problems
+from app.auth.settings import AuthSettings, AuthSettingsError
 from app.config import ConfigError, ResourcesSpec, load_resources
+from app.hub.http import HUB_PATH
 from app.hub.settings import HubSettings, HubSettingsError
+from app.publish.payload import origin
 from app.publish.settings import PublishSettingsError
 from app.settings import Settings, SettingsError
 
 __all__ = ["STARTUP_ERRORS", "create_app"]
 
-STARTUP_ERRORS = (ConfigError, SettingsError, HubSettingsError, PublishSettingsError)
+STARTUP_ERRORS = (
+    ConfigError,
+    SettingsError,
+    HubSettingsError,
+    PublishSettingsError,
+    AuthSettingsError,
+)
 """What :func:`create_app` raises for a broken resources file or unusable settings."""
 
 
@@ -30,6 +41,7 @@ def create_app(
     *,
     spec: ResourcesSpec | None = None,
     hub_settings: HubSettings | None = None,
+    auth_settings: AuthSettings | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> Flask:
     """Build a gateway application.
@@ -41,7 +53,7 @@ def create_app(
     as the command's error, without a traceback, and the command exits with status 1.
     """
     try:
-        return _build(settings, spec, hub_settings, environ)
+        return _build(settings, spec, hub_settings, auth_settings, environ)
     except STARTUP_ERRORS as error:
         if click.get_current_context(silent=True) is None:
             raise
@@ -52,11 +64,17 @@ def _build(
     settings: Settings | None,
     spec: ResourcesSpec | None,
     hub_settings: HubSettings | None,
+    auth_settings: AuthSettings | None,
     environ: Mapping[str, str] | None,
 ) -> Flask:
     settings = settings or Settings.from_env(environ)
     spec = spec or load_resources(settings.resources_path, environ)
     hub_settings = hub_settings or HubSettings.from_env(environ, production=settings.production)
+    auth_settings = auth_settings or AuthSettings.from_env(environ, production=settings.production)
+    if settings.production:
+        problems = production_problems(spec, auth_settings.configured)
+        if problems:
+            raise SettingsError("production refuses to start:\n" + "\n".join(problems))
 
     application = Flask(__name__, instance_relative_config=True)
     application.config["SQLALCHEMY_DATABASE_URI"] = settings.database_url
@@ -67,7 +85,15 @@ def _build(
     registry = models.init_app(application, spec)
     the_hub = hub.init_app(application, hub_settings)
     publisher = publish.init_app(application, spec, registry, the_hub, settings, environ)
-    api.init_app(application, spec, registry, publisher.discovery_url_for)
+    users = auth.init_app(
+        application,
+        spec,
+        auth_settings,
+        hub_settings,
+        partial(origin, settings.public_url),
+        HUB_PATH,
+    )
+    api.init_app(application, spec, registry, publisher.discovery_url_for, users.current_user)
     openapi.init_app(application, spec)
     web.init_app(application, spec)
     cli.init_app(application)

@@ -55,14 +55,33 @@ class BadRequest(ApiError):
     title = "Bad Request"
 
 
+class Unauthorized(ApiError):
+    """401: the operation needs an authenticated user and the request has none (or its
+    token is unusable). Carries the RFC 6750 challenge ``WWW-Authenticate: Bearer
+    realm="api"``, with ``error`` and ``error_description`` when a token was refused."""
+
+    status = 401
+    title = "Unauthorized"
+
+    def __init__(self, detail: str, *, error: str | None = None, reason: str | None = None):
+        challenge = 'Bearer realm="api"'
+        if error:
+            challenge += f', error="{error}"'
+        if reason:
+            challenge += ', error_description="{}"'.format(reason.replace('"', "'"))
+        super().__init__(detail, headers={"WWW-Authenticate": challenge})
+
+
+class Forbidden(ApiError):
+    """403: the authenticated user may not perform the operation."""
+
+    status = 403
+    title = "Forbidden"
+
+
 class NotFound(ApiError):
     status = 404
     title = "Not Found"
-
-
-class MethodNotAllowed(ApiError):
-    status = 405
-    title = "Method Not Allowed"
 
 
 class NotAcceptable(ApiError):
@@ -108,6 +127,13 @@ def problem_response(error: ApiError) -> Response:
     response = Response(body, status=error.status, mimetype=PROBLEM_JSON)
     response.headers.update(error.headers)
     return response
+
+
+class ServiceUnavailable(ApiError):
+    """503: a service the request depends on cannot be reached; retrying later may work."""
+
+    status = 503
+    title = "Service Unavailable"
 
 
 class _HttpError(ApiError):

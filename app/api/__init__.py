@@ -14,6 +14,7 @@ from collections.abc import Callable
 from flask import Blueprint, Flask, current_app, request
 from flask.typing import ResponseReturnValue
 
+from app.access.guard import CurrentUser, Guard
 from app.api import documents, headers, hydra
 from app.api.endpoint import Endpoint
 from app.api.negotiation import document_response, prefers_html, response_format
@@ -36,6 +37,7 @@ def init_app(
     spec: ResourcesSpec,
     registry: ModelRegistry,
     hub_url_for: Callable[[str], str | None],
+    current_user: CurrentUser,
 ) -> None:
     """Register the REST routes, contexts, Hydra documentation, entrypoint and headers.
 
@@ -43,10 +45,12 @@ def init_app(
     advertises (a resource whose ``mercure.hub`` names another hub advertises that hub;
     ``None``: no discovery). Allowed CORS origins come from the app config's
     ``CORS_ALLOWED_ORIGINS`` (comma-separated; :class:`app.settings.Settings` fills it).
+    ``current_user()`` is the request's authenticated user, whom each resource's security
+    rules judge.
     """
     blueprint = Blueprint("api", __name__)
     for resource in spec.resources:
-        endpoint = Endpoint.build(registry, resource)
+        endpoint = Endpoint.build(registry, resource, Guard(resource, current_user))
         methods = [m for op, m in _COLLECTION_METHODS.items() if op in resource.operations]
         if methods:
             blueprint.add_url_rule(

@@ -12,6 +12,7 @@ from typing import Any
 from flask import Response, request
 from sqlalchemy.exc import DBAPIError
 
+from app.access.guard import Guard
 from app.api import documents
 from app.api.filters import QueryBuilder
 from app.api.integrity import write_error
@@ -37,14 +38,16 @@ class Endpoint:
     search: dict[str, Any] | None
     json_fields: frozenset[str]
     """Fields of type ``json``, whose ``PATCH`` values are merge patches themselves."""
+    guard: Guard
+    """The resource's security rules, applied to the request's user."""
 
     @classmethod
-    def build(cls, registry: ModelRegistry, resource: ResourceSpec) -> Endpoint:
+    def build(cls, registry: ModelRegistry, resource: ResourceSpec, guard: Guard) -> Endpoint:
         model = registry.model(resource.name)
         queries = QueryBuilder(registry.spec, resource, model)
         json_fields = frozenset(f.name for f in resource.fields if f.type == "json")
         search = documents.search_template(resource)
-        return cls(registry, resource, model, queries, search, json_fields)
+        return cls(registry, resource, model, queries, search, json_fields, guard)
 
     @property
     def session(self) -> Any:

@@ -1,8 +1,11 @@
 """MethodViews serving one resource's collection and items.
 
-Write path, in order: negotiate the response format (406), read the body (415/400),
-validate it (422), check that related items exist (422 on the relation), flush, serialize
-the written item, commit, and map refused constraints to 409/422. Nothing is published
+Write path, in order: negotiate the response format (406), refuse a user whom the rule
+denies whatever the item (401/403), read the body (415/400), validate it (422), check that
+related items exist (422 on the relation), set the owner, apply the rule to the item as it
+would be written (401/403), flush, serialize the written item, commit, and map refused
+constraints to 409/422. Reads apply the rule to the item (``GET``) or limit the
+collection to the items the user may read. Nothing is published
 here: the publishing bridge reacts to the session's commit.
 """
 
@@ -21,6 +24,8 @@ from app.api.endpoint import Endpoint
 from app.api.integrity import delete_error
 from app.api.merge_patch import merge_patch
 from app.api.negotiation import document_response, json_body, response_format
+from app.config.spec import Operation
+from app.errors import ApiError, Unauthorized
 from app.models import iri_for_id
 from app.schemas import Mode, serialize_members
 
@@ -51,8 +56,12 @@ class CollectionView(ResourceView):
     def get(self) -> ResponseReturnValue:
         endpoint, resource = self.endpoint, self.endpoint.resource
         fmt = response_format(request)
+        user = endpoint.guard.enter("get_collection")  # its rule cannot read an item
         args = request.args
         where = endpoint.queries.where(args)
+        visible = endpoint.guard.visible(user, endpoint.model)
+        if visible is not None:
+            where.append(visible)
         order = endpoint.queries.order_by(args)
         page = pagination.requested_page(resource.pagination, args)
         query = sa.select(endpoint.model).where(*where).order_by(*order)
@@ -74,10 +83,16 @@ class CollectionView(ResourceView):
         return document_response(document, fmt)
 
     def post(self) -> ResponseReturnValue:
-        endpoint = self.endpoint
+        endpoint, owner = self.endpoint, self.endpoint.resource.owner
         response_format(request)
+        user = endpoint.guard.enter("post")
         values = endpoint.load(json_body(request), "create")
+        if owner is not None:
+            if user is None:
+                raise Unauthorized(f"A {endpoint.resource.name} is owned by its creator: sign in.")
+            values[owner] = user.id
         obj = endpoint.model(**values)
+        endpoint.guard.check("post", user, obj)
         endpoint.session.add(obj)
         return endpoint.save(obj, values, created=True)
 
@@ -87,7 +102,11 @@ class ItemView(ResourceView):
 
     def get(self, item_id: int) -> ResponseReturnValue:
         response_format(request)  # 406 before any work; item_response reuses the result
-        return self.endpoint.item_response(self.endpoint.find(item_id))
+        endpoint = self.endpoint
+        user = endpoint.guard.enter("get")
+        obj = endpoint.find(item_id)
+        endpoint.guard.check("get", user, obj)
+        return endpoint.item_response(obj)
 
     def put(self, item_id: int) -> ResponseReturnValue:
         return self._write(item_id, "replace")
@@ -97,7 +116,9 @@ class ItemView(ResourceView):
 
     def delete(self, item_id: int) -> ResponseReturnValue:
         endpoint = self.endpoint
+        user = endpoint.guard.enter("delete")
         obj = endpoint.find(item_id)
+        endpoint.guard.check("delete", user, obj)
         endpoint.session.delete(obj)
         try:
             endpoint.session.commit()
@@ -108,12 +129,20 @@ class ItemView(ResourceView):
         return "", 204
 
     def _write(self, item_id: int, mode: Mode) -> ResponseReturnValue:
-        endpoint = self.endpoint
+        endpoint, guard = self.endpoint, self.endpoint.guard
+        operation: Operation = "patch" if mode == "patch" else "put"
         response_format(request)
+        user = guard.enter(operation)
         obj = endpoint.find(item_id)
+        previous = guard.snapshot(operation, obj)
         values = endpoint.load(json_body(request, patch=mode == "patch"), mode)
         for name, value in values.items():
             if mode == "patch" and name in endpoint.json_fields:
                 value = merge_patch(getattr(obj, name), value)
             setattr(obj, name, value)
+        try:
+            guard.check(operation, user, obj, previous)
+        except ApiError:
+            endpoint.session.rollback()  # forget the refused change
+            raise
         return endpoint.save(obj, values)

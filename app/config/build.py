@@ -3,15 +3,18 @@
 Runs only after validation found no problem, so every value is present where required
 and of the right type. Absent keys take the defaults declared on the spec dataclasses;
 the only defaults computed here are the derived ones: ``route`` and ``table`` from the
-resource name (:mod:`app.config.naming`) and ``nullable`` (``not required``).
+resource name (:mod:`app.config.naming`) and ``nullable`` (``not required``). The ``owner``
+field becomes read-only and not required: the gateway, not the client, sets it.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from app.config.fields import is_nullable
 from app.config.naming import default_route, default_table
+from app.config.security import build_security
 from app.config.spec import (
     ApiInfo,
     FieldSpec,
@@ -37,12 +40,19 @@ def build_spec(data: dict[str, Any], source: str) -> ResourcesSpec:
 
 def build_resource(name: str, options: dict[str, Any]) -> ResourceSpec:
     """One resource with its derived route and table."""
+    owner = options.get("owner")
+    security = build_security(options)
+    mercure = build_mercure(options.get("mercure", False))
+    if security.read is not None:  # restricted reads: updates reach their readers only
+        mercure = replace(mercure, private=True)
+    fields = tuple(build_field(field, opts) for field, opts in options.get("fields", {}).items())
     settings: dict[str, Any] = {
         "name": name,
         "route": options.get("route", default_route(name)),
         "table": options.get("table", default_table(name)),
         "fields": tuple(
-            build_field(field, opts) for field, opts in options.get("fields", {}).items()
+            replace(field, read_only=True, required=False) if field.name == owner else field
+            for field in fields
         ),
         "relations": tuple(
             build_relation(rel, opts) for rel, opts in options.get("relations", {}).items()
@@ -50,7 +60,9 @@ def build_resource(name: str, options: dict[str, Any]) -> ResourceSpec:
         "pagination": PaginationSpec(**options.get("pagination", {})),
         "filters": _filters(options.get("filters", {})),
         "order": _order(options.get("order", {})),
-        "mercure": build_mercure(options.get("mercure", False)),
+        "mercure": mercure,
+        "security": security,
+        "owner": owner,
     }
     if "operations" in options:
         settings["operations"] = tuple(options["operations"])

@@ -6,7 +6,7 @@ skipped rather than reported twice). Checks: at least one resource; routes and t
 formed, unreserved and unique; field and relation names distinct; field options that fit
 the field type; defaults that match type, choices, bounds and nullability; read/write
 conflicts; relation targets; operations; pagination bounds; filter, order, and Mercure
-references. Pure: no IO.
+references; security rules and owner. Pure: no IO.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from app.config.errors import Problems, join
 from app.config.fields import check_field, check_relation
 from app.config.naming import default_route, default_table, route_problem, table_problem
 from app.config.references import check_filters, check_mercure, check_order
+from app.config.security import check_security
 
 
 def check_rules(data: dict[str, Any], problems: Problems) -> None:
@@ -49,6 +50,7 @@ def check_rules(data: dict[str, Any], problems: Problems) -> None:
         check_filters(options, path, problems)
         check_order(options, path, problems)
         check_mercure(options, resources, path, problems)
+        check_security(options, path, problems)
 
 
 def _check_place(

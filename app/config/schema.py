@@ -177,6 +177,32 @@ MERCURE = Either(
     ),
 )
 
+RULE = Either(
+    STRING,
+    Section(
+        {
+            "rule": Key(STRING, "security expression, or 'public' for no check", required=True),
+            "message": Key(STRING, "detail of the 401/403 answer when the rule denies"),
+        }
+    ),
+    wrap="rule",
+)
+
+SECURITY = Either(
+    STRING,
+    Section(
+        {
+            "rule": Key(STRING, "expression for every operation without its own, or 'public'"),
+            "message": Key(STRING, "detail of the 401/403 answer when a rule denies"),
+            "operations": Key(
+                Section({operation: Key(RULE, f"rule of {operation}") for operation in OPERATIONS}),
+                "per-operation rules: an expression, 'public', or {rule, message}",
+            ),
+        }
+    ),
+    wrap="rule",
+)
+
 RESOURCE = Section(
     {
         "route": Key(STRING, "collection path (default '/' + snake_case plural of the name)"),
@@ -194,6 +220,8 @@ RESOURCE = Section(
         "filters": Key(FILTERS, "collection filters"),
         "order": Key(ORDER, "collection ordering"),
         "mercure": Key(MERCURE, "publish updates: true, false or options (default false)"),
+        "owner": Key(STRING, "string field set to the user's id on create, read-only after"),
+        "security": Key(SECURITY, "who may perform each operation: expression or options"),
     }
 )
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from app.access.expression import Expression
+
 FieldType = Literal[
     "string",
     "text",
@@ -178,6 +180,38 @@ class MercureSpec:
     include_type: bool = False
 
 
+PUBLIC = "public"
+"""The rule that declares an operation open to everyone, without a check."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Who may perform one operation: ``expression`` must allow it; ``None`` with
+    ``public`` declares it open to everyone; ``None`` without ``public`` means no rule
+    was written (open, and refused for writes in production). ``message`` is the detail
+    of a denial."""
+
+    expression: Expression | None = None
+    public: bool = False
+    message: str | None = None
+
+
+@dataclass(frozen=True)
+class SecuritySpec:
+    """The rules of a resource's operations (an operation absent from ``rules`` has none)."""
+
+    rules: tuple[tuple[Operation, Rule], ...] = ()
+
+    def rule(self, operation: Operation) -> Rule:
+        return next((rule for op, rule in self.rules if op == operation), Rule())
+
+    @property
+    def read(self) -> Expression | None:
+        """The rule deciding who sees an item: that of ``get``. It also limits
+        collections and the audience of live updates."""
+        return self.rule("get").expression
+
+
 @dataclass(frozen=True)
 class ResourceSpec:
     """One exposed resource: a table, a schema and its REST routes.
@@ -197,6 +231,9 @@ class ResourceSpec:
     filters: FilterSpec = field(default_factory=FilterSpec)
     order: OrderSpec = field(default_factory=OrderSpec)
     mercure: MercureSpec = field(default_factory=MercureSpec)
+    security: SecuritySpec = field(default_factory=SecuritySpec)
+    owner: str | None = None
+    """A string field set to the authenticated user's id on create, read-only after."""
     description: str = ""
 
     def field(self, name: str) -> FieldSpec | None:

@@ -34,8 +34,10 @@ def mint_token(
     subscribe: tuple[str, ...] | None = None,
     payload: Any = None,
     expires_in: float | None = None,
+    expires_at: int | None = None,
 ) -> str:
-    """Return a JWT carrying the ``mercure`` claim for the given selectors."""
+    """Return a JWT carrying the ``mercure`` claim for the given selectors, expiring
+    ``expires_in`` seconds from now or at ``expires_at`` (epoch seconds)."""
     mercure: dict[str, Any] = {}
     if publish is not None:
         mercure["publish"] = list(publish)
@@ -44,7 +46,9 @@ def mint_token(
     if payload is not None:
         mercure["payload"] = payload
     claims: dict[str, Any] = {"mercure": mercure}
-    if expires_in:
+    if expires_at is not None:
+        claims["exp"] = expires_at
+    elif expires_in:
         claims["exp"] = int(time.time() + expires_in)
     return jwt.encode(claims, key, algorithm=algorithm)
 

@@ -6,7 +6,9 @@ JSON-LD item restricted to ``normalization_groups``; deletes always carry the re
 (and ``@type`` with ``include_type``). ``id`` is a template like the topics (a literal
 without braces stays as it is); without it a fresh ``urn:uuid:`` id is fixed here, before
 any delivery attempt, so a retried delivery carries the same id. ``private``, ``type`` and
-``retry`` are copied.
+``retry`` are copied. A resource with a read rule adds its audience topics
+(:mod:`app.access.audience`) after its own, so that its (private) update reaches exactly the
+subscribers whose users may read the item.
 
 Callers must build create updates after the INSERT (the id exists) and delete updates
 before the DELETE (the row and its relations can still be read).
@@ -16,7 +18,8 @@ from __future__ import annotations
 
 from functools import partial
 
-from app.config.spec import MercureSpec, ResourceSpec
+from app.access.audience import AUDIENCE_PATH, audience_fields, item_audiences
+from app.config.spec import ResourceSpec
 from app.hub.update import Update
 from app.publish import payload, topic
 from app.publish.item import ItemView
@@ -39,22 +42,28 @@ class UpdateFactory:
             data = payload.item_data(
                 self._view.serialize(resource, obj, options.normalization_groups)
             )
-        return self._update(options, obj, iri, data)
+        return self._update(resource, obj, iri, data)
 
     def deleted(self, resource: ResourceSpec, obj: object) -> Update:
         """The update for a deleted item (call before the row is gone)."""
         options = resource.mercure
         iri = self._view.iri(resource, obj)
         type_name = resource.name if options.include_type else None
-        return self._update(options, obj, iri, payload.deleted_data(iri, type_name))
+        return self._update(resource, obj, iri, payload.deleted_data(iri, type_name))
 
-    def _update(self, options: MercureSpec, obj: object, iri: str, data: str) -> Update:
-        absolute_iri = payload.absolute(payload.origin(self._public_url), iri)
+    def _update(self, resource: ResourceSpec, obj: object, iri: str, data: str) -> Update:
+        options = resource.mercure
+        origin = payload.origin(self._public_url)
+        absolute_iri = payload.absolute(origin, iri)
         resolve = partial(resolve_path, obj)
         if options.topics:
             topics = tuple(topic.expand(t, resolve, absolute_iri) for t in options.topics)
         else:
             topics = (absolute_iri,)  # the default template, IRI_PLACEHOLDER, is the IRI
+        read = resource.security.read
+        if read is not None:
+            base = f"{origin}{AUDIENCE_PATH}{resource.route}"
+            topics += tuple(item_audiences(audience_fields(read), obj, base))
         update_id = topic.expand(options.id, resolve, absolute_iri) if options.id else ""
         return Update(
             topics=topics,

@@ -1,0 +1,66 @@
+"""Who the REST client is: bearer JWTs, and subscriber tokens that follow the same rules.
+
+:func:`init_app` verifies users' tokens (:mod:`app.auth.authenticator`, configured by
+:mod:`app.auth.settings`), serves ``GET /auth/mercure`` (:mod:`app.auth.mercure`) and adds
+``flask auth token``. The returned :class:`Auth` gives the REST views the request's user.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import Flask, g, request
+
+from app.access.user import User
+from app.auth.authenticator import Authenticator
+from app.auth.command import auth_command
+from app.auth.mercure import SubscriberTokens, blueprint
+from app.auth.settings import AuthSettings, AuthSettingsError
+from app.config.spec import ResourcesSpec
+from app.hub.settings import HubSettings
+
+__all__ = ["EXTENSION_KEY", "Auth", "AuthSettings", "AuthSettingsError", "init_app"]
+
+EXTENSION_KEY = "gateway_auth"
+_USER = "_gateway_user"
+
+
+class Auth:
+    """The authenticator of one app and the current request's user."""
+
+    def __init__(self, authenticator: Authenticator) -> None:
+        self.authenticator = authenticator
+        self.settings = authenticator.settings
+
+    def current_user(self) -> User | None:
+        """The request's user, verified once per request; ``None`` when anonymous.
+        Raises 401 for a header or token that cannot be trusted."""
+        if _USER not in g:
+            setattr(g, _USER, self.authenticator.authenticate(request.headers.get("Authorization")))
+        user: User | None = getattr(g, _USER)
+        return user
+
+
+def init_app(
+    app: Flask,
+    spec: ResourcesSpec,
+    settings: AuthSettings,
+    hub_settings: HubSettings,
+    origin: Callable[[], str],
+    hub_path: str,
+) -> Auth:
+    """Authenticate REST requests as ``settings`` say and serve subscriber tokens signed
+    with the hub's subscriber key (or ``AUTH_MERCURE_PRIVATE_KEY`` for asymmetric ones)."""
+    auth = Auth(Authenticator(settings))
+    algorithm = hub_settings.subscriber_algorithm
+    key = (
+        hub_settings.subscriber_key if algorithm.startswith("HS") else settings.mercure_private_key
+    )
+    if auth.authenticator.enabled and key:
+        tokens = SubscriberTokens(spec, key, algorithm, settings.mercure_token_lifetime)
+        app.register_blueprint(
+            blueprint(tokens, auth.current_user, origin, hub_settings.cookie_name, hub_path)
+        )
+    app.cli.add_command(auth_command(settings))
+    app.extensions[EXTENSION_KEY] = auth
+    return auth

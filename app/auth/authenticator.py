@@ -1,0 +1,121 @@
+"""Bearer JWTs of REST requests -> :class:`~app.access.user.User` (PyJWT).
+
+A request without ``Authorization`` is anonymous (``None``). A present header must be
+``Bearer <JWT>``, and the token must verify: signature with the configured key or the
+provider's key named by ``kid`` (PyJWT's :class:`~jwt.PyJWKClient` caches the key set and
+fetches it again for an unknown ``kid``), one of the configured algorithms (the header
+cannot choose another; ``none`` never verifies), ``exp`` and ``nbf`` within the leeway,
+``iss`` and ``aud`` when configured, and a non-empty string ``sub``. Anything else raises
+:class:`~app.errors.Unauthorized` (401) with an RFC 6750 ``WWW-Authenticate`` header;
+an unreachable key set raises :class:`~app.errors.ServiceUnavailable` (503).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from typing import Any
+
+import jwt
+from jwt.algorithms import get_default_algorithms
+
+from app.access.user import User
+from app.auth.settings import AuthSettings, AuthSettingsError
+from app.errors import ServiceUnavailable, Unauthorized
+
+__all__ = ["Authenticator"]
+
+_BEARER = "bearer "
+
+
+class Authenticator:
+    """Verifies users' tokens as ``settings`` say. Raises :class:`AuthSettingsError` at
+    construction for an unusable key. Thread- and greenlet-safe."""
+
+    def __init__(self, settings: AuthSettings) -> None:
+        self.settings = settings
+        self._key: Any = None
+        self._jwks: jwt.PyJWKClient | None = None
+        if settings.jwks_url:
+            self._jwks = jwt.PyJWKClient(
+                settings.jwks_url, cache_keys=True, lifespan=int(settings.jwks_lifespan) or 1
+            )
+        elif settings.key:
+            implementation = get_default_algorithms()[settings.algorithms[0]]
+            try:
+                self._key = implementation.prepare_key(settings.key)
+            except Exception as error:
+                raise AuthSettingsError(
+                    f"AUTH_JWT_KEY cannot be used with {settings.algorithms[0]}: {error}"
+                ) from None
+
+    @property
+    def enabled(self) -> bool:
+        return self.settings.configured
+
+    def authenticate(self, header: str | None) -> User | None:
+        """The user of a request whose ``Authorization`` header is ``header``."""
+        if header is None or not self.enabled:
+            return None
+        if header[: len(_BEARER)].lower() != _BEARER or not header[len(_BEARER) :].strip():
+            raise Unauthorized(
+                'The Authorization header must be "Bearer <JWT>".',
+                error="invalid_request",
+                reason="use the Bearer scheme",
+            )
+        return self.verify(header[len(_BEARER) :].strip())
+
+    def verify(self, token: str) -> User:
+        """Verify ``token``; raise :class:`Unauthorized` when it cannot be trusted."""
+        settings = self.settings
+        try:
+            key = self._signing_key(token)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", jwt.InsecureKeyLengthWarning)
+                claims = jwt.decode(
+                    token,
+                    key,
+                    algorithms=list(settings.algorithms),
+                    issuer=settings.issuer,
+                    audience=settings.audience,
+                    leeway=settings.leeway,
+                    options={"require": ["sub"], "verify_aud": settings.audience is not None},
+                )
+        except jwt.PyJWKClientConnectionError as error:
+            raise ServiceUnavailable(
+                f"The identity provider's key set cannot be fetched: {error}"
+            ) from None
+        except jwt.PyJWTError as error:
+            raise Unauthorized(
+                f"Invalid token: {error}.", error="invalid_token", reason=str(error)
+            ) from None
+        subject = claims.get("sub")
+        if not isinstance(subject, str) or not subject:
+            raise Unauthorized(
+                "Invalid token: 'sub' must be a non-empty string.",
+                error="invalid_token",
+                reason="sub must be a non-empty string",
+            )
+        expires = claims.get("exp")
+        return User(
+            id=subject,
+            roles=_roles(claims, settings.roles_claim),
+            expires_at=float(expires) if isinstance(expires, int | float) else None,
+        )
+
+    def _signing_key(self, token: str) -> Any:
+        if self._jwks is None:
+            return self._key
+        return self._jwks.get_signing_key_from_jwt(token).key
+
+
+def _roles(claims: Mapping[str, Any], path: str) -> tuple[str, ...]:
+    """The roles at the dotted ``path``: a list of strings or a space-separated string."""
+    value: Any = claims
+    for part in path.split("."):
+        value = value.get(part) if isinstance(value, Mapping) else None
+    if isinstance(value, str):
+        return tuple(value.split())
+    if isinstance(value, list):
+        return tuple(item for item in value if isinstance(item, str))
+    return ()

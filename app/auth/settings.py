@@ -1,0 +1,145 @@
+"""Authentication settings of the REST API, read once from the environment.
+
+Variables:
+
+- ``AUTH_JWT_KEY`` and ``AUTH_JWT_ALG`` (default ``HS256``; several may be listed, comma
+  separated): the HMAC secret or PEM public key users' tokens are signed with; or
+- ``AUTH_JWKS_URL``: an OpenID Connect provider's key set, fetched and cached
+  (``AUTH_JWKS_LIFESPAN``, default 300s) and fetched again for an unknown ``kid``; its
+  tokens may use ``AUTH_JWT_ALG`` (default every RS, PS, ES and EdDSA algorithm, never HS);
+- ``AUTH_ISSUER`` and ``AUTH_AUDIENCE``: required ``iss`` and ``aud`` when set;
+- ``AUTH_LEEWAY``: clock skew allowed on ``exp``/``nbf``/``iat`` (default 30s);
+- ``AUTH_ROLES_CLAIM``: the claim holding the roles, a dotted path for nested claims
+  (default ``roles``; ``realm_access.roles`` for Keycloak);
+- ``AUTH_MERCURE_TOKEN_LIFETIME``: longest life of a subscriber token from ``/auth/mercure``
+  (default 1h; never beyond the user's own token);
+- ``AUTH_MERCURE_PRIVATE_KEY``: the PEM private key signing subscriber tokens when the hub's
+  subscriber algorithm is asymmetric (HMAC keys sign directly).
+
+Security: production has no default key: without ``AUTH_JWT_KEY`` or ``AUTH_JWKS_URL`` no
+request is authenticated (and the app refuses to start when operations have rules). In
+development the publicly known :data:`DEVELOPMENT_AUTH_KEY` is used, and a warning says so.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from app.hub.settings import SUPPORTED_ALGORITHMS, HubSettingsError, parse_duration
+
+__all__ = ["DEVELOPMENT_AUTH_KEY", "AuthSettings", "AuthSettingsError"]
+
+logger = logging.getLogger(__name__)
+
+DEVELOPMENT_AUTH_KEY = "!ChangeThisGatewayUserJWTSecretKey!"
+"""Publicly known HS256 key for users' tokens in development, when no key is configured."""
+
+DEFAULT_ALGORITHMS = ("HS256",)
+JWKS_ALGORITHMS = tuple(a for a in SUPPORTED_ALGORITHMS if not a.startswith("HS"))
+DEFAULT_LEEWAY = 30.0
+DEFAULT_JWKS_LIFESPAN = 300.0
+DEFAULT_ROLES_CLAIM = "roles"
+DEFAULT_MERCURE_TOKEN_LIFETIME = 3600.0
+
+
+class AuthSettingsError(ValueError):
+    """An authentication setting is unusable; the message names the variable and the fix."""
+
+
+@dataclass(frozen=True)
+class AuthSettings:
+    """How users' bearer tokens are verified. Neither ``key`` nor ``jwks_url``: nobody is
+    authenticated (every request is anonymous)."""
+
+    key: str | None = None
+    algorithms: tuple[str, ...] = DEFAULT_ALGORITHMS
+    jwks_url: str | None = None
+    jwks_lifespan: float = DEFAULT_JWKS_LIFESPAN
+    issuer: str | None = None
+    audience: str | None = None
+    leeway: float = DEFAULT_LEEWAY
+    roles_claim: str = DEFAULT_ROLES_CLAIM
+    mercure_token_lifetime: float = DEFAULT_MERCURE_TOKEN_LIFETIME
+    mercure_private_key: str | None = None
+    development_key: bool = False
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.key or self.jwks_url)
+
+    @classmethod
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, *, production: bool = False
+    ) -> AuthSettings:
+        """Read ``environ`` (default: the process environment); raise
+        :class:`AuthSettingsError` for an invalid value."""
+        env = os.environ if environ is None else environ
+        key = _pem(env.get("AUTH_JWT_KEY", "").strip()) or None
+        jwks_url = env.get("AUTH_JWKS_URL", "").strip() or None
+        if key and jwks_url:
+            raise AuthSettingsError("set AUTH_JWT_KEY or AUTH_JWKS_URL, not both")
+        development_key = False
+        if not key and not jwks_url and not production:
+            if env.get("AUTH_JWT_ALG", "").strip():
+                raise AuthSettingsError("AUTH_JWT_ALG is set without AUTH_JWT_KEY; set the key")
+            key, development_key = DEVELOPMENT_AUTH_KEY, True
+            logger.warning(
+                "USERS' TOKENS ARE CHECKED WITH THE PUBLIC DEVELOPMENT KEY %r: anyone can mint "
+                "them. This is for development only; set AUTH_JWT_KEY or AUTH_JWKS_URL.",
+                DEVELOPMENT_AUTH_KEY,
+            )
+        algorithms = _algorithms(env, JWKS_ALGORITHMS if jwks_url else DEFAULT_ALGORITHMS)
+        if jwks_url and any(a.startswith("HS") for a in algorithms):
+            raise AuthSettingsError(
+                "AUTH_JWT_ALG lists an HMAC algorithm with AUTH_JWKS_URL; a key set holds "
+                "public keys: use RS*, PS*, ES* or EdDSA"
+            )
+        return cls(
+            key=key,
+            algorithms=algorithms,
+            jwks_url=jwks_url,
+            jwks_lifespan=_duration(env, "AUTH_JWKS_LIFESPAN", DEFAULT_JWKS_LIFESPAN),
+            issuer=env.get("AUTH_ISSUER", "").strip() or None,
+            audience=env.get("AUTH_AUDIENCE", "").strip() or None,
+            leeway=_duration(env, "AUTH_LEEWAY", DEFAULT_LEEWAY),
+            roles_claim=env.get("AUTH_ROLES_CLAIM", "").strip() or DEFAULT_ROLES_CLAIM,
+            mercure_token_lifetime=_duration(
+                env, "AUTH_MERCURE_TOKEN_LIFETIME", DEFAULT_MERCURE_TOKEN_LIFETIME
+            ),
+            mercure_private_key=_pem(env.get("AUTH_MERCURE_PRIVATE_KEY", "").strip()) or None,
+            development_key=development_key,
+        )
+
+
+def _algorithms(env: Mapping[str, str], default: tuple[str, ...]) -> tuple[str, ...]:
+    raw = env.get("AUTH_JWT_ALG", "").strip()
+    if not raw:
+        return default
+    chosen: list[str] = []
+    for part in (p.strip() for p in raw.split(",") if p.strip()):
+        algorithm = next((a for a in SUPPORTED_ALGORITHMS if a.upper() == part.upper()), None)
+        if algorithm is None:
+            raise AuthSettingsError(
+                f"AUTH_JWT_ALG: {part!r} is not a supported JWT algorithm; use one of "
+                + ", ".join(SUPPORTED_ALGORITHMS)
+            )
+        chosen.append(algorithm)
+    return tuple(chosen)
+
+
+def _duration(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return parse_duration(name, raw)
+    except HubSettingsError as error:
+        raise AuthSettingsError(str(error)) from None
+
+
+def _pem(raw: str) -> str:
+    # PEM keys often travel through env files with literal "\n" sequences.
+    return raw.replace("\\n", "\n") if "-----BEGIN" in raw else raw
