@@ -11,7 +11,15 @@ import decimal
 import uuid
 from typing import Any
 
-from app.config.spec import FieldSpec, MercureSpec, RelationSpec, ResourceSpec, ResourcesSpec
+from app.config.spec import (
+    PUBLIC,
+    FieldSpec,
+    MercureSpec,
+    RelationSpec,
+    ResourceSpec,
+    ResourcesSpec,
+    SecuritySpec,
+)
 from app.config.values import from_timestamp
 
 
@@ -49,6 +57,23 @@ def resource_data(resource: ResourceSpec) -> dict[str, Any]:
     }
     data["order"] = {"fields": list(resource.order.fields), "default": dict(resource.order.default)}
     data["mercure"] = mercure_data(resource.mercure)
+    if resource.owner is not None:
+        data["owner"] = resource.owner
+    if resource.security.rules:
+        data["security"] = {"operations": security_data(resource.security)}
+    return data
+
+
+def security_data(security: SecuritySpec) -> dict[str, Any]:
+    """Each operation's rule, spelled out (``public`` for an open one)."""
+    data: dict[str, Any] = {}
+    for operation, rule in security.rules:
+        entry: dict[str, Any] = {
+            "rule": rule.expression.source if rule.expression is not None else PUBLIC
+        }
+        if rule.message is not None:
+            entry["message"] = rule.message
+        data[operation] = entry
     return data
 
 

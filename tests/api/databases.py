@@ -19,6 +19,9 @@ from flask import Flask
 from sqlalchemy.engine import make_url
 
 from app import api, errors, models
+from app.auth import Auth
+from app.auth.authenticator import Authenticator
+from app.auth.settings import AuthSettings
 from app.config.spec import ResourcesSpec
 from app.models import ModelRegistry
 from tests.services import require_postgres
@@ -71,6 +74,10 @@ def databases_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Data
     databases.close()
 
 
+USER_KEY = "api-tests-only-user-key-of-at-least-32-bytes"
+"""HS256 key the users' tokens of :func:`build_app` apps are signed with."""
+
+
 def build_app(
     spec: ResourcesSpec, database_url: str, *, hub_url: str | None = None, **config: object
 ) -> tuple[Flask, ModelRegistry]:
@@ -80,7 +87,8 @@ def build_app(
     app.config.update(config)
     errors.init_app(app)
     registry = models.init_app(app, spec)
-    api.init_app(app, spec, registry, lambda _resource: hub_url)
+    users = Auth(Authenticator(AuthSettings(key=USER_KEY)))
+    api.init_app(app, spec, registry, lambda _resource: hub_url, users.current_user)
     with app.app_context():
         registry.db.create_all()
     return app, registry
