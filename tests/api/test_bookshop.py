@@ -11,18 +11,31 @@ import pytest
 from flask import Flask
 
 from app import create_app
+from app.auth.command import mint_user_token
 from app.models import ModelRegistry
 from app.settings import Settings
 from tests.services import LiveServer
 
 ROOT = Path(__file__).resolve().parents[2]
 MERGE = {"Content-Type": "application/merge-patch+json"}
+USER_KEY = "bookshop-tests-only-users-key-of-at-least-32-bytes"
+"""The gateway's ``AUTH_JWT_KEY``: users' tokens are signed with it."""
+
+
+def bearer(subject: str, *roles: str) -> dict[str, str]:
+    """The ``Authorization`` header of a user's token, minted as ``flask auth token`` does."""
+    token = mint_user_token(USER_KEY, "HS256", subject, roles, expires_in=3600)
+    return {"Authorization": f"Bearer {token}"}
+
+
+ADMIN = bearer("admin", "admin")
+KIM = bearer("Kim")
 
 
 @pytest.fixture
 def bookshop(database_url: str, serve: Callable[..., LiveServer]) -> Iterator[httpx.Client]:
     settings = Settings(database_url=database_url, resources_path=ROOT / "resources.yaml")
-    app: Flask = create_app(settings, environ={})
+    app: Flask = create_app(settings, environ={"AUTH_JWT_KEY": USER_KEY})
     with app.app_context():
         flask_migrate.upgrade()
     live = serve(app)
@@ -43,6 +56,7 @@ def test_books_and_reviews(bookshop: httpx.Client) -> None:
             "description": "Spice.",
             "publicationDate": "1965-08-01",
         },
+        headers=ADMIN,
     )
     assert book.status_code == 201, book.text
     assert book.json()["@id"] == "/books/1"
@@ -50,6 +64,7 @@ def test_books_and_reviews(bookshop: httpx.Client) -> None:
     review = bookshop.post(
         "/reviews",
         json={"rating": 5, "body": "Great", "author": "Kim", "book": "/books/1"},
+        headers=KIM,
     )
     assert review.status_code == 201, review.text
     assert review.json()["book"] == "/books/1"
@@ -57,27 +72,34 @@ def test_books_and_reviews(bookshop: httpx.Client) -> None:
 
     assert (
         bookshop.post(
-            "/reviews", json={"rating": 6, "body": "b", "author": "a", "book": "/books/1"}
+            "/reviews",
+            json={"rating": 6, "body": "b", "author": "Kim", "book": "/books/1"},
+            headers=KIM,
         ).status_code
         == 422
     )
     missing = bookshop.post(
-        "/reviews", json={"rating": 1, "body": "b", "author": "a", "book": "/books/9"}
+        "/reviews",
+        json={"rating": 1, "body": "b", "author": "Kim", "book": "/books/9"},
+        headers=KIM,
     )
     assert missing.json()["violations"] == [
         {"propertyPath": "book", "message": 'Item not found for "/books/9".'}
     ]
-    duplicate = bookshop.post("/books", json={"isbn": "9780441013593", "title": "T", "author": "A"})
+    duplicate = bookshop.post(
+        "/books", json={"isbn": "9780441013593", "title": "T", "author": "A"}, headers=ADMIN
+    )
     assert duplicate.status_code == 409
 
     assert [b["title"] for b in bookshop.get("/books?title=DUN").json()["member"]] == ["Dune"]
-    assert bookshop.get("/reviews?book=/books/1&rating[gte]=4").json()["totalItems"] == 1
+    reviews = bookshop.get("/reviews?book=/books/1&rating[gte]=4", headers=KIM)
+    assert reviews.json()["totalItems"] == 1
     assert bookshop.get("/books?exists[description]=false").json()["totalItems"] == 0
 
-    patched = bookshop.patch("/books/1", json={"description": None}, headers=MERGE)
+    patched = bookshop.patch("/books/1", json={"description": None}, headers={**MERGE, **ADMIN})
     assert patched.json()["description"] is None
-    assert bookshop.delete("/books/1").status_code == 204
-    assert bookshop.get("/reviews/1").status_code == 404
+    assert bookshop.delete("/books/1", headers=ADMIN).status_code == 204
+    assert bookshop.get("/reviews/1", headers=KIM).status_code == 404
     assert bookshop.get("/", headers={"Accept": "application/ld+json"}).json()["book"] == "/books"
     browser = bookshop.get("/", headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
     assert browser.headers["content-type"].startswith("text/html")
