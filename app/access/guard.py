@@ -50,9 +50,18 @@ class Guard:
     def check(
         self, operation: Operation, user: User | None, obj: object = None, previous: object = None
     ) -> None:
-        """Refuse ``operation`` on ``obj`` (``previous``: its state before a change)."""
+        """Refuse ``operation`` on ``obj`` (``previous``: its state before a change).
+
+        A rule whose residual for ``user`` is already ``True`` or ``False`` is decided
+        without the item; otherwise the sandbox evaluates it on the item."""
         rule = self.resource.security.rule(operation)
-        if rule.expression is not None and not rule.expression.allows(user, obj, previous):
+        if rule.expression is None:
+            return
+        decided = residual(rule.expression, user)
+        allowed = (
+            decided if isinstance(decided, bool) else rule.expression.allows(user, obj, previous)
+        )
+        if not allowed:
             raise self._denial(rule, user)
 
     def visible(self, user: User | None, model: type[Any]) -> ColumnElement[bool] | None:

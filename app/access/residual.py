@@ -12,6 +12,7 @@ when :meth:`Expression.allows` does; the property tests check it. Pure: no IO.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Literal, cast
 
 from jinja2 import nodes
@@ -20,6 +21,9 @@ from app.access.expression import Expression
 from app.access.user import User
 
 __all__ = ["AllOf", "AnyOf", "Atom", "Condition", "Negation", "Residual", "residual"]
+
+RESIDUAL_CACHE_SIZE = 4096
+"""(expression, user) pairs whose residual is kept; a request computes one or two."""
 
 Operator = Literal["eq", "ne", "in", "notin", "true"]
 
@@ -70,8 +74,10 @@ class _Field:
     name: str
 
 
+@lru_cache(maxsize=RESIDUAL_CACHE_SIZE)
 def residual(expression: Expression, user: User | None) -> Residual:
-    """The condition ``expression`` puts on the item when evaluated for ``user``."""
+    """The condition ``expression`` puts on the item when evaluated for ``user``
+    (cached: expressions and users are immutable)."""
     return _Evaluator(user).condition(expression.node)
 
 

@@ -12,6 +12,7 @@ an unreachable key set raises :class:`~app.errors.ServiceUnavailable` (503).
 
 from __future__ import annotations
 
+import time
 import warnings
 from collections.abc import Mapping
 from typing import Any
@@ -26,6 +27,10 @@ from app.errors import ServiceUnavailable, Unauthorized
 __all__ = ["Authenticator"]
 
 _BEARER = "bearer "
+VERIFIED_TTL = 60.0
+"""Seconds a verified token is trusted without verifying it again."""
+VERIFIED_CACHE_SIZE = 4096
+"""Verified tokens remembered at most (the memory is cleared when full)."""
 
 
 class Authenticator:
@@ -36,6 +41,7 @@ class Authenticator:
         self.settings = settings
         self._key: Any = None
         self._jwks: jwt.PyJWKClient | None = None
+        self._verified: dict[str, tuple[User, float]] = {}
         if settings.jwks_url:
             self._jwks = jwt.PyJWKClient(
                 settings.jwks_url, cache_keys=True, lifespan=int(settings.jwks_lifespan) or 1
@@ -66,7 +72,22 @@ class Authenticator:
         return self.verify(header[len(_BEARER) :].strip())
 
     def verify(self, token: str) -> User:
-        """Verify ``token``; raise :class:`Unauthorized` when it cannot be trusted."""
+        """Verify ``token``; raise :class:`Unauthorized` when it cannot be trusted.
+
+        A verified token is remembered for :data:`VERIFIED_TTL` seconds, and never past its
+        ``exp``, so a client's repeated requests are verified once; at most
+        :data:`VERIFIED_CACHE_SIZE` tokens are remembered."""
+        now = time.monotonic()
+        known = self._verified.get(token)
+        if known is not None and known[1] > now and _unexpired(known[0]):
+            return known[0]
+        user = self._decode(token)
+        if len(self._verified) >= VERIFIED_CACHE_SIZE:
+            self._verified.clear()
+        self._verified[token] = (user, now + VERIFIED_TTL)
+        return user
+
+    def _decode(self, token: str) -> User:
         settings = self.settings
         try:
             key = self._signing_key(token)
@@ -107,6 +128,10 @@ class Authenticator:
         if self._jwks is None:
             return self._key
         return self._jwks.get_signing_key_from_jwt(token).key
+
+
+def _unexpired(user: User) -> bool:
+    return user.expires_at is None or user.expires_at > time.time()
 
 
 def _roles(claims: Mapping[str, Any], path: str) -> tuple[str, ...]:

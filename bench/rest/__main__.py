@@ -19,7 +19,8 @@
 
 Scenarios: ``GET /books/{id}`` over the seeded ids, ``GET /books?page=N`` (30 items per
 page) over the pages, ``POST /books`` (one committed insert each, run last because it
-grows the table).
+grows the table) as an administrator: the gateway verifies the bearer token and judges the
+shipped security rules on every request; the hand-written app checks nothing.
 """
 
 from gevent import monkey
@@ -40,6 +41,7 @@ import gevent  # noqa: E402
 
 from bench.rest.load import BadResponse, Scenario, fetch, get, post, run  # noqa: E402
 from bench.rest.seed import PAGE_SIZE, database_directory, seed  # noqa: E402
+from bench.rest.serve import ADMIN_TOKEN  # noqa: E402
 
 KINDS = ("generic", "handwritten")
 TARGET = 0.9
@@ -57,7 +59,7 @@ def scenarios(books: int) -> list[Scenario]:
     return [
         Scenario("GET item", lambda n: get(f"/books/{n % books + 1}"), 200),
         Scenario("GET collection page", lambda n: get(f"/books?page={n % pages + 1}"), 200),
-        Scenario("POST", lambda n: post("/books", NEW_BOOK), 201),
+        Scenario("POST", lambda n: post("/books", NEW_BOOK, ADMIN_TOKEN), 201),
     ]
 
 

@@ -51,10 +51,11 @@ def get(path: str) -> bytes:
     ).encode()
 
 
-def post(path: str, document: object) -> bytes:
+def post(path: str, document: object, token: str) -> bytes:
     body = json.dumps(document).encode()
     head = (
         f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: application/ld+json\r\n"
+        f"Authorization: Bearer {token}\r\n"
         f"Content-Type: application/ld+json\r\nContent-Length: {len(body)}\r\n\r\n"
     )
     return head.encode() + body

@@ -35,13 +35,21 @@ Call = Callable[[Any, int], Any]
 
 
 def calls(books: int) -> dict[str, Call]:
+    from bench.rest.serve import ADMIN_TOKEN  # imported with the apps: it patches gevent
+
     pages = max(1, books // PAGE_SIZE)
     accept = {"Accept": "application/ld+json"}  # as the load generator sends
     return {
         "item": lambda c, n: c.get(f"/books/{n % books + 1}", headers=accept),
         "collection": lambda c, n: c.get(f"/books?page={n % pages + 1}", headers=accept),
         "post": lambda c, n: c.post(
-            "/books", json=NEW_BOOK, headers={"Content-Type": "application/ld+json", **accept}
+            "/books",
+            json=NEW_BOOK,
+            headers={
+                "Content-Type": "application/ld+json",
+                "Authorization": f"Bearer {ADMIN_TOKEN}",
+                **accept,
+            },
         ),
     }
 

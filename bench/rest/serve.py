@@ -20,6 +20,7 @@ import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import gevent  # noqa: E402
+import jwt  # noqa: E402
 from flask import Flask  # noqa: E402
 from gevent.pywsgi import WSGIServer  # noqa: E402
 
@@ -27,6 +28,9 @@ from app.runtime import tune_garbage_collector  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 RESOURCES = ROOT / "resources.yaml"
+USER_KEY = "bench-only-users-key-of-at-least-32-bytes"
+ADMIN_TOKEN = jwt.encode({"sub": "bench", "roles": ["admin"]}, USER_KEY, algorithm="HS256")
+"""A bearer token of an administrator, who may write books under the shipped rules."""
 
 
 def build(kind: str, database: Path, mercure: bool = True) -> Flask:
@@ -52,8 +56,10 @@ def build(kind: str, database: Path, mercure: bool = True) -> Flask:
                 dataclasses.replace(r, mercure=MercureSpec(enabled=False)) for r in spec.resources
             ),
         )
-    # A throw-away hub key: the development default would only add a warning.
-    environ = {"MERCURE_JWT_KEY": secrets.token_urlsafe(32)}
+    # A throw-away hub key (the development default would only add a warning) and the
+    # users' key the load generator's administrator token is signed with: the shipped
+    # security rules are judged on every request.
+    environ = {"MERCURE_JWT_KEY": secrets.token_urlsafe(32), "AUTH_JWT_KEY": USER_KEY}
     settings = Settings(database_url=url, resources_path=RESOURCES)
     return create_app(settings, spec=spec, environ=environ)
 
