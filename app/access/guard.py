@@ -18,7 +18,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from app.access import query
 from app.access.residual import residual
 from app.access.user import User
-from app.config.spec import Operation, ResourceSpec, Rule
+from app.config.spec import OPERATIONS, Operation, ResourceSpec, Rule
 from app.errors import Forbidden, Unauthorized
 
 __all__ = ["Guard"]
@@ -37,10 +37,22 @@ class Guard:
         self.resource = resource
         self.current_user = current_user
         self._names = ("id", *(f.name for f in resource.fields))
+        security = resource.security
+        self._judged = frozenset(
+            operation
+            for operation in OPERATIONS
+            if security.rule(operation).expression is not None
+            or (operation == "get_collection" and security.read is not None)
+            or (operation == "post" and resource.owner is not None)
+        )
+        """Operations whose answer depends on the user; the others never read a token."""
 
     def enter(self, operation: Operation) -> User | None:
         """Refuse ``operation`` now if its rule denies this user whatever the item (before
-        the body is read); return the user."""
+        the body is read); return the user (``None`` as well for an operation whose
+        answer does not depend on the user: its token is not even read)."""
+        if operation not in self._judged:
+            return None
         user = self.current_user()
         expression = self.resource.security.rule(operation).expression
         if expression is not None and residual(expression, user) is False:

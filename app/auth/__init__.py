@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Flask, g, request
+from flask import Flask, Response, g, request
 
 from app.access.user import User
 from app.auth.authenticator import Authenticator
@@ -52,6 +52,13 @@ def init_app(
     """Authenticate REST requests as ``settings`` say and serve subscriber tokens signed
     with the hub's subscriber key (or ``AUTH_MERCURE_PRIVATE_KEY`` for asymmetric ones)."""
     auth = Auth(Authenticator(settings))
+
+    @app.after_request
+    def _vary(response: Response) -> Response:
+        if _USER in g:  # the answer depended on who asked: shared caches must not mix users
+            response.vary.add("Authorization")
+        return response
+
     algorithm = hub_settings.subscriber_algorithm
     key = (
         hub_settings.subscriber_key if algorithm.startswith("HS") else settings.mercure_private_key
