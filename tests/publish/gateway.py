@@ -12,6 +12,8 @@ from gevent.pool import Pool
 from gevent.pywsgi import WSGIServer
 
 from app import create_app
+from app.auth.command import mint_user_token
+from app.auth.settings import AuthSettings
 from app.config import ResourcesSpec, load_resources
 from app.hub.settings import HubSettings
 from app.publish import EXTENSION_KEY
@@ -22,7 +24,11 @@ from tests.services import LiveServer, free_port, hs256_token
 ROOT = Path(__file__).resolve().parents[2]
 JWT_KEY = "publish-tests-key-of-at-least-32-bytes!"
 HUB_SETTINGS = HubSettings(publisher_key=JWT_KEY, subscriber_key=JWT_KEY, heartbeat=0)
+USER_KEY = "publish-tests-users-key-of-at-least-32-bytes"
+AUTH_SETTINGS = AuthSettings(key=USER_KEY)
+"""The gateway's ``AUTH_JWT_KEY``: users' bearer tokens are signed with it."""
 JSON_LD = {"Content-Type": "application/ld+json", "Accept": "application/ld+json"}
+MERGE_PATCH = {"Content-Type": "application/merge-patch+json"}
 
 
 def bookshop() -> ResourcesSpec:
@@ -32,6 +38,17 @@ def bookshop() -> ResourcesSpec:
 def token(*, publish: list[str] | None = None, subscribe: list[str] | None = None) -> str:
     """A JWT signed with this suite's key, carrying the given ``mercure`` selectors."""
     return hs256_token(JWT_KEY, publish=publish, subscribe=subscribe)
+
+
+def as_user(subject: str, *roles: str) -> dict[str, str]:
+    """The ``Authorization`` header of a user's bearer token, minted as ``flask auth token``
+    mints it with the gateway's key."""
+    user_token = mint_user_token(USER_KEY, "HS256", subject, roles, expires_in=3600)
+    return {"Authorization": f"Bearer {user_token}"}
+
+
+ADMIN = as_user("admin", "admin")
+"""An administrator: the bookshop's catalogue is theirs to change."""
 
 
 @dataclass
@@ -79,7 +96,9 @@ def build_app(
 ) -> Flask:
     """The bookshop gateway on ``database``, tables created."""
     settings = Settings(database_url=f"sqlite:///{database}", public_url=public_url)
-    app = create_app(settings, spec=spec or bookshop(), hub_settings=HUB_SETTINGS)
+    app = create_app(
+        settings, spec=spec or bookshop(), hub_settings=HUB_SETTINGS, auth_settings=AUTH_SETTINGS
+    )
     with app.app_context():
         app.extensions["model_registry"].db.create_all()
     return app

@@ -23,7 +23,9 @@ from app.publish.outbox import Outbox
 from app.publish.settings import PublishSettings
 from tests.publish.conftest import AUTHOR, BOOK, REVIEW, SHELF, make_library, with_mercure
 from tests.publish.gateway import (
+    ADMIN,
     JSON_LD,
+    MERGE_PATCH,
     Gateway,
     KillableServer,
     build_app,
@@ -105,9 +107,7 @@ def wait_for_empty_outbox(outbox_path: Path) -> None:
 
 def patch_title(gw: Gateway, item: str, title: str) -> httpx.Response:
     response = httpx.patch(
-        f"{gw.url}{item}",
-        json={"title": title},
-        headers={"Content-Type": "application/merge-patch+json"},
+        f"{gw.url}{item}", json={"title": title}, headers={**MERGE_PATCH, **ADMIN}
     )
     response.raise_for_status()
     return response
@@ -115,7 +115,7 @@ def patch_title(gw: Gateway, item: str, title: str) -> httpx.Response:
 
 def post_book(gw: Gateway, isbn: str) -> httpx.Response:
     book = {"title": f"Book {isbn}", "author": "A", "isbn": isbn}
-    response = httpx.post(f"{gw.url}/books", json=book, headers=JSON_LD)
+    response = httpx.post(f"{gw.url}/books", json=book, headers={**JSON_LD, **ADMIN})
     response.raise_for_status()
     return response
 

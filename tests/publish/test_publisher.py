@@ -15,11 +15,22 @@ from sqlalchemy.orm import Session
 from app.config.spec import MercureSpec
 from app.publish.settings import PublishSettingsError
 from app.publish.topic import TopicError
-from tests.publish.gateway import JSON_LD, Gateway, bookshop, build_app, start_gateway, token
+from tests.publish.gateway import (
+    ADMIN,
+    JSON_LD,
+    MERGE_PATCH,
+    Gateway,
+    as_user,
+    bookshop,
+    build_app,
+    start_gateway,
+    token,
+)
 from tests.publish.sse import Subscriber
 from tests.services import LiveServer
 
 BOOK = {"title": "Dune", "author": "Frank Herbert", "isbn": "9780441013593"}
+AS_ADMIN = {**JSON_LD, **ADMIN}
 
 
 @pytest.fixture
@@ -35,15 +46,15 @@ def books_template(gw: Gateway) -> str:
 
 def test_book_create_update_delete_reach_a_uri_template_subscriber(gateway: Gateway) -> None:
     with Subscriber(gateway.hub_url, [books_template(gateway)]) as subscriber:
-        created = httpx.post(f"{gateway.url}/books", json=BOOK, headers=JSON_LD)
+        created = httpx.post(f"{gateway.url}/books", json=BOOK, headers=AS_ADMIN)
         assert created.status_code == 201
         patched = httpx.patch(
             f"{gateway.url}/books/1",
             json={"title": "Dune Messiah"},
-            headers={"Content-Type": "application/merge-patch+json"},
+            headers={**MERGE_PATCH, **ADMIN},
         )
         assert patched.status_code == 200
-        assert httpx.delete(f"{gateway.url}/books/1").status_code == 204
+        assert httpx.delete(f"{gateway.url}/books/1", headers=ADMIN).status_code == 204
 
         create, update, delete = subscriber.take(3)
 
@@ -55,55 +66,69 @@ def test_book_create_update_delete_reach_a_uri_template_subscriber(gateway: Gate
     assert all(e.id.startswith("urn:uuid:") for e in (create, update, delete))
 
 
-def add_review(gw: Gateway, body: str) -> httpx.Response:
-    review = {"rating": 5, "body": body, "author": "Ann", "book": "/books/1"}
-    response = httpx.post(f"{gw.url}/reviews", json=review, headers=JSON_LD)
+def add_review(gw: Gateway, body: str, author: str) -> httpx.Response:
+    review = {"rating": 5, "body": body, "author": author, "book": "/books/1"}
+    response = httpx.post(f"{gw.url}/reviews", json=review, headers={**JSON_LD, **as_user(author)})
     assert response.status_code == 201, response.text
     return response
 
 
+def subscriber_token(gw: Gateway, user: dict[str, str]) -> httpx.Response:
+    """``GET /auth/mercure`` as ``user``: its subscriber token, in the body and the cookie."""
+    response = httpx.get(f"{gw.url}/auth/mercure", headers=user)
+    assert response.status_code == 200, response.text
+    assert response.cookies["mercureAuthorization"] == response.json()["token"]
+    return response
+
+
 def test_private_reviews_reach_only_subscribers_allowed_to_see_them(gateway: Gateway) -> None:
+    """A review is private: its update reaches its author and the administrators (who may
+    ``GET`` it), with the subscriber token ``/auth/mercure`` gives them, sent as a bearer
+    token or as the cookie it sets; not another user, an anonymous subscriber, or a token
+    whose selectors do not cover the review."""
     url = gateway.url
     selectors = [f"{url}/reviews/{{id}}", f"{url}/books/{{id}}"]
-    httpx.post(f"{url}/books", json=BOOK, headers=JSON_LD).raise_for_status()
-    can_read_reviews = token(subscribe=[f"{url}/reviews/{{id}}"])
-    allowed = Subscriber(gateway.hub_url, selectors, token=can_read_reviews)
-    by_cookie = Subscriber(gateway.hub_url, selectors, cookie=can_read_reviews)
+    httpx.post(f"{url}/books", json=BOOK, headers=AS_ADMIN).raise_for_status()
+    author_token = subscriber_token(gateway, as_user("Ann")).json()["token"]
+    admin_cookie = subscriber_token(gateway, ADMIN).cookies["mercureAuthorization"]
+    other_token = subscriber_token(gateway, as_user("Bob")).json()["token"]
+    author = Subscriber(gateway.hub_url, selectors, token=author_token)
+    admin = Subscriber(gateway.hub_url, selectors, cookie=admin_cookie)
+    other_user = Subscriber(gateway.hub_url, selectors, token=other_token)
     anonymous = Subscriber(gateway.hub_url, selectors)
     wrong_scope = Subscriber(gateway.hub_url, selectors, token=token(subscribe=selectors[1:]))
+    subscribers = (author, admin, other_user, anonymous, wrong_scope)
     try:
-        review = add_review(gateway, "Great")
+        review = add_review(gateway, "Great", "Ann")
         # A public change after the private one: once it has arrived, the private update
         # would have arrived before it (the hub keeps the publication order).
         httpx.patch(
-            f"{url}/books/1",
-            json={"title": "Dune (sentinel)"},
-            headers={"Content-Type": "application/merge-patch+json"},
+            f"{url}/books/1", json={"title": "Dune (sentinel)"}, headers={**MERGE_PATCH, **ADMIN}
         ).raise_for_status()
 
-        for subscriber in (allowed, by_cookie):
+        for subscriber in (author, admin):
             private, sentinel = subscriber.take(2)
             assert json.loads(private.data) == review.json()
             assert json.loads(sentinel.data)["title"] == "Dune (sentinel)"
-        for subscriber in (anonymous, wrong_scope):
+        for subscriber in (other_user, anonymous, wrong_scope):
             assert json.loads(subscriber.next().data)["title"] == "Dune (sentinel)"
             assert subscriber.pending() == []
     finally:
-        for subscriber in (allowed, by_cookie, anonymous, wrong_scope):
+        for subscriber in subscribers:
             subscriber.close()
 
 
 def test_a_rollback_sends_nothing(gateway: Gateway) -> None:
     with Subscriber(gateway.hub_url, [books_template(gateway)]) as subscriber:
-        httpx.post(f"{gateway.url}/books", json=BOOK, headers=JSON_LD).raise_for_status()
-        duplicate = httpx.post(f"{gateway.url}/books", json=BOOK, headers=JSON_LD)
+        httpx.post(f"{gateway.url}/books", json=BOOK, headers=AS_ADMIN).raise_for_status()
+        duplicate = httpx.post(f"{gateway.url}/books", json=BOOK, headers=AS_ADMIN)
         assert duplicate.status_code in (409, 422)
         with gateway.app.app_context():
             session = gateway.db.session
             session.add(gateway.model("Book")(title="Rolled back", author="Nobody"))
             session.flush()
             session.rollback()
-        sentinel = httpx.post(f"{gateway.url}/books", json={**BOOK, "isbn": "2"}, headers=JSON_LD)
+        sentinel = httpx.post(f"{gateway.url}/books", json={**BOOK, "isbn": "2"}, headers=AS_ADMIN)
 
         first, second = subscriber.take(2)
         assert json.loads(first.data)["@id"] == "/books/1"
@@ -115,9 +140,9 @@ def test_updates_missed_while_disconnected_are_replayed_with_last_event_id(
     gateway: Gateway,
 ) -> None:
     with Subscriber(gateway.hub_url, [books_template(gateway)]) as subscriber:
-        httpx.post(f"{gateway.url}/books", json=BOOK, headers=JSON_LD).raise_for_status()
+        httpx.post(f"{gateway.url}/books", json=BOOK, headers=AS_ADMIN).raise_for_status()
         seen = subscriber.next()
-    missed = httpx.post(f"{gateway.url}/books", json={**BOOK, "isbn": "2"}, headers=JSON_LD)
+    missed = httpx.post(f"{gateway.url}/books", json={**BOOK, "isbn": "2"}, headers=AS_ADMIN)
 
     with Subscriber(gateway.hub_url, [books_template(gateway)], last_event_id=seen.id) as again:
         replayed = again.next()
@@ -159,9 +184,11 @@ def test_discovery_link_only_on_mercure_resources(
     try:
         link = f'<{gw.hub_url}>; rel="mercure"'
         assert _mercure_links(httpx.get(f"{gw.url}/books")) == [link]
-        httpx.post(f"{gw.url}/books", json=BOOK, headers=JSON_LD).raise_for_status()
+        httpx.post(f"{gw.url}/books", json=BOOK, headers=AS_ADMIN).raise_for_status()
         assert _mercure_links(httpx.get(f"{gw.url}/books/1")) == [link]
-        assert _mercure_links(httpx.get(f"{gw.url}/reviews")) == []
+        reviews = httpx.get(f"{gw.url}/reviews", headers=as_user("Ann"))
+        assert reviews.status_code == 200, reviews.text
+        assert _mercure_links(reviews) == []
         assert gw.publisher.discovery_url_for("Book") == "/.well-known/mercure"
         assert gw.publisher.discovery_url_for("Review") is None
     finally:
