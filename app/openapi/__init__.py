@@ -10,14 +10,32 @@ from __future__ import annotations
 
 from flask import Flask
 
+from app.auth.mercure import PATH as SUBSCRIBER_TOKEN_PATH
 from app.config.spec import ResourcesSpec
+from app.hub import EXTENSION_KEY as HUB_EXTENSION_KEY
+from app.hub.http import HUB_PATH
+from app.hub.settings import DEFAULT_COOKIE_NAME
 from app.openapi.document import build_document
 from app.openapi.legacy import downgrade
+from app.openapi.security import SubscriberTokenRoute
 from app.openapi.views import blueprint
 
-__all__ = ["build_document", "downgrade", "init_app"]
+__all__ = ["SubscriberTokenRoute", "build_document", "downgrade", "init_app"]
 
 
 def init_app(app: Flask, spec: ResourcesSpec) -> None:
-    """Serve ``/docs.json`` and ``/docs`` for ``spec``; the document is built once, here."""
-    app.register_blueprint(blueprint(build_document(spec), spec.api.title))
+    """Serve ``/docs.json`` and ``/docs`` for ``spec``; the document is built once, here.
+
+    Call it after the other parts have registered their routes: ``GET /auth/mercure`` is
+    described when ``app`` serves it."""
+    app.register_blueprint(
+        blueprint(build_document(spec, subscriber_tokens=_tokens(app)), spec.api.title)
+    )
+
+
+def _tokens(app: Flask) -> SubscriberTokenRoute | None:
+    if not any(rule.rule == SUBSCRIBER_TOKEN_PATH for rule in app.url_map.iter_rules()):
+        return None
+    hub = app.extensions.get(HUB_EXTENSION_KEY)
+    cookie_name = getattr(getattr(hub, "settings", None), "cookie_name", DEFAULT_COOKIE_NAME)
+    return SubscriberTokenRoute(SUBSCRIBER_TOKEN_PATH, cookie_name, HUB_PATH)

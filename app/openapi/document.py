@@ -4,17 +4,32 @@
 document, paths in resource declaration order, operations only for the resource's
 enabled operations. Item and collection bodies are offered as ``application/ld+json``
 (JSON-LD, the default) and ``application/json``; PATCH takes
-``application/merge-patch+json``; every error is ``application/problem+json``.
+``application/merge-patch+json``; every error is ``application/problem+json``. Operations
+with a rule need a bearer token (:mod:`app.openapi.security`); ``GET /auth/mercure`` is
+described when the app serves it.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from app.config.spec import ResourceSpec, ResourcesSpec
+from app.config.spec import Operation, ResourceSpec, ResourcesSpec
 from app.openapi.parameters import Parameter, filter_parameters, pagination_parameters
 from app.openapi.problems import ERROR_RESPONSES, problem_components
 from app.openapi.schema import Schema, ref, resource_schemas
+from app.openapi.security import (
+    BEARER_SCHEME,
+    SCHEME,
+    SECURITY_ERRORS,
+    SUBSCRIBER_TOKEN_SCHEMA,
+    TAG,
+    SubscriberTokenRoute,
+    any_secured,
+    requirement,
+    secured,
+    subscriber_token_path_item,
+    subscriber_token_schema,
+)
 
 OPENAPI_VERSION = "3.1.0"
 JSONLD = "application/ld+json"
@@ -34,8 +49,11 @@ _ERRORS: dict[str, tuple[str, ...]] = {
 }
 
 
-def build_document(spec: ResourcesSpec) -> Document:
-    """Return the OpenAPI 3.1 document (plain JSON-compatible data) for ``spec``."""
+def build_document(
+    spec: ResourcesSpec, *, subscriber_tokens: SubscriberTokenRoute | None = None
+) -> Document:
+    """Return the OpenAPI 3.1 document (plain JSON-compatible data) for ``spec``;
+    ``subscriber_tokens``: the app also serves that route."""
     routes = {resource.name: resource.route for resource in spec.resources}
     schemas: dict[str, Schema] = {}
     paths: dict[str, dict[str, Any]] = {}
@@ -50,8 +68,18 @@ def build_document(spec: ResourcesSpec) -> Document:
                 "parameters": [_id_parameter(resource)],
                 **item,
             }
-    components = problem_components()
+    tags = [
+        {"name": r.name, "description": r.description or f"Operations on {r.name}."}
+        for r in spec.resources
+    ]
+    if subscriber_tokens is not None:
+        paths[subscriber_tokens.path] = subscriber_token_path_item(subscriber_tokens)
+        schemas[SUBSCRIBER_TOKEN_SCHEMA] = subscriber_token_schema()
+        tags.append({"name": TAG, "description": "Mercure subscriber tokens for users."})
+    components = problem_components(_referenced_errors(paths))
     components["schemas"] = {**schemas, **components["schemas"]}
+    if subscriber_tokens is not None or any_secured(spec):
+        components["securitySchemes"] = {SCHEME: dict(BEARER_SCHEME)}
     info: dict[str, Any] = {"title": spec.api.title, "version": spec.api.version}
     if spec.api.description:
         info["description"] = spec.api.description
@@ -59,12 +87,21 @@ def build_document(spec: ResourcesSpec) -> Document:
         "openapi": OPENAPI_VERSION,
         "info": info,
         "servers": [{"url": "/", "description": "This gateway."}],
-        "tags": [
-            {"name": r.name, "description": r.description or f"Operations on {r.name}."}
-            for r in spec.resources
-        ],
+        "tags": tags,
         "paths": paths,
         "components": components,
+    }
+
+
+def _referenced_errors(paths: dict[str, dict[str, Any]]) -> set[str]:
+    """The error statuses whose shared response some operation refers to."""
+    return {
+        status
+        for item in paths.values()
+        for operation in item.values()
+        if isinstance(operation, dict)
+        for status, response in operation.get("responses", {}).items()
+        if "$ref" in response
     }
 
 
@@ -137,7 +174,7 @@ def _path_items(resource: ResourceSpec) -> tuple[dict[str, Any], dict[str, Any]]
 
 def _operation(
     resource: ResourceSpec,
-    operation: str,
+    operation: Operation,
     summary: str,
     responses: dict[str, Any],
     *,
@@ -155,7 +192,11 @@ def _operation(
         result["parameters"] = parameters
     if body is not None:
         result["requestBody"] = body
-    for status in _ERRORS[operation]:
+    errors = _ERRORS[operation]
+    if secured(resource, operation):
+        result["security"] = requirement()
+        errors = tuple(sorted((*errors, *SECURITY_ERRORS)))
+    for status in errors:
         responses[status] = {"$ref": f"#/components/responses/{ERROR_RESPONSES[status]}"}
     result["responses"] = responses
     return result

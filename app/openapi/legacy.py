@@ -29,6 +29,8 @@ def downgrade(document: dict[str, Any]) -> dict[str, Any]:
         components["schemas"][name] = downgrade_schema(schema)
     for response in components.get("responses", {}).values():
         _downgrade_content(response)
+        for header in response.get("headers", {}).values():
+            _downgrade_parameter(header)
     for path_item in result.get("paths", {}).values():
         for parameter in path_item.get("parameters", []):
             _downgrade_parameter(parameter)

@@ -2,11 +2,13 @@
 
 The error schemas describe the one body :mod:`app.errors` renders for every error:
 ``type``, ``title``, ``status``, ``detail`` and, for 422, ``violations`` as a list of
-``{propertyPath, message}``.
+``{propertyPath, message}``. A 401 also carries the RFC 6750 ``WWW-Authenticate: Bearer``
+challenge.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from app.errors import PROBLEM_JSON
@@ -14,6 +16,8 @@ from app.errors import PROBLEM_JSON
 # Status -> name of the response component describing it.
 ERROR_RESPONSES: dict[str, str] = {
     "400": "BadRequest",
+    "401": "Unauthorized",
+    "403": "Forbidden",
     "404": "NotFound",
     "406": "NotAcceptable",
     "409": "Conflict",
@@ -23,6 +27,9 @@ ERROR_RESPONSES: dict[str, str] = {
 
 _DESCRIPTIONS: dict[str, str] = {
     "400": "Invalid input: malformed JSON, an unknown filter value or a bad IRI.",
+    "401": "No bearer token was sent, or the token cannot be trusted (bad signature, "
+    "expired, wrong issuer or audience).",
+    "403": "The authenticated user may not perform this operation.",
     "404": "No such resource.",
     "406": "None of the media types in Accept can be produced.",
     "409": "The change conflicts with existing data (unique or referenced row).",
@@ -31,8 +38,9 @@ _DESCRIPTIONS: dict[str, str] = {
 }
 
 
-def problem_components() -> dict[str, Any]:
-    """``schemas`` (errors, collection ``view`` and ``search``) and ``responses``."""
+def problem_components(statuses: Collection[str] = tuple(ERROR_RESPONSES)) -> dict[str, Any]:
+    """``schemas`` (errors, collection ``view`` and ``search``) and the ``responses`` of
+    the error ``statuses`` (keys of :data:`ERROR_RESPONSES`), in that table's order."""
     error: dict[str, Any] = {
         "type": "object",
         "description": "An RFC 9457 problem document.",
@@ -106,18 +114,9 @@ def problem_components() -> dict[str, Any]:
         },
     }
     responses = {
-        name: {
-            "description": _DESCRIPTIONS[status],
-            "content": {
-                PROBLEM_JSON: {
-                    "schema": {
-                        "$ref": "#/components/schemas/"
-                        + ("ConstraintViolation" if status == "422" else "Error")
-                    }
-                }
-            },
-        }
+        name: _problem_response(status)
         for status, name in ERROR_RESPONSES.items()
+        if status in statuses
     }
     return {
         "schemas": {
@@ -128,3 +127,20 @@ def problem_components() -> dict[str, Any]:
         },
         "responses": responses,
     }
+
+
+def _problem_response(status: str) -> dict[str, Any]:
+    schema = "ConstraintViolation" if status == "422" else "Error"
+    response: dict[str, Any] = {
+        "description": _DESCRIPTIONS[status],
+        "content": {PROBLEM_JSON: {"schema": {"$ref": f"#/components/schemas/{schema}"}}},
+    }
+    if status == "401":
+        response["headers"] = {
+            "WWW-Authenticate": {
+                "description": 'The bearer challenge: `Bearer realm="api"`, with `error` and '
+                "`error_description` when a token was refused (RFC 6750).",
+                "schema": {"type": "string"},
+            }
+        }
+    return response

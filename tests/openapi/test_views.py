@@ -15,7 +15,7 @@ from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValida
 
 from app import create_app, errors, openapi
 from app.config import load_resources
-from app.openapi import build_document
+from app.openapi import SubscriberTokenRoute, build_document
 from app.settings import Settings
 from tests.openapi.specs import EVERYTHING
 from tests.services import LiveServer, require_chromium
@@ -108,8 +108,18 @@ def test_shipped_resources_give_a_valid_document(tmp_path: Path, serve: Serve) -
     live = serve(_shipped_app(tmp_path))
     document: dict[str, Any] = httpx.get(f"{live.url}/docs.json").json()
     OpenAPIV31SpecValidator(document).validate()
-    assert document == build_document(load_resources(ROOT / "resources.yaml"))
-    assert set(document["paths"]) == {"/books", "/books/{id}", "/reviews", "/reviews/{id}"}
+    # Development authenticates users (with its public key), so subscriber tokens are served.
+    tokens = SubscriberTokenRoute("/auth/mercure", "mercureAuthorization", "/.well-known/mercure")
+    assert document == build_document(
+        load_resources(ROOT / "resources.yaml"), subscriber_tokens=tokens
+    )
+    assert set(document["paths"]) == {
+        "/books",
+        "/books/{id}",
+        "/reviews",
+        "/reviews/{id}",
+        "/auth/mercure",
+    }
     names = {p["name"] for p in document["paths"]["/reviews"]["get"]["parameters"]}
     assert {"page", "itemsPerPage", "book", "rating[gt]", "publicationDate[after]"} <= names
     assert {"published", "order[rating]"} <= names
@@ -162,4 +172,5 @@ def test_swagger_ui_renders_every_operation_in_chromium(tmp_path: Path, serve: S
             ("DELETE", f"{base}/{{id}}"),
         ]
     }
+    expected.add(("GET", "/auth/mercure"))
     assert rendered == expected
