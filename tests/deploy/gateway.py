@@ -1,5 +1,8 @@
 """Talking to a running gateway from deployment tests: tokens, publishing, subscribers.
 
+The gateway checks users' bearer tokens with :data:`USER_KEY` (``AUTH_JWT_KEY``); books
+are written as an administrator, as the shipped bookshop's rules require.
+
 :class:`Listener` is a real SSE client (httpx + httpx-sse) reading one stream in its own
 greenlet, so a test can hold many subscribers at once and wait until each has received
 what it expects (with a deadline, never a timed assertion).
@@ -21,6 +24,7 @@ import gevent.event
 import httpx
 from httpx_sse import EventSource
 
+from app.auth.command import mint_user_token
 from app.hub.command import mint_token
 from tests.deploy.servers import ROOT
 from tests.services import require_postgres, unavailable
@@ -30,6 +34,9 @@ PUBLIC_URL = "https://gateway.test"
 BOOK_TOPIC = f"{PUBLIC_URL}/books/{{id}}"
 PUBLISHER = mint_token(JWT_KEY, "HS256", publish=("*",))
 SUBSCRIBER = mint_token(JWT_KEY, "HS256", subscribe=("*",))
+USER_KEY = "deploy-tests-only-users-key-of-at-least-64-bytes-for-every-hmac-alg!"
+ADMIN = mint_user_token(USER_KEY, "HS256", "admin", ("admin",), expires_in=3600)
+"""An administrator's bearer token: the catalogue is theirs to change."""
 WAIT = 20.0
 
 
@@ -40,6 +47,7 @@ def gateway_env(database_url: str, transport_url: str, **extra: str) -> dict[str
         "RESOURCES_FILE": str(ROOT / "resources.yaml"),
         "MERCURE_TRANSPORT_URL": transport_url,
         "MERCURE_JWT_KEY": JWT_KEY,
+        "AUTH_JWT_KEY": USER_KEY,
         "PUBLIC_URL": PUBLIC_URL,
         "FLASK_APP": "app:create_app",
         **extra,
@@ -99,11 +107,11 @@ def publish(base_url: str, topic: str, data: str, update_id: str | None = None) 
 
 
 def create_book(base_url: str, title: str) -> dict[str, object]:
-    """Create a book through the REST API (a new connection each time)."""
+    """Create a book through the REST API as an administrator (a new connection each time)."""
     response = httpx.post(
         f"{base_url}/books",
         json={"title": title, "author": "Deploy Test"},
-        headers={"Accept": "application/ld+json"},
+        headers={"Accept": "application/ld+json", "Authorization": f"Bearer {ADMIN}"},
         timeout=WAIT,
     )
     assert response.status_code == 201, response.text

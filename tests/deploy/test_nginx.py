@@ -26,6 +26,7 @@ from flask import Flask
 
 from app import create_app
 from tests.deploy.gateway import (
+    ADMIN,
     BOOK_TOPIC,
     PUBLIC_URL,
     WAIT,
@@ -189,7 +190,11 @@ def test_nginx_passes_subscribe_urls_with_1000_topics(tmp_path: Path, database_u
 
 def create_via_nginx(base: str, title: str) -> dict[str, object]:
     with httpx.Client(verify=False) as client:
-        response = client.post(f"{base}/books", json={"title": title, "author": "nginx"})
+        response = client.post(
+            f"{base}/books",
+            json={"title": title, "author": "nginx"},
+            headers={"Authorization": f"Bearer {ADMIN}"},
+        )
     assert response.status_code == 201, response.text
     book: dict[str, object] = response.json()
     return book
