@@ -14,7 +14,11 @@ The language is a closed subset of Jinja2's expression syntax:
 - ``is_granted('<role>')`` and ``is_authenticated()``;
 - string, number, boolean and ``none`` literals and lists of them;
 - ``==``, ``!=``, ``in`` and ``not in`` between two operands, at most one of which reads the
-  item; ``and``, ``or``, ``not`` and parentheses.
+  item, a list (or ``user.roles``) only on the right of ``in``; ``and``, ``or``, ``not`` and
+  parentheses. A field compares with ``none`` and literals of its type: text fields with
+  strings and ``user.id``, numbers with numbers (decimals with whole numbers only), booleans
+  with ``true``/``false``; dates, datetimes, UUIDs and JSON with ``none`` only, since the
+  item holds them as values that equal no literal.
 
 Anything else (other names, attributes, calls, filters, subscripts, arithmetic) is refused
 when the file loads, so an expression cannot reach past what it is given. A checked
@@ -45,11 +49,15 @@ COMPARISONS = frozenset({"eq", "ne", "in", "notin"})
 _OPERATOR = {"eq": "==", "ne": "!=", "in": "in", "notin": "not in"}
 _USER_ATTRIBUTES = ("id", "roles")
 _FUNCTIONS = {"is_granted": 1, "is_authenticated": 0}
-_TEXT_TYPES = frozenset({"string", "text", "enum", "uuid"})
+_TEXT_TYPES = frozenset({"string", "text", "enum"})
+# Which literals each field type compares with, so that Python (``allows``), SQL and the
+# audience topics agree: an item holds dates, datetimes and UUIDs as objects that equal no
+# text (those fields compare with ``none`` only), and a decimal equals a float only when
+# the float is exact (decimal fields compare with whole numbers).
 _LITERAL_TYPES: dict[type, frozenset[str]] = {
-    str: _TEXT_TYPES | {"date", "datetime"},
+    str: _TEXT_TYPES,
     int: frozenset({"integer", "float", "decimal"}),
-    float: frozenset({"float", "decimal"}),
+    float: frozenset({"float"}),
     bool: frozenset({"boolean"}),
 }
 
@@ -157,6 +165,9 @@ class _Checker:
             )
         operator = node.ops[0].op
         left, right = node.expr, node.ops[0].expr
+        for side in (left, right):
+            if _is_list(side) and (side is left or operator in ("eq", "ne")):
+                raise ExpressionError(_misplaced_list(side))
         left_kind, right_kind = self.operand(left), self.operand(right)
         if left_kind is not None and right_kind is not None:
             raise ExpressionError(
@@ -226,6 +237,7 @@ class _Checker:
                 "object.<field>, is_granted('<role>') or is_authenticated()"
             )
         if isinstance(node, nodes.Call):
+            self.call(node)  # refuses an unknown function as such
             raise ExpressionError(f"'{_text(node)}' is a condition, not a value")
         raise ExpressionError(
             f"'{_text(node)}' is not supported; expressions compare user.id, user.roles, "
@@ -240,7 +252,7 @@ def _check_operand_type(kind: str, other: nodes.Node, operator: str) -> None:
             raise ExpressionError("user.roles is a list; test a role with is_granted('<role>')")
         if kind not in _TEXT_TYPES:
             raise ExpressionError(
-                f"user.{other.attr} is text and cannot be compared with a {kind} field"
+                f"user.{other.attr} is text and cannot be compared with {_field(kind)}"
             )
         return
     values = other.items if isinstance(other, nodes.List | nodes.Tuple) else [other]
@@ -250,7 +262,31 @@ def _check_operand_type(kind: str, other: nodes.Node, operator: str) -> None:
         assert isinstance(value, nodes.Const)
         literal = value.value
         if literal is not None and kind not in _LITERAL_TYPES.get(type(literal), ()):
-            raise ExpressionError(f"{literal!r} cannot be compared with a {kind} field")
+            raise ExpressionError(
+                f"{literal!r} cannot be compared with {_field(kind)}{_LITERAL_HINTS.get(kind, '')}"
+            )
+
+
+_LITERAL_HINTS = {
+    "date": ", which compares with none only",
+    "datetime": ", which compares with none only",
+    "uuid": ", which compares with none only",
+    "json": ", which compares with none only",
+    "decimal": ", which compares with whole numbers and none",
+}
+
+
+def _misplaced_list(node: nodes.Node) -> str:
+    if isinstance(node, nodes.Getattr):
+        return (
+            "user.roles is a list: test a role with is_granted('<role>') or '<role>' in user.roles"
+        )
+    return "a list goes on the right of 'in' or 'not in' only: compare single values with == and !="
+
+
+def _field(kind: str) -> str:
+    """``an integer field``, ``a string field``."""
+    return f"{'an' if kind in ('integer', 'enum') else 'a'} {kind} field"
 
 
 def _is_list(node: nodes.Node) -> bool:
