@@ -21,6 +21,8 @@ such conditions with at most one ``object.<field> == <value>``.
 from __future__ import annotations
 
 import json
+import math
+from decimal import Decimal
 from functools import lru_cache
 from urllib.parse import quote
 
@@ -84,7 +86,19 @@ def item_audiences(fields: tuple[str, ...], obj: object, base: str) -> list[str]
 
 
 def audience_topic(base: str, name: str, value: object) -> str:
-    return f"{base}/{name}/{quote(json.dumps(value, default=str), safe='')}"
+    """The topic of the items whose field ``name`` equals ``value``; values that compare
+    equal get the same topic (``1``, ``1.0`` and ``Decimal('1.00')`` all read ``1``)."""
+    return f"{base}/{name}/{quote(json.dumps(_canonical(value), default=str), safe='')}"
+
+
+def _canonical(value: object) -> object:
+    """One JSON form per value as ``==`` sees it: a whole number as an integer; another
+    decimal as its text, which no literal of the rule encodes to."""
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return int(value)
+    if isinstance(value, Decimal) and value.is_finite():
+        return int(value) if value == value.to_integral_value() else str(value)
+    return value
 
 
 def _split(node: nodes.Node, kind: type[nodes.And] | type[nodes.Or]) -> list[nodes.Node]:
