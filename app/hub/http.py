@@ -15,8 +15,10 @@ or a cookie-authenticated request whose ``Origin``/``Referer`` is not a publish 
 not a uint64; 401 when a topic matches no ``mercure.publish`` selector; 403 for a topic in
 the reserved ``/.well-known/mercure`` namespace; 400 for control characters or invalid
 UTF-8 in a topic (quoted as Go's ``%q`` does, see :func:`go_quote`), CR/LF/NUL in ``id``
-or ``type``, or invalid UTF-8 in ``id``, ``type`` or ``data`` (the one deliberate
-difference: the reference passes those bytes on, a Python string cannot carry them); 500
+or ``type``, or invalid UTF-8 in ``id``, ``type`` or ``data`` (a deliberate difference:
+the reference passes those bytes on, a Python string cannot carry them), and the id
+``earliest``, which ``Last-Event-ID`` reserves (the reference accepts it, and a client
+reconnecting after it would replay the whole history); 500
 when the transport cannot take the update; else 200 with the update id.
 
 Subscriptions API: 404 ``404 page not found`` (Go's ``http.NotFound``, after the ``ETag``
@@ -49,7 +51,7 @@ from app.hub.auth import (
 )
 from app.hub.form import FormError, go_quote, parse_uint64, read_post_form
 from app.hub.stream import SubscriberStream, client_socket, disable_nagle
-from app.hub.subscriber import Subscriber, SubscriberInfo
+from app.hub.subscriber import EARLIEST, Subscriber, SubscriberInfo
 from app.hub.subscriptions import (
     SUBSCRIPTIONS_PATH,
     collection_document,
@@ -210,6 +212,8 @@ def create_blueprint(hub: Hub) -> Blueprint:
         data = form.get("data", [""])[0]
         if SSE_FORBIDDEN.search(update_id):
             return text('"id" field contains a forbidden control character', 400)
+        if update_id == EARLIEST:
+            return text('"id" field cannot be "earliest": it is reserved for Last-Event-ID', 400)
         if SSE_FORBIDDEN.search(event_type):
             return text('"type" field contains a forbidden control character', 400)
         for name, value in (("id", update_id), ("type", event_type), ("data", data)):

@@ -3,7 +3,11 @@
 An :class:`Update` is immutable once built. ``topics[0]`` is the canonical topic, the rest
 are alternates; every topic takes part in matching. ``id`` is assigned before dispatch
 (by the publisher or the hub, ``urn:uuid:<uuid4>`` by default) and is the SSE ``id`` every
-subscriber sees, whatever transport carried it. ``id`` and ``type`` are written verbatim
+subscriber sees, whatever transport carried it; several updates may share it, as in the
+reference hub. ``key``, when set, is an internal idempotency key: every transport stores and
+delivers at most one update per key, so a publisher that retries (the gateway's outbox
+relay) never makes a subscriber receive an update twice. Updates published over HTTP have
+none. ``id`` and ``type`` are written verbatim
 as SSE fields, so they may not contain CR, LF or NUL (construction raises
 :class:`ValueError`)."""
 
@@ -33,6 +37,7 @@ class Update:
     id: str = ""
     type: str | None = None
     retry: int | None = None
+    key: str | None = None
 
     def __post_init__(self) -> None:
         if not self.topics:

@@ -57,6 +57,13 @@ PUBLISH_CASES: list[tuple[str, str | None, dict[str, Any], int, str | None]] = [
     ("CR in id", PUBLISHER, {"topic": BOOK, "id": "a\rb"}, 400, None),
     ("NUL in id", PUBLISHER, {"topic": BOOK, "id": "a\x00b"}, 400, None),
     (
+        "reserved id",
+        PUBLISHER,
+        {"topic": BOOK, "id": "earliest"},
+        400,
+        '"id" field cannot be "earliest": it is reserved for Last-Event-ID\n',
+    ),
+    (
         "LF in type",
         PUBLISHER,
         {"topic": BOOK, "type": "a\nb"},

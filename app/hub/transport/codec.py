@@ -1,7 +1,7 @@
 """Updates as text, for transports that store or ship them out of process.
 
 :func:`encode_update` and :func:`decode_update` are exact inverses for every
-:class:`~app.hub.update.Update` (topics, data, privacy, id, type, retry), so an update read
+:class:`~app.hub.update.Update` (topics, data, privacy, id, type, retry, key), so an update read
 back from Redis or SQLite is equal to the one published and keeps the id clients see.
 The format is compact JSON with one-letter keys; it is internal to the gateway and
 versioned by the ``v`` key so stored history can outlive a format change.
@@ -32,6 +32,8 @@ def encode_update(update: Update) -> str:
         document["y"] = update.type
     if update.retry is not None:
         document["r"] = update.retry
+    if update.key is not None:
+        document["k"] = update.key
     return json.dumps(document, separators=(",", ":"), ensure_ascii=False)
 
 
@@ -48,6 +50,7 @@ def decode_update(text: str | bytes) -> Update:
             id=document["i"],
             type=document.get("y"),
             retry=document.get("r"),
+            key=document.get("k"),
         )
     except (ValueError, KeyError, TypeError) as error:
         if isinstance(error, UpdateDecodeError):

@@ -5,13 +5,17 @@ Keys, all derived from the stream name ``S`` (Redis 6.2 or later):
 - ``S``: the stream. Each update is one entry with fields ``id`` (the Mercure update id)
   and ``u`` (the encoded update, see :mod:`app.hub.transport.codec`). Entries are appended
   with ``XADD S MAXLEN ~ <maxlen>``, so Redis keeps at least ``maxlen`` of the newest.
-- ``S:ids``: hash from Mercure update id to stream entry id, and ``S:order``: the same ids
-  in append order. Both hold exactly the newest ``maxlen`` ids, so every indexed id is still
-  in the stream (approximate trimming never drops below ``maxlen``). An older id is unknown:
-  this is the bound on how far back ``Last-Event-ID`` reaches.
+- ``S:ids``: hash from Mercure update id to the stream entry id of its first occurrence
+  (ids may repeat); ``S:keys``: hash from idempotency key to stream entry id;
+  ``S:order``: the entry ids in append order, and ``S:meta``: hash from entry id to the
+  update id and the key, joined by a newline. They cover exactly the newest ``maxlen``
+  entries, so every indexed id is still in the stream (approximate trimming never drops
+  below ``maxlen``). An older
+  id is unknown: this is the bound on how far back ``Last-Event-ID`` reaches (an id whose
+  first occurrence was trimmed is unknown too, even if it repeats later).
 
-Appending is one Lua script, atomic on the server: an update whose id is already indexed
-(a publisher retrying after a lost reply) is not appended again. Stream entry ids (``ms-seq``)
+Appending is one Lua script, atomic on the server: an update whose key is already indexed
+(the outbox relay retrying after a lost reply) is not appended again. Stream entry ids (``ms-seq``)
 are assigned by Redis and strictly increase, which gives every reader the same total order.
 Every method raises :class:`redis.exceptions.RedisError` subclasses on failure; callers map
 them. Nothing here retries: a retried ``XADD`` could duplicate an update.
@@ -35,14 +39,32 @@ ORIGIN = "0-0"
 """Position before every entry."""
 
 _APPEND = """
-local known = redis.call('HGET', KEYS[2], ARGV[2])
-if known then return known end
+local key = ARGV[4]
+if key ~= '' then
+    local known = redis.call('HGET', KEYS[4], key)
+    if known then return known end
+end
 local position = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*',
                             'id', ARGV[2], 'u', ARGV[3])
-redis.call('HSET', KEYS[2], ARGV[2], position)
-local excess = redis.call('RPUSH', KEYS[3], ARGV[2]) - tonumber(ARGV[1])
+redis.call('HSETNX', KEYS[2], ARGV[2], position)
+if key ~= '' then redis.call('HSET', KEYS[4], key, position) end
+redis.call('HSET', KEYS[5], position, ARGV[2] .. '\\n' .. key)
+local excess = redis.call('RPUSH', KEYS[3], position) - tonumber(ARGV[1])
 if excess > 0 then
-    redis.call('HDEL', KEYS[2], unpack(redis.call('LPOP', KEYS[3], excess)))
+    for _, old in ipairs(redis.call('LPOP', KEYS[3], excess)) do
+        local meta = redis.call('HGET', KEYS[5], old)
+        if meta then
+            local cut = string.find(meta, '\\n', 1, true)
+            local id, oldkey = string.sub(meta, 1, cut - 1), string.sub(meta, cut + 1)
+            if redis.call('HGET', KEYS[2], id) == old then redis.call('HDEL', KEYS[2], id) end
+            if oldkey ~= '' and redis.call('HGET', KEYS[4], oldkey) == old then
+                redis.call('HDEL', KEYS[4], oldkey)
+            end
+            redis.call('HDEL', KEYS[5], old)
+        else
+            redis.call('HDEL', KEYS[2], old)  -- written by an earlier version: an update id
+        end
+    end
 end
 return position
 """
@@ -76,7 +98,7 @@ class RedisStream:
         self.name = name
         self.maxlen = maxlen
         self._client = client
-        self._keys = [name, f"{name}:ids", f"{name}:order"]
+        self._keys = [name, f"{name}:ids", f"{name}:order", f"{name}:keys", f"{name}:meta"]
         self._append = client.register_script(_APPEND)
 
     @property
@@ -85,9 +107,10 @@ class RedisStream:
         return list(self._keys)
 
     def append(self, update: Update) -> str:
-        """Append ``update`` once and return its stream position."""
+        """Append ``update`` (once per key) and return its stream position."""
         position = self._append(
-            keys=self._keys, args=[self.maxlen, update.id, encode_update(update)]
+            keys=self._keys,
+            args=[self.maxlen, update.id, encode_update(update), update.key or ""],
         )
         return _text(position)
 

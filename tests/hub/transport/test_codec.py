@@ -16,6 +16,7 @@ from app.hub.update import Update
         Update(("t",), data="", private=True, id="3", type="created", retry=0),
         Update(("t",), data="é ✓ \u2028", id="4", retry=2500),
         Update(("t",), data='{"json": [1, "x"]}', id="5", type=""),
+        Update(("t",), id="6", key="0f1e2d3c4b5a69788796a5b4c3d2e1f0"),
     ],
 )
 def test_round_trip(update: Update) -> None:

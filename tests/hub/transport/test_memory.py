@@ -91,14 +91,6 @@ def test_replay_skips_private_updates_the_token_does_not_allow() -> None:
     assert drained_ids(allowed) == ["public", "secret"]
 
 
-def test_duplicate_ids_resume_after_the_latest() -> None:
-    transport = MemoryTransport()
-    _publish(transport, "a", "dup", "b", "dup", "c")
-    subscriber = Subscriber([BOOK], last_event_id="dup")
-    transport.add_subscriber(subscriber)
-    assert drained_ids(subscriber) == ["c"]
-
-
 def test_remove_and_subscribers() -> None:
     transport = MemoryTransport()
     assert transport.subscribers() == ("earliest", [])

@@ -169,14 +169,6 @@ def test_history_is_bounded_by_maxlen(transports: Factory) -> None:
     assert received_ids(kept, 4) == names("m", 4, start=26)
 
 
-def test_republishing_an_id_in_history_is_not_delivered_twice(transports: Factory) -> None:
-    worker = transports()
-    subscriber = Subscriber(["*"])
-    worker.add_subscriber(subscriber)
-    publish(worker, "once", "once", "after")
-    assert received_ids(subscriber, 2) == ["once", "after"]
-
-
 def test_history_survives_a_restart_of_the_app(transports: Factory) -> None:
     before = transports()
     publish(before, *names("r", 4))
