@@ -6,24 +6,33 @@ response header and subscribes with ``EventSource`` to the absolute item IRI tem
 the resource (``http://host/books/{id}``): a create or update payload (the JSON-LD item)
 upserts its row, a delete payload (``{"@id": "/books/1"}``) removes it.
 
-Private resources reach the page only with a subscriber token, which the hub takes from
-its authorization cookie; the page itself holds no secret.
+Signing in: the visitor pastes a user's bearer token. The page keeps it in
+``sessionStorage`` only (never in a cookie, so the hub never sees it), sends it as
+``Authorization: Bearer`` with its REST reads, and calls ``GET /auth/mercure`` with it,
+which sets the hub's HttpOnly authorization cookie holding a *subscriber* token; the page
+then reopens its streams, and the hub delivers the private updates of exactly the items the
+user may read. Signing out forgets the token and asks ``POST /web/sign-out`` to expire that
+cookie (the page cannot: it is HttpOnly), then reopens the streams without it.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, current_app, render_template
+from flask import Blueprint, Flask, Response, current_app, render_template, request, url_for
 
+from app.auth import EXTENSION_KEY as AUTH_EXTENSION_KEY
+from app.auth.mercure import PATH as SUBSCRIBER_TOKEN_PATH
 from app.config.spec import ResourceSpec, ResourcesSpec
 from app.hub import EXTENSION_KEY as HUB_EXTENSION_KEY
+from app.hub.http import HUB_PATH
 from app.hub.settings import DEFAULT_COOKIE_NAME
 from app.publish.payload import origin
 
-__all__ = ["ENDPOINT", "init_app", "page_config"]
+__all__ = ["ENDPOINT", "SIGN_OUT_PATH", "init_app", "page_config"]
 
 ENDPOINT = "web.index"
+SIGN_OUT_PATH = "/web/sign-out"
 
 
 def _origin() -> str:
@@ -32,16 +41,39 @@ def _origin() -> str:
     return origin(getattr(settings, "public_url", None))
 
 
+def _cookie_name() -> str:
+    hub = current_app.extensions.get(HUB_EXTENSION_KEY)
+    name: str = getattr(getattr(hub, "settings", None), "cookie_name", DEFAULT_COOKIE_NAME)
+    return name
+
+
+def _signing_in() -> dict[str, Any]:
+    """What the sign-in control needs: whether users are authenticated at all, and the
+    subscriber token route when the app serves it."""
+    auth = current_app.extensions.get(AUTH_EXTENSION_KEY)
+    served = any(rule.rule == SUBSCRIBER_TOKEN_PATH for rule in current_app.url_map.iter_rules())
+    return {
+        "enabled": bool(getattr(getattr(auth, "authenticator", None), "enabled", False)),
+        "tokens": SUBSCRIBER_TOKEN_PATH if served else None,
+        "signOut": url_for("web.sign_out"),
+    }
+
+
 def _columns(resource: ResourceSpec) -> list[str]:
     readable = [f.name for f in resource.fields if not f.write_only]
     readable += [r.name for r in resource.relations if not r.write_only]
     return readable
 
 
-def page_config(spec: ResourcesSpec, origin: str) -> dict[str, Any]:
-    """The JSON the page script works from: resources with routes, columns and topics."""
+def page_config(
+    spec: ResourcesSpec, origin: str, auth: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The JSON the page script works from: resources with routes, columns and topics,
+    and the sign-in settings ``auth`` (``{"enabled", "tokens", "signOut"}``; signing in
+    is off when ``None``)."""
     return {
         "title": spec.api.title,
+        "auth": auth or {"enabled": False, "tokens": None, "signOut": None},
         "resources": [
             {
                 "name": resource.name,
@@ -58,7 +90,8 @@ def page_config(spec: ResourcesSpec, origin: str) -> dict[str, Any]:
 
 
 def init_app(app: Flask, spec: ResourcesSpec) -> None:
-    """Serve the live page at ``/`` (endpoint :data:`ENDPOINT`, ``GET`` only, HTML).
+    """Serve the live page at ``/`` (endpoint :data:`ENDPOINT`, ``GET`` only, HTML) and
+    ``POST`` :data:`SIGN_OUT_PATH`.
 
     When the REST entrypoint also answers ``/``, it defers to this endpoint for clients
     that prefer HTML.
@@ -73,14 +106,28 @@ def init_app(app: Flask, spec: ResourcesSpec) -> None:
 
     @blueprint.get("/")
     def index() -> str:
-        hub = current_app.extensions.get(HUB_EXTENSION_KEY)
-        cookie_name = getattr(getattr(hub, "settings", None), "cookie_name", DEFAULT_COOKIE_NAME)
         return render_template(
             "web/index.html",
-            config=page_config(spec, _origin()),
+            config=page_config(spec, _origin(), _signing_in()),
             title=spec.api.title,
-            cookie_name=cookie_name,
+            cookie_name=_cookie_name(),
             ui_enabled="mercure_ui.index" in current_app.view_functions,
         )
+
+    @blueprint.post(SIGN_OUT_PATH)
+    def sign_out() -> Response:
+        """Expire the hub's authorization cookie (set by ``/auth/mercure``, HttpOnly so the
+        page cannot). Carries no secret and grants nothing: at worst another site signs
+        the visitor's live page out."""
+        response = Response(status=204)
+        response.headers["Cache-Control"] = "no-store"
+        response.delete_cookie(
+            _cookie_name(),
+            path=HUB_PATH,
+            secure=request.is_secure,
+            httponly=True,
+            samesite="Strict",
+        )
+        return response
 
     app.register_blueprint(blueprint)

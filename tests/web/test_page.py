@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from app import web
+from app import create_app, web
+from app.auth import AuthSettings
+from app.config import load_resources
 from app.config.spec import (
     FieldSpec,
     MercureSpec,
@@ -17,6 +19,8 @@ from app.config.spec import (
     ResourceSpec,
     ResourcesSpec,
 )
+from app.hub.settings import HubSettings
+from app.settings import Settings
 from tests.publish.gateway import ROOT
 from tests.ui.gateway import JSON_LD
 
@@ -92,11 +96,6 @@ def test_index_answers_html_for_get_only_and_serves_its_assets() -> None:
 
 
 def test_topics_use_the_public_url_when_one_is_configured(tmp_path: Path) -> None:
-    from app import create_app
-    from app.config import load_resources
-    from app.hub.settings import HubSettings
-    from app.settings import Settings
-
     settings = Settings(
         database_url=f"sqlite:///{tmp_path / 'db.sqlite'}", public_url="https://books.example/"
     )
@@ -115,3 +114,62 @@ def test_topics_use_the_public_url_when_one_is_configured(tmp_path: Path) -> Non
 
     entrypoint = client.get("/", headers={"Accept": JSON_LD["Accept"]})
     assert entrypoint.mimetype == "application/ld+json"
+
+
+def gateway(tmp_path: Path, auth: AuthSettings, cookie_name: str = "mercureAuthorization") -> Flask:
+    return create_app(
+        Settings(database_url=f"sqlite:///{tmp_path / 'db.sqlite'}"),
+        spec=load_resources(ROOT / "resources.yaml"),
+        hub_settings=HubSettings(subscriber_key="k" * 32, cookie_name=cookie_name),
+        auth_settings=auth,
+        environ={},
+    )
+
+
+def test_the_page_offers_signing_in_when_users_are_authenticated(tmp_path: Path) -> None:
+    client = gateway(tmp_path, AuthSettings(key="u" * 32)).test_client()
+    html = client.get("/", headers={"Accept": "text/html"}).text
+    assert embedded_config(html)["auth"] == {
+        "enabled": True,
+        "tokens": "/auth/mercure",
+        "signOut": web.SIGN_OUT_PATH,
+    }
+    assert 'id="sign-in"' in html
+    assert 'id="bearer-token" type="password"' in html
+    assert 'id="sign-out"' in html
+
+
+def test_the_page_has_no_sign_in_control_without_authentication(tmp_path: Path) -> None:
+    client = gateway(tmp_path, AuthSettings()).test_client()
+    html = client.get("/", headers={"Accept": "text/html"}).text
+    assert embedded_config(html)["auth"] == {
+        "enabled": False,
+        "tokens": None,
+        "signOut": web.SIGN_OUT_PATH,
+    }
+    assert 'id="sign-in"' not in html
+
+
+def test_page_config_turns_signing_in_off_by_default() -> None:
+    assert web.page_config(SPEC, "http://x")["auth"] == {
+        "enabled": False,
+        "tokens": None,
+        "signOut": None,
+    }
+
+
+def test_sign_out_expires_the_hub_cookie_only(tmp_path: Path) -> None:
+    client = gateway(tmp_path, AuthSettings(key="u" * 32), cookie_name="hubToken").test_client()
+    response = client.post(web.SIGN_OUT_PATH)
+    assert response.status_code == 204
+    assert response.headers["Cache-Control"] == "no-store"
+    (cookie,) = response.headers.getlist("Set-Cookie")
+    attributes = [part.strip() for part in cookie.split(";")]
+    assert attributes[0] == "hubToken="
+    assert "Path=/.well-known/mercure" in attributes
+    assert "Expires=Thu, 01 Jan 1970 00:00:00 GMT" in attributes
+    assert {"HttpOnly", "SameSite=Strict"} <= set(attributes)
+    assert "Secure" not in attributes
+    secure = client.post(web.SIGN_OUT_PATH, base_url="https://shop.example")
+    assert "Secure" in secure.headers["Set-Cookie"]
+    assert client.get(web.SIGN_OUT_PATH).status_code == 405
