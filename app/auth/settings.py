@@ -81,10 +81,10 @@ class AuthSettings:
         jwks_url = env.get("AUTH_JWKS_URL", "").strip() or None
         if key and jwks_url:
             raise AuthSettingsError("set AUTH_JWT_KEY or AUTH_JWKS_URL, not both")
+        if not key and not jwks_url and env.get("AUTH_JWT_ALG", "").strip():
+            raise AuthSettingsError("AUTH_JWT_ALG is set without AUTH_JWT_KEY; set the key")
         development_key = False
         if not key and not jwks_url and not production:
-            if env.get("AUTH_JWT_ALG", "").strip():
-                raise AuthSettingsError("AUTH_JWT_ALG is set without AUTH_JWT_KEY; set the key")
             key, development_key = DEVELOPMENT_AUTH_KEY, True
             logger.warning(
                 "USERS' TOKENS ARE CHECKED WITH THE PUBLIC DEVELOPMENT KEY %r: anyone can mint "
