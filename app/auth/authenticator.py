@@ -2,9 +2,11 @@
 
 A request without ``Authorization`` is anonymous (``None``). A present header must be
 ``Bearer <JWT>``, and the token must verify: signature with the configured key or the
-provider's key named by ``kid`` (PyJWT's :class:`~jwt.PyJWKClient` caches the key set and
-fetches it again for an unknown ``kid``), one of the configured algorithms (the header
-cannot choose another; ``none`` never verifies), ``exp`` and ``nbf`` within the leeway,
+provider's key named by ``kid`` (PyJWT's :class:`~jwt.PyJWKClient` caches the key set for
+its lifespan and fetches it again for an unknown ``kid``, at most once per cooldown; a key
+removed from the set is no longer trusted once the set is fetched again), one of the
+configured algorithms (the header cannot choose another; ``none`` never verifies; a key of
+the set verifies only with its own algorithm), ``exp`` and ``nbf`` within the leeway,
 ``iss`` and ``aud`` when configured, and a non-empty string ``sub``. Anything else raises
 :class:`~app.errors.Unauthorized` (401) with an RFC 6750 ``WWW-Authenticate`` header;
 an unreachable key set raises :class:`~app.errors.ServiceUnavailable` (503).
@@ -43,8 +45,12 @@ class Authenticator:
         self._jwks: jwt.PyJWKClient | None = None
         self._verified: dict[str, tuple[User, float]] = {}
         if settings.jwks_url:
+            # No per-kid cache: it never expires, so it would keep trusting retired keys.
             self._jwks = jwt.PyJWKClient(
-                settings.jwks_url, cache_keys=True, lifespan=int(settings.jwks_lifespan) or 1
+                settings.jwks_url,
+                cache_keys=False,
+                lifespan=int(settings.jwks_lifespan) or 1,
+                cooldown_duration=settings.jwks_cooldown,
             )
         elif settings.key:
             implementation = get_default_algorithms()[settings.algorithms[0]]
@@ -108,7 +114,7 @@ class Authenticator:
             ) from None
         except jwt.PyJWTError as error:
             raise Unauthorized(
-                f"Invalid token: {error}.", error="invalid_token", reason=str(error)
+                f"Invalid token: {error}.", error="invalid_token", reason=_description(error)
             ) from None
         subject = claims.get("sub")
         if not isinstance(subject, str) or not subject:
@@ -127,7 +133,18 @@ class Authenticator:
     def _signing_key(self, token: str) -> Any:
         if self._jwks is None:
             return self._key
-        return self._jwks.get_signing_key_from_jwt(token).key
+        # The PyJWK itself, not its key: PyJWT then refuses a token whose alg is not the
+        # key's own (an ES256 header naming an RSA key's kid).
+        return self._jwks.get_signing_key_from_jwt(token)
+
+
+def _description(error: Exception) -> str:
+    """``error`` as an RFC 6750 ``error_description``: printable ASCII without quotes or
+    backslashes, at most 200 characters. PyJWT's messages can quote the token's own
+    header (its ``kid``), which must not put line breaks or non-Latin-1 text into a
+    response header."""
+    text = "".join(c if " " <= c <= "~" and c not in '"\\' else "?" for c in str(error))
+    return text[:200]
 
 
 def _unexpired(user: User) -> bool:

@@ -5,8 +5,10 @@ Variables:
 - ``AUTH_JWT_KEY`` and ``AUTH_JWT_ALG`` (default ``HS256``; several may be listed, comma
   separated): the HMAC secret or PEM public key users' tokens are signed with; or
 - ``AUTH_JWKS_URL``: an OpenID Connect provider's key set, fetched and cached
-  (``AUTH_JWKS_LIFESPAN``, default 300s) and fetched again for an unknown ``kid``; its
-  tokens may use ``AUTH_JWT_ALG`` (default every RS, PS, ES and EdDSA algorithm, never HS);
+  (``AUTH_JWKS_LIFESPAN``, default 300s) and fetched again for an unknown ``kid`` (at most
+  once per :attr:`AuthSettings.jwks_cooldown`, so forged ``kid`` headers cannot make every
+  request wait on the provider); its tokens may use ``AUTH_JWT_ALG`` (default every RS,
+  PS, ES and EdDSA algorithm, never HS), each key only with its own algorithm;
 - ``AUTH_ISSUER`` and ``AUTH_AUDIENCE``: required ``iss`` and ``aud`` when set;
 - ``AUTH_LEEWAY``: clock skew allowed on ``exp``/``nbf``/``iat`` (default 30s);
 - ``AUTH_ROLES_CLAIM``: the claim holding the roles, a dotted path for nested claims
@@ -41,6 +43,7 @@ DEFAULT_ALGORITHMS = ("HS256",)
 JWKS_ALGORITHMS = tuple(a for a in SUPPORTED_ALGORITHMS if not a.startswith("HS"))
 DEFAULT_LEEWAY = 30.0
 DEFAULT_JWKS_LIFESPAN = 300.0
+DEFAULT_JWKS_COOLDOWN = 30.0
 DEFAULT_ROLES_CLAIM = "roles"
 DEFAULT_MERCURE_TOKEN_LIFETIME = 3600.0
 
@@ -58,6 +61,7 @@ class AuthSettings:
     algorithms: tuple[str, ...] = DEFAULT_ALGORITHMS
     jwks_url: str | None = None
     jwks_lifespan: float = DEFAULT_JWKS_LIFESPAN
+    jwks_cooldown: float = DEFAULT_JWKS_COOLDOWN
     issuer: str | None = None
     audience: str | None = None
     leeway: float = DEFAULT_LEEWAY
@@ -97,6 +101,11 @@ class AuthSettings:
                 "AUTH_JWT_ALG lists an HMAC algorithm with AUTH_JWKS_URL; a key set holds "
                 "public keys: use RS*, PS*, ES* or EdDSA"
             )
+        if key and len({_family(a) for a in algorithms}) > 1:
+            raise AuthSettingsError(
+                f"AUTH_JWT_ALG lists {', '.join(algorithms)}, but one AUTH_JWT_KEY serves one "
+                "kind of algorithm: list only HS*, only RS*/PS*, only ES* or only EdDSA"
+            )
         return cls(
             key=key,
             algorithms=algorithms,
@@ -128,6 +137,11 @@ def _algorithms(env: Mapping[str, str], default: tuple[str, ...]) -> tuple[str, 
             )
         chosen.append(algorithm)
     return tuple(chosen)
+
+
+def _family(algorithm: str) -> str:
+    """The kind of key ``algorithm`` verifies with: HMAC secret, RSA, EC or OKP."""
+    return {"PS": "RS"}.get(algorithm[:2], algorithm[:2])
 
 
 def _duration(env: Mapping[str, str], name: str, default: float) -> float:

@@ -59,7 +59,7 @@ def test_every_variable_is_read() -> None:
     settings = AuthSettings.from_env(
         {
             "AUTH_JWT_KEY": PEM,
-            "AUTH_JWT_ALG": "rs256, ES256,",
+            "AUTH_JWT_ALG": "rs256, PS256,",
             "AUTH_ISSUER": " https://idp.example/ ",
             "AUTH_AUDIENCE": "bookshop",
             "AUTH_LEEWAY": "1m",
@@ -70,7 +70,7 @@ def test_every_variable_is_read() -> None:
         production=True,
     )
     assert settings.key == "-----BEGIN PUBLIC KEY-----\nMFkw\n-----END PUBLIC KEY-----"
-    assert settings.algorithms == ("RS256", "ES256")
+    assert settings.algorithms == ("RS256", "PS256")
     assert (settings.issuer, settings.audience) == ("https://idp.example/", "bookshop")
     assert (settings.leeway, settings.mercure_token_lifetime) == (60, 900)
     assert settings.roles_claim == "realm_access.roles"
