@@ -20,13 +20,11 @@ from app.openapi.schema import Schema, ref, resource_schemas
 from app.openapi.security import (
     BEARER_SCHEME,
     SCHEME,
-    SECURITY_ERRORS,
     SUBSCRIBER_TOKEN_SCHEMA,
     TAG,
     SubscriberTokenRoute,
+    access,
     any_secured,
-    requirement,
-    secured,
     subscriber_token_path_item,
     subscriber_token_schema,
 )
@@ -192,11 +190,10 @@ def _operation(
         result["parameters"] = parameters
     if body is not None:
         result["requestBody"] = body
-    errors = _ERRORS[operation]
-    if secured(resource, operation):
-        result["security"] = requirement()
-        errors = tuple(sorted((*errors, *SECURITY_ERRORS)))
-    for status in errors:
+    security, denials = access(resource, operation)
+    if security is not None:
+        result["security"] = security
+    for status in sorted((*_ERRORS[operation], *denials)):
         responses[status] = {"$ref": f"#/components/responses/{ERROR_RESPONSES[status]}"}
     result["responses"] = responses
     return result

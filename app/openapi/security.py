@@ -2,11 +2,14 @@
 
 An operation whose rule is an expression (:meth:`~app.config.spec.SecuritySpec.rule`) needs
 a user: it carries ``security: [{bearerAuth: []}]`` and answers 401 (anonymous, or a token
-that cannot be trusted) and 403 (the rule denies this user). An operation declared
-``public``, or without a rule, carries no ``security``: the document sets no document-wide
-requirement, so an operation without one needs no credentials (``security: []`` would only
-override a document-wide requirement, and there is none). The ``bearerAuth`` scheme
-(HTTP bearer, JWT) is declared when some operation uses it.
+that cannot be trusted) and 403 (the rule denies this user). So does the create of a
+resource with an ``owner``, whatever its rule (the owner is the creator), with 401 only when
+no rule can deny. A collection open to everyone but limited by its resource's read rule takes
+an optional token, ``[{bearerAuth: []}, {}]``, and answers 401 for one it cannot trust.
+Any other operation, ``public`` or without a rule, carries no ``security``: the document sets
+no document-wide requirement, so an operation without one needs no credentials
+(``security: []`` would only override a document-wide requirement, and there is none). The
+``bearerAuth`` scheme (HTTP bearer, JWT) is declared when some operation uses it.
 
 Pure functions, like the rest of the package.
 """
@@ -43,18 +46,30 @@ class SubscriberTokenRoute:
 
 
 def requirement() -> list[dict[str, list[str]]]:
-    """An operation's ``security``: a bearer token (a new list each time)."""
+    """The ``security`` of an operation that needs a user (a new list each time)."""
     return [{SCHEME: []}]
 
 
-def secured(resource: ResourceSpec, operation: Operation) -> bool:
-    """Whether ``operation`` of ``resource`` has a rule that needs a user."""
-    return resource.security.rule(operation).expression is not None
+def access(
+    resource: ResourceSpec, operation: Operation
+) -> tuple[list[Any] | None, tuple[str, ...]]:
+    """The ``security`` of ``operation`` (``None``: it reads no token) and the statuses of
+    the denials it may answer, as :class:`~app.access.guard.Guard` and the views decide."""
+    if resource.security.rule(operation).expression is not None:
+        return requirement(), SECURITY_ERRORS
+    if operation == "post" and resource.owner is not None:
+        # The owner is the creator: anonymous creates are refused, no rule to deny others.
+        return requirement(), ("401",)
+    if operation == "get_collection" and resource.security.read is not None:
+        # Open, but limited to what the user may read: a token is optional, and one that
+        # cannot be trusted is refused.
+        return [*requirement(), {}], ("401",)
+    return None, ()
 
 
 def any_secured(spec: ResourcesSpec) -> bool:
-    """Whether some enabled operation of ``spec`` has a rule."""
-    return any(secured(r, op) for r in spec.resources for op in r.operations)
+    """Whether some enabled operation of ``spec`` reads a bearer token."""
+    return any(access(r, op)[0] is not None for r in spec.resources for op in r.operations)
 
 
 def subscriber_token_path_item(route: SubscriberTokenRoute) -> dict[str, Any]:

@@ -45,6 +45,17 @@ resources:
         get_collection: {rule: "is_authenticated()", message: Sign in first.}
         post: "is_authenticated()"
         delete: public
+  Memo:
+    fields:
+      text: {type: text}
+      by: {type: string}
+    owner: by
+    operations: [get_collection, post, get]
+    security:
+      rule: "object.by == user.id"
+      operations:
+        get_collection: public
+        post: public
   Tag:
     fields:
       name: {type: string}
@@ -67,31 +78,40 @@ def _error_ref(document: dict[str, Any], path: str, method: str, status: str) ->
     return None if response is None else str(response["$ref"]).rsplit("/", 1)[1]
 
 
+OPTIONAL = [{"bearerAuth": []}, {}]
+
+
 @pytest.mark.parametrize(
-    ("path", "method", "needs_token"),
+    ("path", "method", "security", "denials"),
     [
-        ("/notes", "get", True),  # its own rule
-        ("/notes", "post", True),  # its own rule, without a message
-        ("/notes/{id}", "get", True),  # the default rule
-        ("/notes/{id}", "put", True),
-        ("/notes/{id}", "patch", True),
-        ("/notes/{id}", "delete", False),  # public
-        ("/tags", "get", False),  # no rule at all
-        ("/tags", "post", False),
+        ("/notes", "get", BEARER, {"401", "403"}),  # its own rule
+        ("/notes", "post", BEARER, {"401", "403"}),  # its own rule, without a message
+        ("/notes/{id}", "get", BEARER, {"401", "403"}),  # the default rule
+        ("/notes/{id}", "put", BEARER, {"401", "403"}),
+        ("/notes/{id}", "patch", BEARER, {"401", "403"}),
+        ("/notes/{id}", "delete", None, set()),  # public
+        # Public, but the answer depends on the user: the creator owns the memo...
+        ("/memos", "post", BEARER, {"401"}),
+        # ... and the collection lists what the read rule lets the user see.
+        ("/memos", "get", OPTIONAL, {"401"}),
+        ("/memos/{id}", "get", BEARER, {"401", "403"}),
+        ("/tags", "get", None, set()),  # no rule at all
+        ("/tags", "post", None, set()),
     ],
 )
-def test_operations_with_a_rule_need_a_bearer_token(
-    document: dict[str, Any], path: str, method: str, needs_token: bool
+def test_operations_that_read_a_token_declare_the_bearer_scheme(
+    document: dict[str, Any],
+    path: str,
+    method: str,
+    security: list[dict[str, list[str]]] | None,
+    denials: set[str],
 ) -> None:
     operation = document["paths"][path][method]
-    if needs_token:
-        assert operation["security"] == BEARER
-        assert _error_ref(document, path, method, "401") == "Unauthorized"
-        assert _error_ref(document, path, method, "403") == "Forbidden"
-    else:
-        assert "security" not in operation
-        assert "401" not in operation["responses"]
-        assert "403" not in operation["responses"]
+    assert operation.get("security") == security
+    assert {"401", "403"} & set(operation["responses"]) == denials
+    names = {"401": "Unauthorized", "403": "Forbidden"}
+    for status in denials:
+        assert _error_ref(document, path, method, status) == names[status]
 
 
 def test_the_document_sets_no_requirement_of_its_own(document: dict[str, Any]) -> None:
@@ -169,13 +189,14 @@ def test_subscriber_tokens_are_absent_unless_served(document: dict[str, Any]) ->
 # A real gateway: the document it serves, and its answers against that document.
 
 
-def _gateway(tmp_path: Path, auth: AuthSettings) -> Any:
+def _gateway(tmp_path: Path, auth: AuthSettings, spec: ResourcesSpec | None = None) -> Any:
     settings = Settings(
         database_url=f"sqlite:///{tmp_path / 'db.sqlite'}",
         resources_path=ROOT / "resources.yaml",
     )
     app = create_app(
         settings,
+        spec=spec,
         hub_settings=HubSettings(publisher_key=KEY, subscriber_key=KEY, heartbeat=0),
         auth_settings=auth,
         environ={},
@@ -232,6 +253,36 @@ def test_a_gateway_answers_as_its_document_says(
         issued = client.get("/auth/mercure", headers={"Authorization": f"Bearer {reader}"})
         assert issued.status_code == 200
         _check(document, "/auth/mercure", "get", issued)
+
+
+def test_optional_tokens_and_owned_creates_answer_as_documented(
+    tmp_path: Path, serve: Callable[..., LiveServer], secured: ResourcesSpec
+) -> None:
+    live = serve(_gateway(tmp_path, AuthSettings(key=KEY), secured))
+    alice = mint_user_token(KEY, "HS256", "alice", expires_in=600)
+    untrusted = mint_user_token("another-key-of-at-least-32-bytes-long!", "HS256", "alice")
+    ld = {"Content-Type": "application/ld+json", "Accept": "application/ld+json"}
+    with httpx.Client(base_url=live.url) as client:
+        document = client.get("/docs.json").json()
+
+        anonymous_create = client.post("/memos", json={"text": "hi"}, headers=ld)
+        assert anonymous_create.status_code == 401
+        _check(document, "/memos", "post", anonymous_create)
+        created = client.post(
+            "/memos", json={"text": "hi"}, headers={**ld, "Authorization": f"Bearer {alice}"}
+        )
+        assert created.status_code == 201
+        _check(document, "/memos", "post", created)
+
+        anonymous_list = client.get("/memos", headers=ld)
+        assert anonymous_list.status_code == 200
+        assert anonymous_list.json()["totalItems"] == 0
+        _check(document, "/memos", "get", anonymous_list)
+        own_list = client.get("/memos", headers={**ld, "Authorization": f"Bearer {alice}"})
+        assert own_list.json()["totalItems"] == 1
+        refused = client.get("/memos", headers={**ld, "Authorization": f"Bearer {untrusted}"})
+        assert refused.status_code == 401
+        _check(document, "/memos", "get", refused)
 
 
 def test_a_gateway_without_authentication_does_not_offer_subscriber_tokens(
