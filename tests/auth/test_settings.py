@@ -106,6 +106,12 @@ def test_key_set_defaults_to_asymmetric_algorithms() -> None:
             "AUTH_JWT_ALG: 'XS999' is not a supported JWT algorithm; use one of HS256",
         ),
         ({"AUTH_JWT_KEY": KEY, "AUTH_JWT_ALG": "none"}, "AUTH_JWT_ALG: 'none' is not a supported"),
+        (
+            {"AUTH_JWT_KEY": PEM, "AUTH_JWT_ALG": "RS256,HS256"},
+            "AUTH_JWT_ALG lists RS256, HS256, but one AUTH_JWT_KEY serves one kind of algorithm",
+        ),
+        ({"AUTH_JWT_KEY": PEM, "AUTH_JWT_ALG": "ES256,RS256"}, "one AUTH_JWT_KEY serves one"),
+        ({"AUTH_JWT_KEY": PEM, "AUTH_JWT_ALG": "EdDSA,ES256"}, "one AUTH_JWT_KEY serves one"),
         ({"AUTH_LEEWAY": "soon"}, "AUTH_LEEWAY='soon' is not a duration; use e.g. 40s"),
         ({"AUTH_LEEWAY": "-5"}, "AUTH_LEEWAY='-5' must not be negative"),
         ({"AUTH_JWKS_URL": JWKS, "AUTH_JWKS_LIFESPAN": "5 minutes"}, "AUTH_JWKS_LIFESPAN="),
