@@ -229,6 +229,10 @@ class _Checker:
                 return self.fields[attribute]
             if owner in ("object", "previous_object"):
                 raise ExpressionError(_no_item(owner))
+            raise ExpressionError(
+                f"unknown name '{owner}' in '{_text(node)}'; use user.id, user.roles, "
+                "object.<field>, is_granted('<role>') or is_authenticated()"
+            )
         if isinstance(node, nodes.Name):
             if node.name in ("object", "previous_object") and node.name not in self.items:
                 raise ExpressionError(_no_item(node.name))

@@ -42,7 +42,7 @@ def check_security(options: dict[str, Any], path: str, problems: Problems) -> No
     reported: set[tuple[str, str]] = set()
     for operation in enabled:
         where, raw = _declared(security, operation, base)
-        if raw is None:
+        if raw is None or "rule" not in raw:  # a missing 'rule' is reported by the schema
             continue
         try:
             expression = _parse(raw["rule"], fields, operation)

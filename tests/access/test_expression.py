@@ -91,6 +91,8 @@ def test_accepted(source: str, operation: str, fields: set[str]) -> None:
         ("previous_object.nope == 1", "patch", "'previous_object.nope' is not a field"),
         ("user.name == 'a'", "get", "'user.name' does not exist; use user.id or user.roles"),
         ("foo", "get", "'foo' cannot be used on its own"),
+        ("objet.author == user.id", "get", "unknown name 'objet' in 'objet.author'"),
+        ("config.items == 1", "get", "unknown name 'config' in 'config.items'"),
         ("config", "get", "'config' cannot be used on its own"),
         ("self", "get", "'self' cannot be used on its own"),
         ("user", "get", "'user' cannot be used on its own"),
