@@ -29,6 +29,7 @@ import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from app.hub.settings import SUPPORTED_ALGORITHMS, HubSettingsError, parse_duration
 
@@ -85,6 +86,11 @@ class AuthSettings:
         jwks_url = env.get("AUTH_JWKS_URL", "").strip() or None
         if key and jwks_url:
             raise AuthSettingsError("set AUTH_JWT_KEY or AUTH_JWKS_URL, not both")
+        if jwks_url and urlsplit(jwks_url).scheme.lower() not in ("http", "https"):
+            raise AuthSettingsError(
+                f"AUTH_JWKS_URL={jwks_url!r} is not an http(s) URL; give the provider's "
+                "jwks_uri, like https://idp.example/.well-known/jwks.json"
+            )
         if not key and not jwks_url and env.get("AUTH_JWT_ALG", "").strip():
             raise AuthSettingsError("AUTH_JWT_ALG is set without AUTH_JWT_KEY; set the key")
         development_key = False

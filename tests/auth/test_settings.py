@@ -112,6 +112,11 @@ def test_key_set_defaults_to_asymmetric_algorithms() -> None:
         ),
         ({"AUTH_JWT_KEY": PEM, "AUTH_JWT_ALG": "ES256,RS256"}, "one AUTH_JWT_KEY serves one"),
         ({"AUTH_JWT_KEY": PEM, "AUTH_JWT_ALG": "EdDSA,ES256"}, "one AUTH_JWT_KEY serves one"),
+        (
+            {"AUTH_JWKS_URL": "idp.example/jwks.json"},
+            "AUTH_JWKS_URL='idp.example/jwks.json' is not an http(s) URL",
+        ),
+        ({"AUTH_JWKS_URL": "file:///etc/jwks.json"}, "is not an http(s) URL"),
         ({"AUTH_LEEWAY": "soon"}, "AUTH_LEEWAY='soon' is not a duration; use e.g. 40s"),
         ({"AUTH_LEEWAY": "-5"}, "AUTH_LEEWAY='-5' must not be negative"),
         ({"AUTH_JWKS_URL": JWKS, "AUTH_JWKS_LIFESPAN": "5 minutes"}, "AUTH_JWKS_LIFESPAN="),
