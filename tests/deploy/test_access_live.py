@@ -6,7 +6,8 @@ change, and a review's changes when the user is its author or an administrator. 
 anonymous subscriber receives the book changes and no review change at all.
 
 The gateway is deployed as in production: gunicorn with one gevent worker (the in-process
-hub; the rule does not depend on the transport between workers) on a migrated database.
+hub; the rule does not depend on the transport between workers) on a migrated SQLite or
+PostgreSQL database (where concurrent requests run their transactions side by side).
 Users, some of them administrators, each hold one SSE stream on ``/reviews/{id}`` and
 ``/books/{id}``; then :data:`CONCURRENCY` clients play :data:`OPERATIONS` random
 operations as random users (creating, replacing, patching and deleting reviews, books by
@@ -42,6 +43,7 @@ from typing import Any
 
 import gevent
 import httpx
+import pytest
 
 from tests.deploy.access import (
     ADMIN,
@@ -53,7 +55,7 @@ from tests.deploy.access import (
     access_env,
     describe,
 )
-from tests.deploy.gateway import Listener, sqlite_database
+from tests.deploy.gateway import Listener, migrate, postgres_database, sqlite_database
 from tests.deploy.servers import gunicorn, running
 
 USERS = 6
@@ -426,12 +428,25 @@ def received(listener: Listener, version: str) -> bool:
     return any(version in data for _id, data in listener.events[-5:])
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def gateway_database(
+    request: pytest.FixtureRequest, tmp_path: Path, migrated_sqlite: Path
+) -> Iterator[str]:
+    """A migrated database of each kind, of the test's own."""
+    if request.param == "sqlite":
+        yield sqlite_database(tmp_path, migrated_sqlite)
+        return
+    with postgres_database() as url:
+        migrate(access_env(url))
+        yield url
+
+
 def test_subscribers_receive_exactly_the_changes_their_users_may_read(
-    tmp_path: Path, migrated_sqlite: Path
+    tmp_path: Path, gateway_database: str
 ) -> None:
     seed = int(os.environ.get("ACCESS_LIVE_SEED") or random.randrange(2**32))
     print(f"ACCESS_LIVE_SEED={seed} ({OPERATIONS} operations, {CONCURRENCY} clients)")
-    env = access_env(sqlite_database(tmp_path, migrated_sqlite))
+    env = access_env(gateway_database)
     users = [Actor.user(f"user{n}") for n in range(USERS)]
     users += [Actor.user(f"admin{n}", ADMIN) for n in range(ADMINS)]
     with running(gunicorn(tmp_path, env, workers=1)) as server:
