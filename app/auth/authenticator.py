@@ -133,9 +133,24 @@ class Authenticator:
     def _signing_key(self, token: str) -> Any:
         if self._jwks is None:
             return self._key
-        # The PyJWK itself, not its key: PyJWT then refuses a token whose alg is not the
-        # key's own (an ES256 header naming an RSA key's kid).
-        return self._jwks.get_signing_key_from_jwt(token)
+        try:
+            # The provider's set (cached for its lifespan): an answer that is not a usable
+            # key set is the provider's failure (503), not the client's.
+            self._jwks.get_signing_keys()
+        except jwt.PyJWKClientConnectionError:
+            raise  # unreachable: 503 below
+        except (jwt.PyJWTError, ValueError) as error:
+            raise _provider_failure(error) from None
+        try:
+            # The PyJWK itself, not its key: PyJWT then refuses a token whose alg is not
+            # the key's own (an ES256 header naming an RSA key's kid).
+            return self._jwks.get_signing_key_from_jwt(token)
+        except ValueError as error:  # a refetch for an unknown kid answered no JSON
+            raise _provider_failure(error) from None
+
+
+def _provider_failure(error: Exception) -> ServiceUnavailable:
+    return ServiceUnavailable(f"The identity provider's key set cannot be used: {error}")
 
 
 def _description(error: Exception) -> str:

@@ -105,6 +105,8 @@ class KeySet:
     keys: list[KeyPair] = field(default_factory=list)
     fetches: int = 0
     url: str = ""
+    garbage: bool = False
+    """Answer a page that is not JSON, as a provider in maintenance may."""
 
     def publish(self, keys: Iterable[KeyPair]) -> None:
         self.keys = list(keys)
@@ -112,6 +114,8 @@ class KeySet:
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
         self.fetches += 1
         body = json.dumps({"keys": [key.jwk for key in self.keys]}).encode()
+        if self.garbage:
+            body = b"<html>maintenance</html>"
         start_response(
             "200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
         )

@@ -337,6 +337,42 @@ def test_an_unreachable_key_set_is_a_503(rsa_key: KeyPair) -> None:
     assert "key set cannot be fetched" in caught.value.detail
 
 
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [
+        ("200 OK", b"<html>maintenance</html>"),
+        ("200 OK", b"[]"),
+        ("200 OK", b'{"keys": []}'),
+        ("200 OK", b'{"keys": [{"kty": "XX", "kid": "a"}]}'),
+        ("200 OK", b'{"keys": [{"kty": "oct", "k": "c2VjcmV0", "use": "enc"}]}'),
+        ("503 Service Unavailable", b"{}"),
+    ],
+)
+def test_a_provider_answering_no_usable_key_set_is_a_503(
+    serve: Callable[..., LiveServer], rsa_key: KeyPair, status: str, body: bytes
+) -> None:
+    def broken(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        start_response(status, [("Content-Type", "application/json")])
+        return [body]
+
+    users = Authenticator(
+        AuthSettings(jwks_url=f"{serve(broken).url}/jwks", algorithms=JWKS_ALGORITHMS)
+    )
+    with pytest.raises(ServiceUnavailable) as caught:
+        users.verify(rsa_key.sign(claims()))
+    assert caught.value.status == 503
+    assert caught.value.detail.startswith("The identity provider's key set cannot be")
+
+
+def test_a_refetch_answering_garbage_is_a_503(key_set: KeySet, rsa_key: KeyPair) -> None:
+    key_set.publish([rsa_key])
+    users = provider(key_set, jwks_cooldown=0)
+    users.verify(rsa_key.sign(claims()))
+    key_set.garbage = True
+    with pytest.raises(ServiceUnavailable):
+        users.verify(rsa_pair("new").sign(claims()))
+
+
 def test_an_unusable_configured_key_is_refused_at_construction() -> None:
     with pytest.raises(AuthSettingsError, match="AUTH_JWT_KEY cannot be used with RS256"):
         Authenticator(AuthSettings(key="not a pem", algorithms=("RS256",)))
