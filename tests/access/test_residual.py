@@ -4,6 +4,7 @@ the residual condition holds for an item exactly when :meth:`Expression.allows` 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import SimpleNamespace
@@ -11,10 +12,20 @@ from typing import Any
 
 import pytest
 from hypothesis import given
+from hypothesis import strategies as st
 
+from app.access.expression import parse_expression
 from app.access.residual import AllOf, AnyOf, Atom, Negation, Residual, residual
 from app.access.user import User
-from tests.access.rules import examples, items, parse_read_rule, rows, rule_sources, users
+from tests.access.rules import (
+    FIELDS,
+    examples,
+    items,
+    parse_read_rule,
+    rows,
+    rule_sources,
+    users,
+)
 
 ALICE = User("alice")
 ADMIN = User("root", ("admin",))
@@ -148,6 +159,27 @@ def test_a_rule_without_item_fields_has_a_constant_residual(source: str) -> None
     if not expression.reads_object:
         for user in (None, ALICE, ADMIN):
             assert isinstance(residual(expression, user), bool)
+
+
+@examples(200)
+@given(source=rule_sources, user=users, values=rows, data=st.data())
+def test_a_constant_residual_decides_changes_too(
+    source: str, user: User | None, values: list[dict[str, Any]], data: st.DataObject
+) -> None:
+    """Rules of put and patch read ``object`` and ``previous_object``; when the residual is
+    constant, the guard decides without the items, so the sandbox must agree for any pair."""
+    change = re.sub(
+        r"\bobject\.",
+        lambda _: data.draw(st.sampled_from(("object.", "previous_object."))),
+        source,
+    )
+    expression = parse_expression(change, FIELDS, has_object=True, has_previous=True)
+    condition = residual(expression, user)
+    if isinstance(condition, bool):
+        known = items(values)
+        for item in known:
+            for previous in known:
+                assert expression.allows(user, item, previous) is condition, (change, user)
 
 
 def test_residual_of_a_denied_rule_ignores_the_item() -> None:
