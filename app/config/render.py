@@ -37,6 +37,8 @@ def resource_data(resource: ResourceSpec) -> dict[str, Any]:
     if resource.description:
         data["description"] = resource.description
     data["fields"] = {f.name: field_data(f) for f in resource.fields}
+    if resource.owner is not None:  # written as declared: the loader makes it read-only
+        data["fields"][resource.owner].update(read_only=False, required=True)
     if resource.relations:
         data["relations"] = {r.name: relation_data(r) for r in resource.relations}
     data["operations"] = list(resource.operations)
