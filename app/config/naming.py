@@ -20,9 +20,15 @@ RESERVED_FIELD_NAMES = frozenset({"id", "metadata", "registry", "query", "query_
 """``id`` is the primary key; the others are attributes of every declarative model."""
 
 RESERVED_ROUTE_SEGMENTS = frozenset(
-    {"docs", "docs.json", "docs.jsonld", "contexts", "index.jsonld"}
+    {"docs", "docs.json", "docs.jsonld", "contexts", "index.jsonld", "auth"}
 )
-"""First path segments used by the entrypoint, API documentation and JSON-LD contexts."""
+"""First path segments used by the entrypoint, API documentation, JSON-LD contexts and
+subscriber tokens (``/auth/mercure``)."""
+
+OUTBOX_TABLE = "mercure_outbox"
+LEASE_TABLE = "mercure_relay_lease"
+RESERVED_TABLES = frozenset({"alembic_version", OUTBOX_TABLE, LEASE_TABLE})
+"""Tables the gateway keeps beside the resources': migrations and the publishing outbox."""
 
 MAX_TABLE_NAME = 63
 """PostgreSQL truncates longer identifiers."""
@@ -104,6 +110,6 @@ def table_problem(table: str) -> tuple[str, str] | None:
             f"table name '{table}' is not valid",
             f"use lowercase letters, digits and '_', at most {MAX_TABLE_NAME} characters",
         )
-    if table == "alembic_version":
-        return ("table name 'alembic_version' is reserved", "choose another table name")
+    if table in RESERVED_TABLES:
+        return (f"table name '{table}' is reserved", "choose another table name")
     return None

@@ -20,6 +20,7 @@ from app.models.columns import (
     relation_column,
     relation_fk_column,
 )
+from app.models.outbox import outbox_tables
 
 
 class ModelRegistry:
@@ -27,7 +28,8 @@ class ModelRegistry:
 
     A model has an integer primary key ``id``, one attribute per field (named as the
     field) and, per relation ``x``, the foreign-key attribute ``x_id`` plus the
-    relationship ``x`` (loaded lazily: serializers read ``x_id`` and never join).
+    relationship ``x`` (loaded lazily: serializers read ``x_id`` and never join). The
+    metadata also holds the publishing outbox tables (``outbox_table``, ``lease_table``).
     """
 
     def __init__(self, db: SQLAlchemy, spec: ResourcesSpec) -> None:
@@ -35,6 +37,7 @@ class ModelRegistry:
         self.spec = spec
         self._models: dict[str, type[Any]] = {}
         self._resources: dict[type[Any], ResourceSpec] = {}
+        self.outbox_table, self.lease_table = outbox_tables(db.metadata)
         for resource in spec.resources:
             model = _build_model(db, spec, resource)
             self._models[resource.name] = model

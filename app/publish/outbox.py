@@ -1,177 +1,194 @@
-"""A durable queue of updates waiting for an external hub, in one SQLite file.
+"""The transactional outbox: committed updates, in the app's own database, until relayed.
 
-Updates are written right after the database commit and deleted only once the hub
-accepted them, so they survive the hub being down and a restart of the app. Rows keep the
-update id fixed at creation: a re-sent update carries the same id. Several processes may
-share the file (gunicorn workers): writes are single statements or ``BEGIN IMMEDIATE``
-transactions, and one sender per hub at a time holds a renewable lease, which keeps the
-delivery order. Rows a hub rejected for good stay in the file with status ``rejected``
-for inspection.
+Tables (:mod:`app.models.outbox`, in every app's metadata, so migrations create them
+beside the resources):
 
-SQLite calls are short and do not yield to other greenlets; one connection per instance.
+- ``mercure_outbox``: one row per update waiting for its hub, written by
+  :meth:`Outbox.stage` in the very transaction of the change it describes, so a committed
+  change always has its row and a rolled-back one never has. ``seq`` orders the rows; two
+  changes of one item are ordered by it, because the second waits for the first's row
+  lock and writes its row after the first committed. ``key`` is the update's stable
+  idempotency key (the hub keeps an update once per key); ``update_id`` the SSE id, fixed
+  when the row is written. A row leaves the table once its hub took the update; a row the
+  hub refused for good stays with status ``rejected`` for inspection.
+- ``mercure_relay_lease``: which process relays the backlog of each hub (see
+  :mod:`app.publish.relay`), so only one does, in ``seq`` order.
+
+Every method but :meth:`stage` runs in a short transaction of its own on ``engine``.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
-from collections.abc import Sequence
+import uuid
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
 
 from app.hub.update import Update
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS outbox (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    hub TEXT NOT NULL,
-    update_id TEXT NOT NULL,
-    topics TEXT NOT NULL,
-    data TEXT NOT NULL,
-    private INTEGER NOT NULL,
-    type TEXT,
-    retry INTEGER,
-    status TEXT NOT NULL DEFAULT 'pending',
-    attempts INTEGER NOT NULL DEFAULT 0,
-    last_error TEXT,
-    created_at REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (hub, status, seq);
-CREATE TABLE IF NOT EXISTS sender_lease (
-    hub TEXT PRIMARY KEY,
-    owner TEXT NOT NULL,
-    expires_at REAL NOT NULL
-);
-"""
+__all__ = ["Outbox", "Queued"]
+
+BATCH = 500
+"""Rows read at once by a relay."""
 
 
 @dataclass(frozen=True)
 class Queued:
-    """One queued update; ``attempts`` counts failed deliveries so far."""
+    """One row: the hub, the update (its ``key`` names the row) and the failed attempts."""
 
-    seq: int
+    hub: str
     update: Update
-    attempts: int
+    attempts: int = 0
+
+    @property
+    def key(self) -> str:
+        assert self.update.key is not None
+        return self.update.key
 
 
 class Outbox:
-    """The queue file at ``path`` (created with its folder when missing)."""
+    """Reads and writes the outbox tables (:func:`app.models.outbox.outbox_tables`) on the
+    engine given to :meth:`bind`."""
 
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(
-            self.path, timeout=10, isolation_level=None, check_same_thread=False
-        )
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
+    def __init__(self, table: sa.Table, leases: sa.Table) -> None:
+        self.table = table
+        self.leases = leases
+        self._engine: sa.Engine | None = None
 
-    def close(self) -> None:
-        self._db.close()
+    def bind(self, engine: sa.Engine) -> None:
+        self._engine = engine
 
-    def push(self, hub: str, updates: Sequence[Update]) -> None:
-        """Append ``updates`` for ``hub`` atomically, in order."""
+    @property
+    def engine(self) -> sa.Engine:
+        if self._engine is None:
+            raise RuntimeError("the outbox is not bound to an engine")
+        return self._engine
+
+    def stage(self, session: Session, hub: str, updates: Sequence[Update]) -> list[Queued]:
+        """Write ``updates`` for ``hub`` in ``session``'s transaction, in order (one
+        statement); return them as queued rows, each with a fresh key."""
         now = time.time()
-        rows = [
-            (
-                hub,
-                u.id,
-                json.dumps(list(u.topics)),
-                u.data,
-                int(u.private),
-                u.type,
-                u.retry,
-                now,
-            )
-            for u in updates
-        ]
-        with self._transaction():
-            self._db.executemany(
-                "INSERT INTO outbox (hub, update_id, topics, data, private, type, retry,"
-                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                rows,
-            )
-
-    def head(self, hub: str, limit: int = 100) -> list[Queued]:
-        """The oldest pending updates of ``hub``, oldest first."""
-        cursor = self._db.execute(
-            "SELECT seq, update_id, topics, data, private, type, retry, attempts FROM outbox"
-            " WHERE hub = ? AND status = 'pending' ORDER BY seq LIMIT ?",
-            (hub, limit),
+        staged = [Queued(hub, _with_key(update)) for update in updates]
+        session.execute(
+            self.table.insert(),
+            [{**_row(queued.update), "hub": hub, "created_at": now} for queued in staged],
         )
+        return staged
+
+    def pending(
+        self, hub: str, *, older_than: float | None = None, limit: int = BATCH
+    ) -> list[Queued]:
+        """The oldest pending rows of ``hub``, oldest first; ``older_than``: only rows
+        written before that time (``time.time()`` seconds)."""
+        table = self.table
+        query = (
+            sa.select(table)
+            .where(table.c.hub == hub, table.c.status == "pending")
+            .order_by(table.c.seq)
+            .limit(limit)
+        )
+        if older_than is not None:
+            query = query.where(table.c.created_at < older_than)
+        with self.engine.connect() as connection:
+            rows = connection.execute(query).mappings().all()
         return [
             Queued(
-                seq=seq,
+                hub=hub,
                 update=Update(
-                    topics=tuple(json.loads(topics)),
-                    data=data,
-                    private=bool(private),
-                    id=update_id,
-                    type=type_,
-                    retry=retry,
+                    topics=tuple(json.loads(row["topics"])),
+                    data=row["data"],
+                    private=row["private"],
+                    id=row["update_id"],
+                    type=row["type"],
+                    retry=row["retry"],
+                    key=row["key"],
                 ),
-                attempts=attempts,
+                attempts=row["attempts"],
             )
-            for seq, update_id, topics, data, private, type_, retry, attempts in cursor
+            for row in rows
         ]
 
-    def pending(self, hub: str) -> int:
-        """How many updates wait for ``hub``."""
-        row = self._db.execute(
-            "SELECT count(*) FROM outbox WHERE hub = ? AND status = 'pending'", (hub,)
-        ).fetchone()
-        return int(row[0])
+    def remaining(self, keys: Iterable[str]) -> set[str]:
+        """Which of ``keys`` are still pending."""
+        chosen = list(keys)
+        if not chosen:
+            return set()
+        table = self.table
+        query = sa.select(table.c.key).where(table.c.key.in_(chosen), table.c.status == "pending")
+        with self.engine.connect() as connection:
+            return set(connection.execute(query).scalars())
 
-    def delivered(self, seq: int) -> None:
-        self._db.execute("DELETE FROM outbox WHERE seq = ?", (seq,))
+    def delete(self, keys: Iterable[str]) -> None:
+        """Forget relayed rows."""
+        chosen = list(keys)
+        if chosen:
+            with self.engine.begin() as connection:
+                connection.execute(self.table.delete().where(self.table.c.key.in_(chosen)))
 
-    def failed(self, seq: int, error: str) -> None:
-        self._db.execute(
-            "UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE seq = ?",
-            (error, seq),
-        )
-
-    def rejected(self, seq: int, error: str) -> None:
-        self._db.execute(
-            "UPDATE outbox SET status = 'rejected', attempts = attempts + 1, last_error = ?"
-            " WHERE seq = ?",
-            (error, seq),
-        )
+    def failed(self, key: str, error: str, *, final: bool = False) -> None:
+        """Count a failed attempt; ``final`` marks the row ``rejected`` (never retried)."""
+        values: dict[str, object] = {
+            "attempts": self.table.c.attempts + 1,
+            "last_error": error[:1000],
+        }
+        if final:
+            values["status"] = "rejected"
+        with self.engine.begin() as connection:
+            connection.execute(self.table.update().where(self.table.c.key == key).values(**values))
 
     def acquire(self, hub: str, owner: str, ttl: float) -> bool:
-        """Take or renew the sender lease of ``hub`` for ``ttl`` seconds; ``False`` while
+        """Take or renew the relay lease of ``hub`` for ``ttl`` seconds; ``False`` while
         another live owner holds it."""
         now = time.time()
-        with self._transaction():
-            self._db.execute(
-                "INSERT INTO sender_lease (hub, owner, expires_at) VALUES (?, ?, ?)"
-                " ON CONFLICT (hub) DO UPDATE SET owner = excluded.owner,"
-                " expires_at = excluded.expires_at"
-                " WHERE sender_lease.owner = excluded.owner OR sender_lease.expires_at < ?",
-                (hub, owner, now + ttl, now),
-            )
-            row = self._db.execute(
-                "SELECT owner FROM sender_lease WHERE hub = ?", (hub,)
-            ).fetchone()
-        return row is not None and row[0] == owner
+        leases = self.leases
+        dialect = self.engine.dialect.name
+        insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(leases)
+        statement = insert.values(hub=hub, owner=owner, expires_at=now + ttl)
+        statement = statement.on_conflict_do_update(
+            index_elements=[leases.c.hub],
+            set_={"owner": owner, "expires_at": now + ttl},
+            where=sa.or_(leases.c.owner == owner, leases.c.expires_at < now),
+        )
+        with self.engine.begin() as connection:
+            connection.execute(statement)
+            holder = connection.execute(
+                sa.select(leases.c.owner).where(leases.c.hub == hub)
+            ).scalar()
+        return holder == owner
 
     def release(self, hub: str, owner: str) -> None:
-        self._db.execute("DELETE FROM sender_lease WHERE hub = ? AND owner = ?", (hub, owner))
+        with self.engine.begin() as connection:
+            connection.execute(
+                self.leases.delete().where(self.leases.c.hub == hub, self.leases.c.owner == owner)
+            )
 
-    def _transaction(self) -> _Transaction:
-        return _Transaction(self._db)
+
+def _with_key(update: Update) -> Update:
+    if update.key is not None:
+        return update
+    return Update(
+        topics=update.topics,
+        data=update.data,
+        private=update.private,
+        id=update.id,
+        type=update.type,
+        retry=update.retry,
+        key=uuid.uuid4().hex,
+    )
 
 
-class _Transaction:
-    """``BEGIN IMMEDIATE`` ... ``COMMIT`` (``ROLLBACK`` on error)."""
-
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self._db = db
-
-    def __enter__(self) -> None:
-        self._db.execute("BEGIN IMMEDIATE")
-
-    def __exit__(self, kind: object, error: object, traceback: object) -> None:
-        self._db.execute("COMMIT" if error is None else "ROLLBACK")
+def _row(update: Update) -> dict[str, object]:
+    return {
+        "key": update.key,
+        "update_id": update.id,
+        "topics": json.dumps(list(update.topics)),
+        "data": update.data,
+        "private": update.private,
+        "type": update.type,
+        "retry": update.retry,
+    }

@@ -13,8 +13,8 @@ A resource's ``mercure.hub: NAME`` picks a named hub, configured the same way wi
 ``MERCURE_HUBS_<NAME>_JWT_TOKEN`` (``NAME`` upper-cased, other characters than letters and
 digits become ``_``). ``default`` names the default hub.
 
-External hubs get a durable outbox (``MERCURE_OUTBOX_PATH``, default
-``<instance path>/mercure-outbox.sqlite3``) and retries with exponential backoff from
+Every update goes through the transactional outbox (:mod:`app.publish.outbox`); a hub
+that cannot take it is retried with exponential backoff from
 ``MERCURE_PUBLISH_RETRY_MIN_DELAY`` (seconds, 0.5) up to ``MERCURE_PUBLISH_RETRY_MAX_DELAY``
 (60); ``MERCURE_PUBLISH_TIMEOUT`` (10) bounds one attempt.
 """
@@ -30,7 +30,6 @@ BUILT_IN_DISCOVERY_URL = "/.well-known/mercure"
 DEFAULT_RETRY_MIN_DELAY = 0.5
 DEFAULT_RETRY_MAX_DELAY = 60.0
 DEFAULT_PUBLISH_TIMEOUT = 10.0
-OUTBOX_FILE_NAME = "mercure-outbox.sqlite3"
 
 
 class PublishSettingsError(ValueError):
@@ -52,7 +51,6 @@ class PublishSettings:
     """``hubs`` holds the external hubs by name; a missing ``default`` means built-in."""
 
     hubs: Mapping[str, ExternalHub]
-    outbox_path: str | None = None
     retry_min_delay: float = DEFAULT_RETRY_MIN_DELAY
     retry_max_delay: float = DEFAULT_RETRY_MAX_DELAY
     publish_timeout: float = DEFAULT_PUBLISH_TIMEOUT
@@ -79,7 +77,6 @@ class PublishSettings:
             hubs[name] = hub
         return cls(
             hubs=hubs,
-            outbox_path=env.get("MERCURE_OUTBOX_PATH") or None,
             retry_min_delay=_seconds(
                 env, "MERCURE_PUBLISH_RETRY_MIN_DELAY", DEFAULT_RETRY_MIN_DELAY
             ),

@@ -14,9 +14,11 @@ Ordering and transactions:
   later flush of the same item rebuilds it, so the last committed state is published;
 - changes go to the innermost transaction or savepoint; a released savepoint folds into its
   parent; a savepoint or transaction that ends without committing drops its changes;
-- ``after_commit`` of the outermost transaction hands the net changes, in first-change
-  order, to the tracker's ``deliver`` callable. Nothing is published before the commit and
-  nothing after a rollback.
+- ``before_commit`` of the outermost transaction flushes, then hands the net changes, in
+  first-change order, to the tracker's ``stage`` callable, which writes them to the outbox
+  in the same transaction: the change and its update commit together or not at all;
+- ``after_commit`` of the outermost transaction hands what was staged to ``committed``,
+  which relays it. Nothing is relayed before the commit and nothing after a rollback.
 
 Bulk statements (``session.execute(update(...))``) and database-side cascades bypass the
 unit of work and are not published. A failure to build an update is logged with the
@@ -28,6 +30,7 @@ from __future__ import annotations
 import logging
 import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session, SessionTransaction
@@ -39,7 +42,8 @@ from app.publish.factory import UpdateFactory
 
 logger = logging.getLogger("app.publish")
 
-Deliver = Callable[[Sequence[tuple[ResourceSpec, Update]]], None]
+Stage = Callable[[Session, Sequence[tuple[ResourceSpec, Update]]], list[Any]]
+Committed = Callable[[list[Any]], None]
 
 _INFO_KEY = "app.publish.pending"
 _trackers: weakref.WeakValueDictionary[type, Tracker] = weakref.WeakValueDictionary()
@@ -55,10 +59,12 @@ class Tracker:
         self,
         models: Mapping[type, ResourceSpec],
         factory: UpdateFactory,
-        deliver: Deliver,
+        stage: Stage,
+        committed: Committed,
     ) -> None:
         self._factory = factory
-        self._deliver = deliver
+        self._stage = stage
+        self.committed = committed
         self._models = dict(models)
         _install()
         for model in self._models:
@@ -83,18 +89,11 @@ class Tracker:
                 change.resource.name,
             )
 
-    def deliver(self, changes: Iterable[Change]) -> None:
+    def stage(self, session: Session, changes: Iterable[Change]) -> list[Any]:
+        """Write the updates of ``changes`` to the outbox in the committing transaction;
+        a failure fails the commit (the change is not committed without its update)."""
         updates = [(c.resource, c.update) for c in changes if c.update is not None]
-        if not updates:
-            return
-        try:
-            self._deliver(updates)
-        except Exception:
-            logger.exception(
-                "publishing %d committed update(s) failed; topics: %s",
-                len(updates),
-                "; ".join(", ".join(u.topics) for _, u in updates),
-            )
+        return self._stage(session, updates) if updates else []
 
 
 class _Pending:
@@ -106,6 +105,7 @@ class _Pending:
         self.savepoints: dict[SessionTransaction, Frame] = {}
         self.unbuilt: list[Change] = []
         self.deleting: set[int] = set()
+        self.staged: list[tuple[Tracker, list[Any]]] = []
 
     def frame_for(self, savepoint: SessionTransaction | None) -> Frame:
         if savepoint is None:
@@ -123,6 +123,7 @@ def _install() -> None:
     event.listen(Session, "before_flush", _before_flush)
     event.listen(Session, "after_flush", _after_flush)
     event.listen(Session, "after_flush_postexec", _after_flush_postexec)
+    event.listen(Session, "before_commit", _before_commit)
     event.listen(Session, "after_commit", _after_commit)
     event.listen(Session, "after_transaction_end", _after_transaction_end)
     _installed = True
@@ -201,6 +202,25 @@ def _after_flush_postexec(session: Session, _context: object) -> None:
     pending.unbuilt.clear()
 
 
+def _before_commit(session: Session) -> None:
+    """Stage the net changes of the outermost transaction (savepoints commit first)."""
+    if session.get_nested_transaction() is not None:
+        return
+    session.flush()  # records and builds the changes not flushed yet
+    pending = _pending(session, create=False)
+    if pending is None:
+        return
+    frame, pending.root = pending.root, Frame()
+    by_tracker: dict[int, tuple[Tracker, list[Change]]] = {}
+    for change in frame.changes():
+        tracker = change.owner
+        assert isinstance(tracker, Tracker)
+        by_tracker.setdefault(id(tracker), (tracker, []))[1].append(change)
+    pending.staged = [
+        (tracker, tracker.stage(session, changes)) for tracker, changes in by_tracker.values()
+    ]
+
+
 def _after_commit(session: Session) -> None:
     pending = _pending(session, create=False)
     if pending is None:
@@ -211,14 +231,14 @@ def _after_commit(session: Session) -> None:
         if child is not None:
             pending.frame_for(_enclosing_savepoint(savepoint)).absorb(child)
         return
-    frame, pending.root = pending.root, Frame()
-    by_tracker: dict[int, tuple[Tracker, list[Change]]] = {}
-    for change in frame.changes():
-        tracker = change.owner
-        assert isinstance(tracker, Tracker)
-        by_tracker.setdefault(id(tracker), (tracker, []))[1].append(change)
-    for tracker, changes in by_tracker.values():
-        tracker.deliver(changes)
+    staged, pending.staged = pending.staged, []
+    for tracker, rows in staged:
+        if not rows:
+            continue
+        try:
+            tracker.committed(rows)
+        except Exception:  # the rows stay in the outbox and are relayed later
+            logger.exception("relaying %d committed update(s) failed", len(rows))
 
 
 def _enclosing_savepoint(savepoint: SessionTransaction) -> SessionTransaction | None:
@@ -236,6 +256,7 @@ def _after_transaction_end(session: Session, transaction: SessionTransaction) ->
     if transaction.parent is None:
         dropped, pending.root = pending.root, Frame()
         pending.savepoints.clear()
+        pending.staged = []
     else:
         dropped = pending.savepoints.pop(transaction, Frame())
     if len(dropped):

@@ -102,7 +102,7 @@ def reset(app: Flask, registry: ModelRegistry) -> None:
         with engine.begin() as connection:
             for table in reversed(tables):
                 connection.execute(table.delete())
-                if engine.dialect.name == "postgresql":
+                if engine.dialect.name == "postgresql" and "id" in table.c:
                     # DELETE + setval is far cheaper than TRUNCATE on tiny tables.
                     connection.exec_driver_sql(
                         f"SELECT setval(pg_get_serial_sequence('\"{table.name}\"', 'id'), 1, false)"

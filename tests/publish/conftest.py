@@ -1,5 +1,6 @@
 """Fixtures of the publishing tests: a small library spec, real models on SQLite, and an
-app whose updates land in a list (the tracker and factory are the parts under test)."""
+app whose updates go through a real outbox and land in a list (the tracker, factory and
+outbox are the parts under test)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from app.config.spec import (
 from app.hub.update import Update
 from app.publish import build_publisher
 from app.publish.item import RegistryItemView
+from app.publish.outbox import Outbox
 from app.publish.publisher import Publisher
 from app.publish.settings import PublishSettings
 from app.settings import Settings
@@ -102,6 +104,9 @@ def make_library(
     app = Flask("library", instance_path=str(tmp_path / "instance"))
     app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{tmp_path / 'library.sqlite'}"
     registry = models.init_app(app, spec)
+    outbox = Outbox(registry.outbox_table, registry.lease_table)
+    with app.app_context():
+        outbox.bind(registry.db.engine)
     recorder = Recorder()
     tracked = {registry.model(r.name): r for r in spec.resources if r.mercure.enabled}
     publisher = build_publisher(
@@ -112,6 +117,7 @@ def make_library(
         recorder,
         Settings(public_url=public_url),
         publish_settings or PublishSettings(hubs={}),
+        outbox,
     )
     with app.app_context():
         registry.db.create_all()

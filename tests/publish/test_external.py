@@ -1,7 +1,7 @@
 """Publishing to an external hub: a second gateway's built-in hub, stopped and restarted.
 
 The external hub is a real app instance on its own gevent server; the publishing gateway
-reaches it over HTTP with a publisher JWT, through its durable outbox.
+reaches it over HTTP with a publisher JWT, through the outbox in its own database.
 """
 
 from __future__ import annotations
@@ -68,41 +68,36 @@ def hub(tmp_path: Path) -> Iterator[KillableServer]:
 
 
 @pytest.fixture
-def external_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Callable[[str], Path]:
-    def configure(hub_url: str) -> Path:
-        outbox = tmp_path / "outbox" / "mercure-outbox.sqlite3"
+def external_env(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], None]:
+    def configure(hub_url: str) -> None:
         monkeypatch.setenv("MERCURE_PUBLISH_URL", hub_url)
         monkeypatch.setenv("MERCURE_SUBSCRIBE_URL", "https://hub.example/.well-known/mercure")
         monkeypatch.setenv("MERCURE_JWT_TOKEN", token(publish=["*"]))
-        monkeypatch.setenv("MERCURE_OUTBOX_PATH", str(outbox))
         monkeypatch.setenv("MERCURE_PUBLISH_RETRY_MIN_DELAY", "0.02")
         monkeypatch.setenv("MERCURE_PUBLISH_RETRY_MAX_DELAY", "0.2")
-        return outbox
 
     return configure
 
 
-def wait_for_outbox(outbox_path: Path, condition: Callable[[Outbox], bool], what: str) -> None:
-    """Block until ``condition`` holds for the outbox file (polling its state)."""
-    outbox = Outbox(outbox_path)
-    try:
-        with gevent.Timeout(DEADLINE, AssertionError(f"the sender never {what}")):
-            while not condition(outbox):
-                gevent.sleep(0.02)
-    finally:
-        outbox.close()
+def wait_for_outbox(outbox: Outbox, condition: Callable[[Outbox], bool], what: str) -> None:
+    """Block until ``condition`` holds for the outbox (polling its rows)."""
+    with gevent.Timeout(DEADLINE, AssertionError(f"the relay never {what}")):
+        while not condition(outbox):
+            gevent.sleep(0.02)
 
 
-def wait_for_failed_attempt(outbox_path: Path) -> None:
-    """Block until the sender has tried and failed to deliver the oldest queued update."""
+def wait_for_failed_attempt(outbox: Outbox) -> None:
+    """Block until the relay has tried and failed to deliver the oldest queued update."""
     wait_for_outbox(
-        outbox_path, lambda o: any(q.attempts for q in o.head("default", 1)), "tried the hub"
+        outbox,
+        lambda o: any(q.attempts for q in o.pending("default", limit=1)),
+        "tried the hub",
     )
 
 
-def wait_for_empty_outbox(outbox_path: Path) -> None:
+def wait_for_empty_outbox(outbox: Outbox) -> None:
     """Block until the hub has acknowledged every queued update."""
-    wait_for_outbox(outbox_path, lambda o: o.pending("default") == 0, "emptied the outbox")
+    wait_for_outbox(outbox, lambda o: not o.pending("default"), "emptied the outbox")
 
 
 def patch_title(gw: Gateway, item: str, title: str) -> httpx.Response:
@@ -124,12 +119,13 @@ def test_every_update_arrives_once_across_a_hub_restart(
     serve: Serve,
     tmp_path: Path,
     hub: KillableServer,
-    external_env: Callable[[str], Path],
+    external_env: Callable[[str], None],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     hub_url = f"{hub.url}/.well-known/mercure"
-    outbox = external_env(hub_url)
+    external_env(hub_url)
     shop = start_gateway(serve, tmp_path / "shop.sqlite")
+    outbox = shop.publisher.outbox
     subscriber = Subscriber(hub_url, [f"{shop.url}/books/{{id}}"], reconnect=True)
     try:
         assert shop.publisher.discovery_url_for("Book") == "https://hub.example/.well-known/mercure"
@@ -161,13 +157,13 @@ def test_every_update_arrives_once_across_a_hub_restart(
 
 
 def test_queued_updates_survive_a_restart_of_the_publishing_app(
-    serve: Serve, tmp_path: Path, external_env: Callable[[str], Path]
+    serve: Serve, tmp_path: Path, external_env: Callable[[str], None]
 ) -> None:
     hub_port = free_port()
-    outbox = external_env(f"http://127.0.0.1:{hub_port}/.well-known/mercure")
+    external_env(f"http://127.0.0.1:{hub_port}/.well-known/mercure")
     first_run = start_gateway(serve, tmp_path / "shop.sqlite")
     queued = post_book(first_run, "1")
-    wait_for_failed_attempt(outbox)
+    wait_for_failed_attempt(first_run.publisher.outbox)
     first_run.publisher.close()
     first_run.live.server.stop(timeout=0.1)
     topic = f"{first_run.url}/books/{{id}}"
@@ -206,7 +202,6 @@ def test_named_hubs_and_updates_a_hub_rejects(
         {
             "MERCURE_HUBS_BACKUP_PUBLISH_URL": hub.hub_url,
             "MERCURE_HUBS_BACKUP_JWT_TOKEN": token(publish=["*"]),
-            "MERCURE_OUTBOX_PATH": str(tmp_path / "outbox.sqlite3"),
         },
         hub_names=["backup"],
     )

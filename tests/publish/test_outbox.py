@@ -1,59 +1,104 @@
-"""The durable outbox file: order, survival across reopen, rejection, the sender lease."""
+"""The outbox tables on SQLite and PostgreSQL: rows commit and roll back with their
+transaction, come back in order with their ids and keys, and one relay holds a lease."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
 from app.hub.update import Update
+from app.models.outbox import outbox_tables
 from app.publish.outbox import Outbox
+from tests.deploy.gateway import postgres_database
+
+TOPIC = "https://shop.test/books/1"
 
 
-def updates(*names: str) -> list[Update]:
-    return [
-        Update(topics=(f"/t/{n}", "/alt"), data=n, private=n == "b", type="e", retry=3)
-        for n in names
-    ]
+@pytest.fixture(params=["sqlite", "postgresql"])
+def outbox(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Outbox]:
+    with ExitStack() as stack:
+        url = f"sqlite:///{tmp_path / 'outbox.sqlite'}"
+        if request.param == "postgresql":
+            url = stack.enter_context(postgres_database())
+        metadata = sa.MetaData()
+        box = Outbox(*outbox_tables(metadata))
+        engine = sa.create_engine(url)
+        stack.callback(engine.dispose)
+        metadata.create_all(engine)
+        box.bind(engine)
+        yield box
 
 
-def test_updates_survive_reopening_in_order_with_their_ids(tmp_path: Path) -> None:
-    path = tmp_path / "sub" / "outbox.sqlite3"
-    queued = updates("a", "b", "c")
-    first = Outbox(path)
-    first.push("default", queued)
-    first.push("other", updates("x"))
-    first.close()
-
-    second = Outbox(path)
-    head = second.head("default")
-    second.close()
-    assert [q.update for q in head] == queued
-    assert [q.attempts for q in head] == [0, 0, 0]
+def updates(*ids: str) -> list[Update]:
+    return [Update((TOPIC, f"{TOPIC}/alt"), data=f"data {i}", id=i, type="t", retry=5) for i in ids]
 
 
-def test_delivered_failed_and_rejected(tmp_path: Path) -> None:
-    outbox = Outbox(tmp_path / "o.sqlite3")
-    outbox.push("default", updates("a", "b", "c"))
-    a, b, c = outbox.head("default")
-    outbox.delivered(a.seq)
-    outbox.failed(b.seq, "HTTP 503")
-    outbox.rejected(c.seq, "HTTP 400")
+def test_staged_rows_commit_with_their_transaction_in_order(outbox: Outbox) -> None:
+    with Session(outbox.engine) as session:
+        staged = outbox.stage(session, "default", updates("a", "b"))
+        assert outbox.pending("default") == []  # not visible before the commit
+        session.commit()
+    with Session(outbox.engine) as session:
+        outbox.stage(session, "default", updates("c"))
+        session.commit()
+    rows = outbox.pending("default")
+    assert [row.update.id for row in rows] == ["a", "b", "c"]
+    assert [row.update for row in rows[:2]] == [row.update for row in staged]
+    assert rows[0].update.topics == (TOPIC, f"{TOPIC}/alt")
+    assert (rows[0].update.type, rows[0].update.retry, rows[0].update.data) == ("t", 5, "data a")
+    assert len({row.key for row in rows}) == 3
 
-    [remaining] = outbox.head("default")
-    assert (remaining.update.data, remaining.attempts) == ("b", 1)
-    assert outbox.pending("default") == 1
-    outbox.close()
+
+def test_a_rolled_back_transaction_leaves_no_row(outbox: Outbox) -> None:
+    with Session(outbox.engine) as session:
+        outbox.stage(session, "default", updates("lost"))
+        session.rollback()
+    assert outbox.pending("default") == []
 
 
-def test_one_sender_per_hub_holds_the_lease(tmp_path: Path) -> None:
-    path = tmp_path / "o.sqlite3"
-    one, two = Outbox(path), Outbox(path)
-    assert one.acquire("default", "one", ttl=30)
-    assert not two.acquire("default", "two", ttl=30)
-    assert two.acquire("other", "two", ttl=30)
-    assert one.acquire("default", "one", ttl=30)
-    one.release("default", "one")
-    assert two.acquire("default", "two", ttl=30)
-    assert two.acquire("expired", "two", ttl=-1)
-    assert one.acquire("expired", "one", ttl=30)
-    one.close()
-    two.close()
+def test_rows_of_other_hubs_and_older_rows(outbox: Outbox) -> None:
+    with Session(outbox.engine) as session:
+        outbox.stage(session, "default", updates("a"))
+        outbox.stage(session, "backup", updates("b"))
+        session.commit()
+    assert [row.update.id for row in outbox.pending("backup")] == ["b"]
+    assert outbox.pending("default", older_than=time.time() - 60) == []
+    assert [r.update.id for r in outbox.pending("default", older_than=time.time() + 1)] == ["a"]
+
+
+def test_delete_failed_rejected_and_remaining(outbox: Outbox) -> None:
+    with Session(outbox.engine) as session:
+        rows = outbox.stage(session, "default", updates("a", "b", "c"))
+        session.commit()
+    keys = [row.key for row in rows]
+    outbox.failed(keys[1], "hub down")
+    outbox.failed(keys[1], "hub still down")
+    outbox.failed(keys[2], "bad topic", final=True)
+    assert outbox.pending("default")[1].attempts == 2
+    assert [row.update.id for row in outbox.pending("default")] == ["a", "b"]
+    outbox.delete(keys[:1])
+    assert outbox.remaining(keys) == {keys[1]}
+    with outbox.engine.connect() as connection:
+        status, error = connection.execute(
+            sa.select(outbox.table.c.status, outbox.table.c.last_error).where(
+                outbox.table.c.key == keys[2]
+            )
+        ).one()
+    assert (status, error) == ("rejected", "bad topic")
+
+
+def test_one_relay_per_hub_holds_the_lease_until_it_expires(outbox: Outbox) -> None:
+    assert outbox.acquire("default", "first", ttl=30)
+    assert not outbox.acquire("default", "second", ttl=30)
+    assert outbox.acquire("default", "first", ttl=30)  # renewal
+    assert outbox.acquire("backup", "second", ttl=30)  # another hub
+    outbox.release("default", "first")
+    assert outbox.acquire("default", "second", ttl=0.01)
+    time.sleep(0.05)
+    assert outbox.acquire("default", "first", ttl=30)  # the expired lease is taken over

@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 
 from app.config.spec import MercureSpec
 from app.publish.settings import PublishSettingsError
-from app.publish.topic import TopicError
 from tests.publish.gateway import (
     ADMIN,
     JSON_LD,
@@ -201,13 +200,3 @@ def test_an_external_hub_without_a_token_stops_start_up(
     monkeypatch.setenv("MERCURE_PUBLISH_URL", "http://hub.internal/.well-known/mercure")
     with pytest.raises(PublishSettingsError, match="MERCURE_JWT_TOKEN is empty"):
         build_app(tmp_path / "shop.sqlite")
-
-
-def test_a_malformed_template_stops_start_up_naming_the_resource(tmp_path: Path) -> None:
-    shop = bookshop()
-    broken = tuple(
-        replace(r, mercure=replace(r.mercure, id="urn:{id")) if r.name == "Book" else r
-        for r in shop.resources
-    )
-    with pytest.raises(TopicError, match=r"resources\.Book\.mercure\.id: .*never closed"):
-        build_app(tmp_path / "shop.sqlite", spec=replace(shop, resources=broken))

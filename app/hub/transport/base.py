@@ -47,7 +47,12 @@ class TransportClosedError(TransportError):
 
 
 class Transport(ABC):
-    """Carries updates to subscribers, with history and knowledge of active subscribers."""
+    """Carries updates to subscribers, with history and knowledge of active subscribers.
+
+    ``shared``: updates dispatched in one process reach the subscribers of every process
+    using the same transport (``False``: only this process's subscribers)."""
+
+    shared = False
 
     @abstractmethod
     def dispatch(self, update: Update) -> None:

@@ -114,6 +114,8 @@ class RedisTransport(Transport):
     needs a socket timeout longer than ``block_ms``. Neither may retry on its own.
     """
 
+    shared = True
+
     def __init__(
         self,
         client: Redis,

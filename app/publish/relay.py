@@ -1,0 +1,275 @@
+"""Relaying a hub's outbox rows to the hub: at least once, in commit order, never lost.
+
+One :class:`Relay` per hub and process. Two paths take a committed row to its hub:
+
+- **at once**: right after the commit, in the committing greenlet,
+  :meth:`Relay.committed` hands the rows to the hub (the built-in hub: a dispatch to its
+  transport), so the usual latency is the same as publishing directly. Relayed rows are
+  deleted in batches by the relay's greenlet.
+- **backlog**: a greenlet that holds the hub's lease (one process at a time) relays, in
+  ``seq`` order, every pending row older than :data:`GRACE` (rows whose writer died or
+  handed them over), and every pending row at all while this process has a backlog. It
+  is woken after each commit and polls every ``poll`` seconds otherwise.
+
+When the hub cannot take an update (Redis down, an external hub unreachable), the row stays,
+the relay backs off (``retry_min_delay`` doubling up to ``retry_max_delay``, jittered) and
+later commits of this process no longer go at once but queue behind it, so the hub
+receives them in commit order once it is back. An update the hub refuses for good
+(:class:`Rejected`) is kept as ``rejected`` and logged. Hubs that are reached over HTTP go
+through the backlog path only (``immediate=False``).
+
+Every row carries a stable key and every transport keeps an update once per key, so a row
+relayed twice (a crash between the dispatch and the delete, both paths racing) reaches no
+subscriber twice. An external hub is not told the key: there, a reply lost after the hub
+took the update can make it publish the update twice, with the same id.
+
+:meth:`Relay.drain` prepares a graceful stop: the lease is released so another process
+takes over the backlog; with a hub whose transport is local to the process, new rows are
+left for the next process instead of being dispatched to subscribers that are leaving.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import socket
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+import gevent
+from gevent.event import Event
+
+from app.hub.update import Update
+from app.publish.outbox import Outbox, Queued
+
+__all__ = ["GRACE", "Deliverer", "Rejected", "Relay", "Unavailable"]
+
+logger = logging.getLogger("app.publish")
+
+GRACE = 5.0
+"""Seconds a row is left to the process that wrote it before the lease holder relays it."""
+POLL = 1.0
+LEASE_TTL = 15.0
+DELETE_BATCH = 200
+
+
+class Unavailable(Exception):
+    """The hub cannot take the update now; it is retried later."""
+
+
+class Rejected(Exception):
+    """The hub refuses the update for good; it is kept as ``rejected``."""
+
+
+class Deliverer(Protocol):
+    """Hands one update to one hub."""
+
+    def deliver(self, update: Update) -> None:
+        """Return once the hub took ``update``; raise :class:`Unavailable` or
+        :class:`Rejected`."""
+
+    def close(self) -> None:
+        """Release connections."""
+
+
+class Relay:
+    """Relays the rows of the hub ``hub`` from ``outbox`` through ``deliverer``."""
+
+    def __init__(
+        self,
+        hub: str,
+        outbox: Outbox,
+        deliverer: Deliverer,
+        *,
+        immediate: bool,
+        local: bool = False,
+        retry_min_delay: float = 0.5,
+        retry_max_delay: float = 60.0,
+        poll: float = POLL,
+    ) -> None:
+        self.hub = hub
+        self._outbox = outbox
+        self._deliverer = deliverer
+        self._immediate = immediate
+        self._local = local
+        self._min_delay = retry_min_delay
+        self._max_delay = retry_max_delay
+        self._poll = poll
+        self._owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._done: list[str] = []
+        self._stuck: set[str] = set()
+        self._draining = False
+        self._wake = Event()
+        self._closed = Event()
+        self._renewed_at = 0.0
+        self._greenlet: gevent.Greenlet[[], None] | None = None
+
+    @property
+    def backlog(self) -> bool:
+        """Rows of this process wait behind a failed delivery."""
+        return bool(self._stuck)
+
+    def start(self) -> None:
+        if self._greenlet is None:
+            self._greenlet = gevent.spawn(self._run)
+
+    def committed(self, rows: Sequence[Queued]) -> None:
+        """Relay the rows of a transaction that just committed. Never raises."""
+        if not self._immediate:
+            self._wake.set()
+            return
+        if self._stuck or (self._draining and self._local):
+            self._stuck.update(row.key for row in rows)  # behind the backlog, in order
+            self._wake.set()
+            return
+        for index, row in enumerate(rows):
+            try:
+                self._deliverer.deliver(row.update)
+            except Unavailable as error:
+                self._stuck.update(later.key for later in rows[index:])
+                self._failed(row, str(error))
+                self._wake.set()
+                return
+            except Rejected as error:
+                self._rejected(row, str(error))
+                continue
+            except Exception as error:  # a bug must not lose the row either
+                logger.exception("relaying update %s failed", row.update.id)
+                self._stuck.update(later.key for later in rows[index:])
+                self._failed(row, f"{type(error).__name__}: {error}")
+                self._wake.set()
+                return
+            self._done.append(row.key)
+        if len(self._done) >= DELETE_BATCH:
+            self._wake.set()
+
+    def drain(self) -> None:
+        """Stop relaying the backlog and hand it (and, for a local hub, new rows) over."""
+        self._draining = True
+        self._wake.set()
+
+    def close(self) -> None:
+        """Stop; rows not relayed stay in the outbox for the next process."""
+        self._draining = True
+        self._closed.set()
+        self._wake.set()
+        if self._greenlet is not None:
+            self._greenlet.join(timeout=5)
+            self._greenlet.kill(block=True, timeout=1)
+        self._safely(self._flush_done)
+        self._safely(lambda: self._outbox.release(self.hub, self._owner))
+        self._deliverer.close()
+
+    def _run(self) -> None:
+        failures = 0
+        while not self._closed.is_set():
+            self._wake.wait(self._poll)
+            self._wake.clear()
+            if self._closed.is_set():
+                break
+            try:
+                self._flush_done()
+                if self._draining:
+                    self._outbox.release(self.hub, self._owner)
+                    continue
+                if not self._renew():
+                    if self._stuck:  # the holder relays them; are they gone yet?
+                        self._stuck &= self._outbox.remaining(self._stuck)
+                    continue
+                if self._sweep():
+                    failures = 0
+                    continue
+            except Exception:
+                logger.exception(
+                    "the relay of hub %r failed; its updates stay in the outbox", self.hub
+                )
+            failures += 1
+            self._closed.wait(self._backoff(failures))
+
+    def _sweep(self) -> bool:
+        """Relay the backlog in order; ``False`` after a failure (back off)."""
+        while not self._closed.is_set() and not self._draining:
+            everything = self._stuck or not self._immediate
+            older_than = None if everything else time.time() - GRACE
+            done = set(self._done)
+            rows = [
+                row
+                for row in self._outbox.pending(self.hub, older_than=older_than)
+                if row.key not in done
+            ]
+            if not rows:
+                self._stuck.clear()
+                return True
+            for row in rows:
+                if not self._renew(lazily=True):
+                    return True
+                try:
+                    self._deliverer.deliver(row.update)
+                except Unavailable as error:
+                    self._failed(row, str(error))
+                    return False
+                except Rejected as error:
+                    self._rejected(row, str(error))
+                    continue
+                if row.attempts:
+                    logger.info(
+                        "relayed update %s to hub %r after %d failed attempt(s)",
+                        row.update.id,
+                        self.hub,
+                        row.attempts,
+                    )
+                self._done.append(row.key)
+                self._stuck.discard(row.key)
+            self._flush_done()
+        return True
+
+    def _renew(self, *, lazily: bool = False) -> bool:
+        now = time.monotonic()
+        if lazily and now - self._renewed_at < LEASE_TTL / 3:
+            return True
+        held = self._outbox.acquire(self.hub, self._owner, LEASE_TTL)
+        self._renewed_at = now if held else 0.0
+        return held
+
+    def _flush_done(self) -> None:
+        done, self._done = self._done, []
+        try:
+            self._outbox.delete(done)
+        except Exception:
+            self._done[:0] = done  # try again on the next round
+            raise
+
+    def _failed(self, row: Queued, reason: str) -> None:
+        logger.warning(
+            "hub %r cannot take update %s now (attempt %d: %s); it stays in the outbox and "
+            "later updates wait behind it; topics: %s",
+            self.hub,
+            row.update.id,
+            row.attempts + 1,
+            reason,
+            ", ".join(row.update.topics),
+        )
+        self._safely(lambda: self._outbox.failed(row.key, reason))
+
+    def _rejected(self, row: Queued, reason: str) -> None:
+        logger.error(
+            "hub %r rejected update %s (%s); it is kept as rejected and not retried; topics: %s",
+            self.hub,
+            row.update.id,
+            reason,
+            ", ".join(row.update.topics),
+        )
+        self._safely(lambda: self._outbox.failed(row.key, reason, final=True))
+
+    def _backoff(self, failures: int) -> float:
+        delay = min(self._max_delay, self._min_delay * 2 ** min(failures - 1, 30))
+        return float(delay / 2 + random.uniform(0, delay / 2))
+
+    def _safely(self, action: Callable[[], object]) -> None:
+        try:
+            action()
+        except Exception:
+            logger.exception("the outbox of hub %r cannot be updated", self.hub)
