@@ -73,6 +73,14 @@ def _build(
     auth_settings = auth_settings or AuthSettings.from_env(environ, production=settings.production)
     if settings.production:
         problems = production_problems(spec, auth_settings.configured)
+        if auth_settings.key and auth_settings.key in (
+            hub_settings.publisher_key,
+            hub_settings.subscriber_key,
+        ):
+            problems.append(
+                "AUTH_JWT_KEY equals a hub key: whoever holds users' tokens' key could mint "
+                "hub tokens; give the users' tokens a key of their own"
+            )
         if problems:
             raise SettingsError("production refuses to start:\n" + "\n".join(problems))
 

@@ -44,6 +44,12 @@ __all__ = ["COMPARISONS", "Expression", "ExpressionError", "parse_expression"]
 
 logger = logging.getLogger(__name__)
 
+MAX_LENGTH = 4000
+"""Longest expression accepted, in characters."""
+MAX_DEPTH = 50
+"""Deepest nesting of conditions accepted (Python's compiler refuses about 100)."""
+INTEGER_RANGE = (-(2**63), 2**63 - 1)
+"""Integer literals must fit a 64-bit database integer."""
 COMPARISONS = frozenset({"eq", "ne", "in", "notin"})
 """Jinja2's names of the comparison operators the language accepts."""
 _OPERATOR = {"eq": "==", "ne": "!=", "in": "in", "notin": "not in"}
@@ -114,17 +120,32 @@ def parse_expression(
     ``has_object``/``has_previous`` say whether the operation has an item (not for
     ``get_collection``) and a previous state (``put`` and ``patch``).
     """
+    if len(source) > MAX_LENGTH:
+        raise ExpressionError(
+            f"the expression is {len(source)} characters long, more than {MAX_LENGTH}; "
+            "split the rule or simplify it"
+        )
+    checker = _Checker(fields, has_object=has_object, has_previous=has_previous)
     try:
         parser = Parser(_environment, source, state="variable")
         node = parser.parse_expression()
         if not parser.stream.eos:
             token = parser.stream.current
             raise TemplateSyntaxError(f"unexpected {token.value!r}", token.lineno)
+        checker.condition(node)  # the whitelist first: only checked trees are compiled
         compiled = _environment.compile_expression(source)
     except TemplateSyntaxError as error:
         raise ExpressionError(f"syntax error in {source!r}: {error.message}") from None
-    checker = _Checker(fields, has_object=has_object, has_previous=has_previous)
-    checker.condition(node)
+    except (RecursionError, SyntaxError, MemoryError):
+        raise ExpressionError(
+            f"the expression nests too deeply (at most about {MAX_DEPTH} levels of "
+            "parentheses, 'not', 'and' and 'or'); simplify it"
+        ) from None
+    if checker.depth_reached > MAX_DEPTH:
+        raise ExpressionError(
+            f"the expression nests {checker.depth_reached} levels deep, more than {MAX_DEPTH}; "
+            "simplify it"
+        )
     return Expression(source, node, compiled, frozenset(checker.object_fields))
 
 
@@ -137,14 +158,22 @@ class _Checker:
         if has_previous:
             self.items.add("previous_object")
         self.object_fields: set[str] = set()
+        self.depth_reached = 0
 
-    def condition(self, node: nodes.Node) -> None:
+    def condition(self, node: nodes.Node, depth: int = 1) -> None:
         """``node`` is used as a truth value."""
+        self.depth_reached = max(self.depth_reached, depth)
+        if depth > MAX_DEPTH:
+            return
         if isinstance(node, nodes.And | nodes.Or):
-            self.condition(node.left)
-            self.condition(node.right)
+            self.condition(node.left, depth + 1)
+            self.condition(node.right, depth + 1)
         elif isinstance(node, nodes.Not):
-            self.condition(node.node)
+            self.condition(node.node, depth + 1)
+        elif isinstance(node, nodes.Const) and not isinstance(node.value, bool):
+            raise ExpressionError(
+                f"{node.value!r} is not a condition; use true or false, or a comparison"
+            )
         elif isinstance(node, nodes.Compare):
             self.compare(node)
         elif isinstance(node, nodes.Call):
@@ -204,6 +233,8 @@ class _Checker:
         if isinstance(node, nodes.Const):
             if node.value is not None and type(node.value) not in _LITERAL_TYPES:
                 raise ExpressionError(f"unsupported literal {node.value!r}")
+            if type(node.value) is int and not INTEGER_RANGE[0] <= node.value <= INTEGER_RANGE[1]:
+                raise ExpressionError(f"{node.value} does not fit a 64-bit integer")
             return None
         if isinstance(node, nodes.List | nodes.Tuple):
             for item in node.items:

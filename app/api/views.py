@@ -1,12 +1,13 @@
 """MethodViews serving one resource's collection and items.
 
 Write path, in order: negotiate the response format (406), refuse a user whom the rule
-denies whatever the item (401/403), read the body (415/400), validate it (422), check that
-related items exist (422 on the relation), set the owner, apply the rule to the item as it
-would be written (401/403), flush, serialize the written item, commit, and map refused
-constraints to 409/422. Reads apply the rule to the item (``GET``) or limit the
-collection to the items the user may read. Nothing is published
-here: the publishing bridge reacts to the session's commit.
+denies whatever the item (401/403), for ``put`` and ``patch`` apply the rule to the stored
+item (so no change can make an item the user may not touch its own), read the body
+(415/400), validate it (422), check that related items exist (422 on the relation), set the
+owner, apply the rule to the item as it would be written (401/403), flush, serialize the
+written item, commit, and map refused constraints to 409/422. Reads apply the rule to the
+item (``GET``) or limit the collection to the items the user may read. Nothing is
+published here: the publishing bridge reacts to the session's commit.
 """
 
 from __future__ import annotations
@@ -135,6 +136,7 @@ class ItemView(ResourceView):
         user = guard.enter(operation)
         obj = endpoint.find(item_id)
         previous = guard.snapshot(operation, obj)
+        guard.check(operation, user, obj, previous)  # the stored item: no take-over
         values = endpoint.load(json_body(request, patch=mode == "patch"), mode)
         for name, value in values.items():
             if mode == "patch" and name in endpoint.json_fields:

@@ -14,6 +14,7 @@ an unreachable key set raises :class:`~app.errors.ServiceUnavailable` (503).
 
 from __future__ import annotations
 
+import re
 import time
 import warnings
 from collections.abc import Mapping
@@ -29,6 +30,8 @@ from app.errors import ServiceUnavailable, Unauthorized
 __all__ = ["Authenticator"]
 
 _BEARER = "bearer "
+_PRINTABLE = re.compile(r"[^\x00-\x1f\x7f\ud800-\udfff]+")
+"""A user id: no control character and no lone surrogate (neither can be stored)."""
 VERIFIED_TTL = 60.0
 """Seconds a verified token is trusted without verifying it again."""
 VERIFIED_CACHE_SIZE = 4096
@@ -117,11 +120,11 @@ class Authenticator:
                 f"Invalid token: {error}.", error="invalid_token", reason=_description(error)
             ) from None
         subject = claims.get("sub")
-        if not isinstance(subject, str) or not subject:
+        if not isinstance(subject, str) or not subject or not _PRINTABLE.fullmatch(subject):
             raise Unauthorized(
-                "Invalid token: 'sub' must be a non-empty string.",
+                "Invalid token: 'sub' must be a non-empty string without control characters.",
                 error="invalid_token",
-                reason="sub must be a non-empty string",
+                reason="sub must be a non-empty string without control characters",
             )
         expires = claims.get("exp")
         return User(

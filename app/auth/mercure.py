@@ -78,6 +78,13 @@ def blueprint(
         user = current_user()
         if user is None:
             raise Unauthorized("Send a bearer token to obtain a Mercure subscriber token.")
+        if user.expires_at is not None and user.expires_at <= time.time():
+            # accepted within the clock leeway, but a subscriber token would be born expired
+            raise Unauthorized(
+                "The bearer token has expired; renew it to obtain a subscriber token.",
+                error="invalid_token",
+                reason="the token has expired",
+            )
         token, selectors, expires_at = tokens.mint(user, origin())
         response = jsonify(
             token=token,

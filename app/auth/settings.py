@@ -19,7 +19,9 @@ Variables:
   subscriber algorithm is asymmetric (HMAC keys sign directly).
 
 Security: production has no default key: without ``AUTH_JWT_KEY`` or ``AUTH_JWKS_URL`` no
-request is authenticated (and the app refuses to start when operations have rules). In
+request is authenticated (and the app refuses to start when operations have rules); it
+refuses the development keys, HMAC keys shorter than 32 bytes, and a key set without
+``AUTH_AUDIENCE``. In
 development the publicly known :data:`DEVELOPMENT_AUTH_KEY` is used, and a warning says so.
 """
 
@@ -31,7 +33,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from app.hub.settings import SUPPORTED_ALGORITHMS, HubSettingsError, parse_duration
+from app.hub.settings import (
+    DEVELOPMENT_JWT_KEY,
+    SUPPORTED_ALGORITHMS,
+    HubSettingsError,
+    parse_duration,
+)
 
 __all__ = ["DEVELOPMENT_AUTH_KEY", "AuthSettings", "AuthSettingsError"]
 
@@ -40,6 +47,7 @@ logger = logging.getLogger(__name__)
 DEVELOPMENT_AUTH_KEY = "!ChangeThisGatewayUserJWTSecretKey!"
 """Publicly known HS256 key for users' tokens in development, when no key is configured."""
 
+MIN_HMAC_KEY_BYTES = 32
 DEFAULT_ALGORITHMS = ("HS256",)
 JWKS_ALGORITHMS = tuple(a for a in SUPPORTED_ALGORITHMS if not a.startswith("HS"))
 DEFAULT_LEEWAY = 30.0
@@ -112,13 +120,16 @@ class AuthSettings:
                 f"AUTH_JWT_ALG lists {', '.join(algorithms)}, but one AUTH_JWT_KEY serves one "
                 "kind of algorithm: list only HS*, only RS*/PS*, only ES* or only EdDSA"
             )
+        audience = env.get("AUTH_AUDIENCE", "").strip() or None
+        if production:
+            _check_production(key, algorithms, jwks_url, audience)
         return cls(
             key=key,
             algorithms=algorithms,
             jwks_url=jwks_url,
             jwks_lifespan=_duration(env, "AUTH_JWKS_LIFESPAN", DEFAULT_JWKS_LIFESPAN),
             issuer=env.get("AUTH_ISSUER", "").strip() or None,
-            audience=env.get("AUTH_AUDIENCE", "").strip() or None,
+            audience=audience,
             leeway=_duration(env, "AUTH_LEEWAY", DEFAULT_LEEWAY),
             roles_claim=env.get("AUTH_ROLES_CLAIM", "").strip() or DEFAULT_ROLES_CLAIM,
             mercure_token_lifetime=_duration(
@@ -126,6 +137,30 @@ class AuthSettings:
             ),
             mercure_private_key=_pem(env.get("AUTH_MERCURE_PRIVATE_KEY", "").strip()) or None,
             development_key=development_key,
+        )
+
+
+def _check_production(
+    key: str | None, algorithms: tuple[str, ...], jwks_url: str | None, audience: str | None
+) -> None:
+    """Production refuses publicly known or guessable HMAC keys, and a provider's key set
+    without an audience (which would accept the tokens it issues to any other client)."""
+    if key and algorithms[0].startswith("HS"):
+        if key in (DEVELOPMENT_AUTH_KEY, DEVELOPMENT_JWT_KEY):
+            raise AuthSettingsError(
+                "AUTH_JWT_KEY is a publicly known development key; in production set a "
+                "random secret, for example: python -c 'import secrets; "
+                "print(secrets.token_urlsafe(48))'"
+            )
+        if len(key.encode()) < MIN_HMAC_KEY_BYTES:
+            raise AuthSettingsError(
+                f"AUTH_JWT_KEY has {len(key.encode())} bytes; {algorithms[0]} needs at least "
+                f"{MIN_HMAC_KEY_BYTES} in production (RFC 7518): set a longer random secret"
+            )
+    if jwks_url and audience is None:
+        raise AuthSettingsError(
+            "AUTH_JWKS_URL is set without AUTH_AUDIENCE: every token the provider issues to "
+            "any of its clients would be accepted; set AUTH_AUDIENCE (and AUTH_ISSUER)"
         )
 
 

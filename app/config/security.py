@@ -9,6 +9,7 @@ every mistake is reported at its dotted key. Pure: no IO.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from app.access.audience import check_audience
@@ -40,7 +41,7 @@ def check_security(options: dict[str, Any], path: str, problems: Problems) -> No
             )
     fields = _field_types(options)
     reported: set[tuple[str, str]] = set()
-    for operation in enabled:
+    for operation in _judged(enabled):
         where, raw = _declared(security, operation, base)
         if raw is None or "rule" not in raw:  # a missing 'rule' is reported by the schema
             continue
@@ -56,13 +57,15 @@ def check_security(options: dict[str, Any], path: str, problems: Problems) -> No
 
 
 def build_security(options: dict[str, Any]) -> SecuritySpec:
-    """The rule of every enabled operation; call only after :func:`check_security`."""
+    """The rule of every enabled operation, and of ``get`` in any case (the read rule,
+    which also limits collections and live updates); call only after
+    :func:`check_security`."""
     security = options.get("security")
     if security is None:
         return SecuritySpec()
     fields = _field_types(options)
     rules: list[tuple[Operation, Rule]] = []
-    for operation in options.get("operations", OPERATIONS):
+    for operation in _judged(options.get("operations", OPERATIONS)):
         _, raw = _declared(security, operation, "")
         if raw is None:
             continue
@@ -70,6 +73,12 @@ def build_security(options: dict[str, Any]) -> SecuritySpec:
         message = raw.get("message", security.get("message"))
         rules.append((operation, Rule(expression, public=expression is None, message=message)))
     return SecuritySpec(tuple(rules))
+
+
+def _judged(enabled: Sequence[Operation]) -> list[Operation]:
+    """The operations whose rule is read: the enabled ones, and ``get``, whose rule is the
+    read rule even when items are not served one by one."""
+    return [operation for operation in OPERATIONS if operation in enabled or operation == "get"]
 
 
 def _declared(

@@ -16,7 +16,8 @@ Variables (durations accept Go-style ``40s``, ``10m``, ``1h30m``, ``500ms`` or s
 ``MERCURE_UI`` (on in development, off in production), ``MERCURE_TRANSPORT_URL``
 (``memory://?history_size=<MERCURE_HISTORY_SIZE>``).
 
-Security: production refuses to start without a key for each role (or a JWKS file); in
+Security: production refuses to start without a key for each role (or a JWKS file), or
+with the development key; in
 development a missing key falls back to :data:`DEVELOPMENT_JWT_KEY`, a publicly known
 secret, and a warning says so loudly. ``none`` is never an accepted algorithm.
 """
@@ -203,6 +204,12 @@ class HubSettings:
                     )
                 key = DEVELOPMENT_JWT_KEY
                 development_key = True
+            elif production and key == DEVELOPMENT_JWT_KEY:
+                raise HubSettingsError(
+                    f"the {role.lower()} JWT key is the publicly known development key; in "
+                    f"production set MERCURE_{role}_JWT_KEY (or MERCURE_JWT_KEY) to a random "
+                    "secret"
+                )
             keys[role] = _key(key or "")
         publisher_algorithm = _algorithm(env, "MERCURE_PUBLISHER_JWT_ALG", shared_algorithm)
         subscriber_algorithm = _algorithm(env, "MERCURE_SUBSCRIBER_JWT_ALG", shared_algorithm)

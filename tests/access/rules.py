@@ -145,7 +145,7 @@ def _user_leaves() -> st.SearchStrategy[str]:
         ).map(" ".join),
         st.tuples(role.map(text), membership, st.just("user.roles")).map(" ".join),
         st.just("user.id in user.roles"),
-        st.sampled_from(("user.id", "user.roles", "true", "false", "none")),
+        st.sampled_from(("user.id", "user.roles", "true", "false")),
     )
 
 

@@ -4,6 +4,7 @@ wrong), and how a checked expression judges anonymous users, users and admins.""
 from __future__ import annotations
 
 import datetime
+import re
 from decimal import Decimal
 from types import SimpleNamespace
 
@@ -280,3 +281,21 @@ def test_expressions_compare_by_source() -> None:
     assert parse("is_authenticated()") == parse("is_authenticated()")
     assert parse("is_authenticated()") != parse("is_granted('admin')")
     assert hash(parse("is_authenticated()")) == hash(parse("is_authenticated()"))
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        (" or ".join(["is_authenticated()"] * 60), "levels deep, more than 50"),
+        ("not " * 120 + "true", "levels deep, more than 50"),
+        ("[" * 3000, "nests too deeply"),
+        ("(" * 200 + "true" + ")" * 200, "nests too deeply"),
+        ("true or " * 600 + "true", "more than 4000"),
+        ("object.rating == 99999999999999999999", "does not fit a 64-bit integer"),
+        ("'yes'", "'yes' is not a condition"),
+        ("none", "None is not a condition"),
+    ],
+)
+def test_oversized_rules_are_refused_with_a_message(source: str, message: str) -> None:
+    with pytest.raises(ExpressionError, match=re.escape(message)):
+        parse_expression(source, FIELDS, has_object=True, has_previous=False)

@@ -72,7 +72,7 @@ ADMIN = User("root", ("admin",))
         ("user.id", None, False),
         ("user.roles", ALICE, False),
         ("user.roles", ADMIN, True),
-        ("none", ADMIN, False),
+        ("false", ADMIN, False),
         ("true", None, True),
         ("not is_granted('admin') and object.id == 2", ADMIN, False),
         ("not is_granted('admin') and object.id == 2", ALICE, Atom("id", "eq", 2)),

@@ -271,6 +271,13 @@ def test_refusals_with_a_configured_hmac_key() -> None:
         refused(lambda token=token: users.verify(token))
 
 
+@pytest.mark.parametrize("subject", ["a\x00b", "line\nbreak", "\ud800", "\x7f"])
+def test_a_user_id_with_control_characters_is_refused(subject: str) -> None:
+    users = Authenticator(AuthSettings(key=SECRET))
+    token = hs256_with(SECRET.encode(), {"alg": "HS256", "typ": "JWT"}, {"sub": subject})
+    refused(lambda: users.verify(token))
+
+
 def test_leeway_admits_small_clock_skew() -> None:
     token = jwt.encode(claims(lifetime=-5), SECRET, algorithm="HS256")
     assert Authenticator(AuthSettings(key=SECRET, leeway=30)).verify(token).id == "alice"

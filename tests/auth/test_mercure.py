@@ -161,6 +161,16 @@ def test_never_outlives_a_short_user_token(bookshop: Bookshop, lifetime: int) ->
     assert jwt.decode(body["token"], HUB_KEY, algorithms=["HS256"])["exp"] == user_exp
 
 
+def test_a_user_token_expired_within_the_leeway_gets_no_subscriber_token(
+    bookshop: Bookshop,
+) -> None:
+    token = bookshop.user_token("alice", expires_in=-5)  # REST still accepts it (leeway)
+    response = subscriber_token(bookshop, token)
+    assert response.status_code == 401
+    assert 'error="invalid_token"' in response.headers["WWW-Authenticate"]
+    assert "set-cookie" not in response.headers
+
+
 @pytest.mark.parametrize("lifetime", [7200, None])
 def test_lasts_at_most_the_configured_lifetime(bookshop: Bookshop, lifetime: int | None) -> None:
     before = int(time.time())

@@ -119,7 +119,20 @@ def test_key_set_defaults_to_asymmetric_algorithms() -> None:
         ({"AUTH_JWKS_URL": "file:///etc/jwks.json"}, "is not an http(s) URL"),
         ({"AUTH_LEEWAY": "soon"}, "AUTH_LEEWAY='soon' is not a duration; use e.g. 40s"),
         ({"AUTH_LEEWAY": "-5"}, "AUTH_LEEWAY='-5' must not be negative"),
-        ({"AUTH_JWKS_URL": JWKS, "AUTH_JWKS_LIFESPAN": "5 minutes"}, "AUTH_JWKS_LIFESPAN="),
+        (
+            {"AUTH_JWKS_URL": JWKS, "AUTH_AUDIENCE": "shop", "AUTH_JWKS_LIFESPAN": "5 minutes"},
+            "AUTH_JWKS_LIFESPAN=",
+        ),
+        ({"AUTH_JWKS_URL": JWKS}, "AUTH_JWKS_URL is set without AUTH_AUDIENCE"),
+        (
+            {"AUTH_JWT_KEY": "!ChangeThisGatewayUserJWTSecretKey!"},
+            "AUTH_JWT_KEY is a publicly known development key",
+        ),
+        (
+            {"AUTH_JWT_KEY": "!ChangeThisMercureHubJWTSecretKey!"},
+            "AUTH_JWT_KEY is a publicly known development key",
+        ),
+        ({"AUTH_JWT_KEY": "k"}, "AUTH_JWT_KEY has 1 bytes; HS256 needs at least 32"),
         ({"AUTH_MERCURE_TOKEN_LIFETIME": "1d"}, "AUTH_MERCURE_TOKEN_LIFETIME='1d' is not a"),
     ],
 )

@@ -12,6 +12,7 @@ import pytest
 
 from app import create_app
 from app.config import ResourcesSpec
+from app.hub.settings import HubSettingsError
 from app.settings import SettingsError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -413,7 +414,27 @@ def test_production_starts_with_rules_and_a_key(tmp_path: Path) -> None:
 def test_production_starts_with_a_key_set(tmp_path: Path) -> None:
     app = create_app(
         environ=production(
-            tmp_path, ROOT / "resources.yaml", AUTH_JWKS_URL="https://idp.example/jwks.json"
+            tmp_path,
+            ROOT / "resources.yaml",
+            AUTH_JWKS_URL="https://idp.example/jwks.json",
+            AUTH_AUDIENCE="bookshop",
         )
     )
     assert app.config["GATEWAY_SETTINGS"].production
+
+
+def test_production_refuses_a_users_key_equal_to_the_hubs(tmp_path: Path) -> None:
+    key = "production-posture-hub-key-of-32-bytes!"
+    environ = production(tmp_path, ROOT / "resources.yaml", AUTH_JWT_KEY=key)
+    assert any("AUTH_JWT_KEY equals a hub key" in line for line in refusal(environ))
+
+
+def test_production_refuses_the_hubs_development_key(tmp_path: Path) -> None:
+    environ = production(
+        tmp_path,
+        ROOT / "resources.yaml",
+        AUTH_JWT_KEY="production-posture-users-key-of-32-bytes",
+        MERCURE_JWT_KEY="!ChangeThisMercureHubJWTSecretKey!",
+    )
+    with pytest.raises(HubSettingsError, match="publicly known development key"):
+        create_app(environ=environ)
