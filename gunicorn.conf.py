@@ -78,36 +78,33 @@ def nworkers_changed(server, new_value, old_value):  # type: ignore[no-untyped-d
 
 
 def post_worker_init(worker):  # type: ignore[no-untyped-def]
-    """On a graceful stop (TERM, and for old workers on a HUP reload), close the hub's
-    streams at once instead of holding them until the graceful timeout: subscribers
-    reconnect (to the new workers on a reload) with Last-Event-ID, and other requests
-    still get ``graceful_timeout`` seconds to finish."""
+    """On a graceful stop (TERM, and for old workers on a HUP reload), drain the app at
+    once: its streams end so that subscribers reconnect (to the new workers on a reload)
+    with Last-Event-ID, while requests in flight, REST writes included, are still served
+    and published until the worker exits (see app/lifecycle.py)."""
     import signal
 
     import gevent
 
-    if _hub(worker) is None:
+    from app.lifecycle import drain
+
+    app = getattr(worker, "wsgi", None)
+    if app is None or not hasattr(app, "extensions"):
         return
     stop = worker.handle_exit
 
     def handle_exit(sig, frame):  # type: ignore[no-untyped-def]
         stop(sig, frame)
-        gevent.spawn(_close_hub, worker)  # outside the signal handler
+        gevent.spawn(drain, app)  # outside the signal handler
 
     signal.signal(signal.SIGTERM, handle_exit)
     signal.siginterrupt(signal.SIGTERM, False)
 
 
 def worker_exit(server, worker):  # type: ignore[no-untyped-def]
-    """Close the hub: disconnect subscribers and release transport connections."""
-    _close_hub(worker)
+    """Stop the relays (rows not relayed stay in the outbox), then close the hub."""
+    from app.lifecycle import close
 
-
-def _hub(worker):  # type: ignore[no-untyped-def]
-    return getattr(getattr(worker, "wsgi", None), "extensions", {}).get("mercure_hub")
-
-
-def _close_hub(worker):  # type: ignore[no-untyped-def]
-    hub = _hub(worker)
-    if hub is not None:
-        hub.close()
+    app = getattr(worker, "wsgi", None)
+    if app is not None and hasattr(app, "extensions"):
+        close(app)

@@ -70,6 +70,8 @@ class Hub:
             except ValueError as error:
                 raise HubSettingsError(f"MERCURE_TRANSPORT_URL: {error}") from error
         self.transport = transport
+        self.draining = False
+        self._connected: set[Subscriber] = set()
 
     def publish(self, update: Update) -> str:
         """Dispatch ``update`` to subscribers and history; return its id.
@@ -92,10 +94,12 @@ class Hub:
         """
         self._announce(subscriber, active=True)
         try:
-            return self.transport.add_subscriber(subscriber)
+            answer = self.transport.add_subscriber(subscriber)
         except Exception:
             self._announce(subscriber, active=False)
             raise
+        self._connected.add(subscriber)
+        return answer
 
     def disconnect(self, subscriber: Subscriber) -> None:
         """Unregister ``subscriber`` and announce the end of its subscriptions.
@@ -103,6 +107,7 @@ class Hub:
         Called once per connection, when its stream closes.
         """
         subscriber.disconnect()
+        self._connected.discard(subscriber)
         self.transport.remove_subscriber(subscriber)
         self._announce(subscriber, active=False)
 
@@ -117,8 +122,22 @@ class Hub:
             except TransportError:
                 logger.exception("could not publish the subscription event %s", update.topics[0])
 
+    def drain(self) -> None:
+        """Prepare a graceful stop of this process (idempotent).
+
+        Every open stream ends, so its client reconnects, with ``Last-Event-ID``, to a
+        process that stays; a stream opened from now on gets its history and ends at once
+        (the HTTP layer reads :attr:`draining`). Publishing keeps working until
+        :meth:`close`, so nothing accepted meanwhile is refused or lost.
+        """
+        self.draining = True
+        for subscriber in list(self._connected):
+            subscriber.disconnect()
+
     def close(self) -> None:
-        """Disconnect every subscriber and close the transport (idempotent)."""
+        """Disconnect every subscriber and close the transport (idempotent). Call it
+        when no request can reach the hub any more: afterwards it answers 503 and 500."""
+        self.draining = True
         self.transport.close()
 
 

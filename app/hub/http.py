@@ -285,7 +285,7 @@ def _stream(
         subscriber,
         on_close=disconnect,
         heartbeat=settings.heartbeat,
-        ends_at=_lifetime_end(settings.write_timeout, claims),
+        ends_at=time.monotonic() if hub.draining else _lifetime_end(settings.write_timeout, claims),
         write_deadline=settings.dispatch_timeout,
         sock=sock,
     )
