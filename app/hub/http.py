@@ -4,8 +4,11 @@ Statuses and ``text/plain`` bodies follow the reference hub (v0.24.2):
 
 Subscribe (``GET``/``HEAD``): 400 ``Too many "topic" parameters.`` (more than
 ``max_topics``), then 401 for an invalid token or a missing one when anonymous
-subscribers are refused, then 400 ``Missing "topic" parameter.``, 503 when the transport
-is unavailable, else a ``text/event-stream`` (see :mod:`app.hub.stream`); ``HEAD`` gets
+subscribers are refused, then 400 ``Missing "topic" parameter.``, 503 when the hub is
+closed, a stream holding only ``retry`` and ending at once while its transport is
+unreachable (so an ``EventSource`` comes back instead of giving up), else a
+``text/event-stream`` (see :mod:`app.hub.stream`); while the process drains, the stream
+ends right after its history; ``HEAD`` gets
 the same headers, ``Last-Event-ID`` included, and an empty body.
 
 Publish (``POST``): 401 for a missing/invalid token, a token without ``mercure.publish``,
@@ -59,7 +62,7 @@ from app.hub.subscriptions import (
     query_escape,
 )
 from app.hub.topics import match_any
-from app.hub.transport.base import TransportError
+from app.hub.transport.base import TransportClosedError, TransportError
 from app.hub.update import SSE_FORBIDDEN, Update
 
 logger = logging.getLogger(__name__)
@@ -70,6 +73,8 @@ if TYPE_CHECKING:
 __all__ = ["HUB_PATH", "create_blueprint"]
 
 HUB_PATH = "/.well-known/mercure"
+OUTAGE_RETRY_MS = 2000
+"""Reconnection delay suggested to subscribers while the transport is unreachable."""
 ALLOWED_HEADERS = "authorization, cache-control, last-event-id"
 ALLOWED_METHODS = "GET, HEAD, POST, OPTIONS"
 STREAM_HEADERS = {
@@ -269,9 +274,14 @@ def _stream(
     )
     try:
         answer = hub.connect(subscriber)
-    except TransportError as exc:
-        logger.error("cannot register a subscriber to %s: %s", subscriber.topics, exc)
+    except TransportClosedError:
         return text("Service Unavailable", 503)
+    except TransportError as exc:
+        # A passing outage (Redis restarting): a 503 would end an EventSource for good,
+        # an event stream that ends at once makes it come back after ``retry``.
+        logger.error("cannot register a subscriber to %s: %s", subscriber.topics, exc)
+        come_back = f":\nretry: {OUTAGE_RETRY_MS}\n\n".encode()
+        return Response(come_back, status=200, content_type="text/event-stream", headers=headers)
     if answer is not None:
         headers["Last-Event-ID"] = answer
     if request.method == "HEAD":

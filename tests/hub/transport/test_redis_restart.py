@@ -59,7 +59,7 @@ def test_redis_restart_mid_stream_loses_and_repeats_nothing(
     assert "is back; resuming after" in caplog.text
 
 
-def test_hub_over_http_answers_503_while_redis_is_down_and_loses_nothing(
+def test_hub_over_http_refuses_publishing_while_redis_is_down_and_loses_nothing(
     tmp_path: Path, serve: Callable[..., LiveServer]
 ) -> None:
     with running(redis_server(tmp_path)) as server:
@@ -84,6 +84,14 @@ def test_hub_over_http_answers_503_while_redis_is_down_and_loses_nothing(
                     headers={"Authorization": f"Bearer {PUBLISHER}"},
                 )
                 assert refused.status_code in (500, 503)  # the hub's choice: unavailable
+                # A subscriber resuming from an id, whose history cannot be read, is told to
+                # come back, not refused (which would end an EventSource for good).
+                later = httpx.get(
+                    f"{live.url}/.well-known/mercure", params={"topic": topic, "lastEventID": first}
+                )
+                assert later.status_code == 200
+                assert later.headers["content-type"].startswith("text/event-stream")
+                assert later.text == ":\nretry: 2000\n\n"
                 server.start()
                 second = publish_over_http(live.url, topic, "after")
                 assert listener.wait_for(2) == [first, second]
