@@ -6,7 +6,8 @@ provider's key named by ``kid`` (PyJWT's :class:`~jwt.PyJWKClient` caches the ke
 its lifespan and fetches it again for an unknown ``kid``, at most once per cooldown; a key
 removed from the set is no longer trusted once the set is fetched again), one of the
 configured algorithms (the header cannot choose another; ``none`` never verifies; a key of
-the set verifies only with its own algorithm), ``exp`` and ``nbf`` within the leeway,
+the set verifies only with its own algorithm), the time claims as the hub reads them
+(numbers; ``exp`` and ``nbf`` within the leeway; ``iat`` not compared with the clock),
 ``iss`` and ``aud`` when configured, and a non-empty string ``sub``. Anything else raises
 :class:`~app.errors.Unauthorized` (401) with an RFC 6750 ``WWW-Authenticate`` header;
 an unreachable key set raises :class:`~app.errors.ServiceUnavailable` (503).
@@ -26,6 +27,7 @@ from jwt.algorithms import get_default_algorithms
 from app.access.user import User
 from app.auth.settings import AuthSettings, AuthSettingsError
 from app.errors import ServiceUnavailable, Unauthorized
+from app.hub.auth import check_time_claims
 
 __all__ = ["Authenticator"]
 
@@ -108,14 +110,20 @@ class Authenticator:
                     algorithms=list(settings.algorithms),
                     issuer=settings.issuer,
                     audience=settings.audience,
-                    leeway=settings.leeway,
-                    options={"require": ["sub"], "verify_aud": settings.audience is not None},
+                    options={  # the time claims: check_time_claims
+                        "require": ["sub"],
+                        "verify_aud": settings.audience is not None,
+                        "verify_exp": False,
+                        "verify_nbf": False,
+                        "verify_iat": False,
+                    },
                 )
+            check_time_claims(claims, settings.leeway)
         except jwt.PyJWKClientConnectionError as error:
             raise ServiceUnavailable(
                 f"The identity provider's key set cannot be fetched: {error}"
             ) from None
-        except jwt.PyJWTError as error:
+        except (jwt.PyJWTError, ValueError) as error:
             raise Unauthorized(
                 f"Invalid token: {error}.", error="invalid_token", reason=_description(error)
             ) from None

@@ -33,9 +33,11 @@ EXTENSION_KEY = "mercure_hub"
 logger = logging.getLogger(__name__)
 
 
-def _verifier(role: str, algorithm: str, key: str, jwks_file: Path | None) -> Verifier:
+def _verifier(
+    role: str, algorithm: str, key: str, jwks_file: Path | None, leeway: float
+) -> Verifier:
     try:
-        return Verifier(algorithm, key or None, jwks_file)
+        return Verifier(algorithm, key or None, jwks_file, leeway=leeway)
     except (ValueError, OSError) as error:
         raise HubSettingsError(
             f"the {role} JWT key is unusable with {algorithm}: {error}; check "
@@ -57,12 +59,14 @@ class Hub:
             settings.publisher_algorithm,
             settings.publisher_key,
             settings.publisher_jwks_file,
+            settings.jwt_leeway,
         )
         self.subscriber_verifier = _verifier(
             "subscriber",
             settings.subscriber_algorithm,
             settings.subscriber_key,
             settings.subscriber_jwks_file,
+            settings.jwt_leeway,
         )
         if transport is None:
             try:

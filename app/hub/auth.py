@@ -8,7 +8,9 @@ that, a ``Referer``) listed in the publish origins, which defeats cross-site req
 
 Verification: the token's ``alg`` must be the configured algorithm of the role (the header
 cannot choose it; ``none`` is never accepted), the signature must verify with the role's key
-(or the JWKS key named by ``kid``), and ``exp``/``nbf`` are enforced. Claims are read from
+(or the JWKS key named by ``kid``), and the time claims are read as the reference reads them
+(:func:`check_time_claims`: numbers only, ``exp``/``nbf`` enforced within the leeway,
+``iat`` not compared with the clock). Claims are read from
 ``mercure`` or, failing that, the namespaced ``https://mercure.rocks/`` claim; a malformed
 claim makes the token invalid. Every failure raises :class:`AuthorizationError` (401).
 """
@@ -16,6 +18,7 @@ claim makes the token invalid. Every failure raises :class:`AuthorizationError` 
 from __future__ import annotations
 
 import logging
+import time
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -31,6 +34,7 @@ __all__ = [
     "Claims",
     "TokenSource",
     "Verifier",
+    "check_time_claims",
     "extract_token",
     "origin_allowed",
     "parse_claims",
@@ -138,6 +142,28 @@ def parse_claims(payload: Mapping[str, Any]) -> Claims:
     )
 
 
+def check_time_claims(payload: Mapping[str, Any], leeway: float, now: float | None = None) -> None:
+    """Check ``exp``, ``nbf`` and ``iat`` as the reference hub reads them.
+
+    Each, when present, must be a JSON number (a numeric string or a boolean is refused,
+    where PyJWT would convert the string); ``exp`` must be later than ``now - leeway``
+    and ``nbf`` not later than ``now + leeway``; ``iat`` is not compared with the clock
+    (a publisher whose clock runs slightly ahead is not refused). Raises
+    :class:`ValueError` naming the claim.
+    """
+    for name in ("exp", "nbf", "iat"):
+        value = payload.get(name)
+        if name in payload and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise ValueError(f'the "{name}" claim must be a number')
+    moment = time.time() if now is None else now
+    expires = payload.get("exp")
+    if expires is not None and expires <= moment - leeway:
+        raise ValueError("the token has expired")
+    not_before = payload.get("nbf")
+    if not_before is not None and not_before > moment + leeway:
+        raise ValueError("the token is not valid yet (nbf)")
+
+
 class Verifier:
     """Verifies the tokens of one role (publisher or subscriber) with one algorithm.
 
@@ -146,8 +172,16 @@ class Verifier:
     Raises :class:`ValueError` at construction for an unusable key.
     """
 
-    def __init__(self, algorithm: str, key: str | None, jwks_file: Path | None = None) -> None:
+    def __init__(
+        self,
+        algorithm: str,
+        key: str | None,
+        jwks_file: Path | None = None,
+        *,
+        leeway: float = 0.0,
+    ) -> None:
         self.algorithm = algorithm
+        self.leeway = leeway
         self._keys: dict[str | None, Any] = {}
         implementation = get_default_algorithms().get(algorithm)
         if implementation is None:
@@ -194,8 +228,15 @@ class Verifier:
                     token,
                     key,
                     algorithms=[self.algorithm],
-                    options={"verify_aud": False, "verify_iss": False},
+                    options={  # the time claims: check_time_claims
+                        "verify_aud": False,
+                        "verify_iss": False,
+                        "verify_exp": False,
+                        "verify_nbf": False,
+                        "verify_iat": False,
+                    },
                 )
-        except jwt.PyJWTError as error:
+            check_time_claims(payload, self.leeway)
+        except (jwt.PyJWTError, ValueError) as error:
             raise AuthorizationError(f"invalid JWT: {error}") from error
         return parse_claims(payload)

@@ -10,7 +10,7 @@ Variables (durations accept Go-style ``40s``, ``10m``, ``1h30m``, ``500ms`` or s
 ``MERCURE_PUBLISHER_JWKS_FILE`` / ``MERCURE_SUBSCRIBER_JWKS_FILE`` / ``MERCURE_JWKS_FILE``,
 ``MERCURE_ANONYMOUS`` (default on), ``MERCURE_CORS_ORIGINS`` and
 ``MERCURE_PUBLISH_ORIGINS`` (space- or comma-separated), ``MERCURE_HEARTBEAT`` (40s),
-``MERCURE_WRITE_TIMEOUT`` (600s), ``MERCURE_DISPATCH_TIMEOUT`` (5s),
+``MERCURE_WRITE_TIMEOUT`` (600s), ``MERCURE_DISPATCH_TIMEOUT`` (5s), ``MERCURE_JWT_LEEWAY`` (0s),
 ``MERCURE_HISTORY_SIZE`` (1000), ``MERCURE_SUBSCRIBER_QUEUE_SIZE`` (1000),
 ``MERCURE_SUBSCRIPTIONS`` (off), ``MERCURE_COOKIE_NAME`` (``mercureAuthorization``),
 ``MERCURE_UI`` (on in development, off in production), ``MERCURE_TRANSPORT_URL``
@@ -157,6 +157,8 @@ class HubSettings:
     heartbeat: float = DEFAULT_HEARTBEAT
     write_timeout: float = DEFAULT_WRITE_TIMEOUT
     dispatch_timeout: float = DEFAULT_DISPATCH_TIMEOUT
+    jwt_leeway: float = 0.0
+    """``MERCURE_JWT_LEEWAY``: clock skew allowed on tokens' ``exp`` and ``nbf``."""
     history_size: int = DEFAULT_HISTORY_SIZE
     queue_size: int = DEFAULT_QUEUE_SIZE
     max_topics: int = MAX_TOPICS
@@ -248,6 +250,7 @@ class HubSettings:
             heartbeat=duration("MERCURE_HEARTBEAT", DEFAULT_HEARTBEAT),
             write_timeout=duration("MERCURE_WRITE_TIMEOUT", DEFAULT_WRITE_TIMEOUT),
             dispatch_timeout=duration("MERCURE_DISPATCH_TIMEOUT", DEFAULT_DISPATCH_TIMEOUT),
+            jwt_leeway=duration("MERCURE_JWT_LEEWAY", 0.0),
             history_size=history_size,
             queue_size=_integer(env, "MERCURE_SUBSCRIBER_QUEUE_SIZE", DEFAULT_QUEUE_SIZE, 1),
             subscriptions=_flag(env, "MERCURE_SUBSCRIPTIONS", False),
