@@ -73,6 +73,12 @@ def _build(
     auth_settings = auth_settings or AuthSettings.from_env(environ, production=settings.production)
     if settings.production:
         problems = production_problems(spec, auth_settings.configured)
+        if not settings.public_url:
+            problems.append(
+                "PUBLIC_URL is not set: the origin of every topic, IRI and subscriber token "
+                "would come from each request's Host header, which clients choose; set it to "
+                "the public origin, for example PUBLIC_URL=https://shop.example"
+            )
         if auth_settings.key and auth_settings.key in (
             hub_settings.publisher_key,
             hub_settings.subscriber_key,

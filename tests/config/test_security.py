@@ -347,6 +347,7 @@ def production(tmp_path: Path, resources: str | Path, **environ: str) -> dict[st
         "RESOURCES_FILE": str(path),
         "DATABASE_URL": f"sqlite:///{tmp_path / 'production.db'}",
         "MERCURE_JWT_KEY": "production-posture-hub-key-of-32-bytes!",
+        "PUBLIC_URL": "https://shop.example",
         **environ,
     }
 
@@ -438,3 +439,13 @@ def test_production_refuses_the_hubs_development_key(tmp_path: Path) -> None:
     )
     with pytest.raises(HubSettingsError, match="publicly known development key"):
         create_app(environ=environ)
+
+
+def test_production_needs_a_public_url(tmp_path: Path) -> None:
+    environ = production(
+        tmp_path,
+        ROOT / "resources.yaml",
+        AUTH_JWT_KEY="production-posture-users-key-of-32-bytes",
+        PUBLIC_URL="",
+    )
+    assert any(line.startswith("PUBLIC_URL is not set") for line in refusal(environ))
