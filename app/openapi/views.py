@@ -4,6 +4,12 @@ The document is built and serialized once, when the app is built (the spec is fr
 and served with a strong ETag. Swagger UI's files come from the installed
 ``swagger-ui-bundle`` package and are served under ``/docs/assets/``; only the files the
 page needs are reachable (an allowlist, so nothing else of the package directory leaks).
+
+The page runs under the gateway's content security policy (``default-src 'self'``, no
+inline script or style): its options travel in an ``application/json`` data block, which
+the packaged start script (:data:`START_SCRIPT`) reads, and its own style is a packaged
+stylesheet. Swagger UI's online validator badge is off (it would load an image from a
+third party and tell it where the document is).
 """
 
 from __future__ import annotations
@@ -35,9 +41,33 @@ ASSETS: frozenset[str] = frozenset(
         "swagger-ui-standalone-preset.js",
         "favicon-16x16.png",
         "favicon-32x32.png",
-        "oauth2-redirect.html",
     }
 )
+START_SCRIPT = "swagger-ui-start.js"
+PAGE_STYLE = "swagger-ui-page.css"
+_OWN_ASSETS: dict[str, tuple[str, bytes]] = {
+    START_SCRIPT: (
+        "text/javascript",
+        b"""// Starts Swagger UI with the options the page carries in #swagger-ui-options.
+"use strict";
+(function () {
+  var options = JSON.parse(document.getElementById("swagger-ui-options").textContent);
+  window.ui = SwaggerUIBundle(Object.assign(options, {
+    dom_id: "#swagger-ui",
+    presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],
+    plugins: [SwaggerUIBundle.plugins.DownloadUrl],
+    layout: "StandaloneLayout"
+  }));
+})();
+""",
+    ),
+    PAGE_STYLE: (
+        "text/css",
+        b"/* The page around Swagger UI: no margin, a scroll bar always shown. */\n"
+        b"html { box-sizing: border-box; overflow-y: scroll; }\nbody { margin: 0; }\n",
+    ),
+}
+"""The page's own start script and style, served beside Swagger UI's files."""
 
 _PAGE = """<!DOCTYPE html>
 <html lang="en">
@@ -45,22 +75,16 @@ _PAGE = """<!DOCTYPE html>
   <meta charset="UTF-8">
   <title>{{ title }}</title>
   <link rel="stylesheet" href="{{ url_for('openapi.asset', name='swagger-ui.css') }}">
+  <link rel="stylesheet" href="{{ url_for('openapi.asset', name=page_style) }}">
   <link rel="icon" type="image/png" sizes="32x32"
         href="{{ url_for('openapi.asset', name='favicon-32x32.png') }}">
-  <style>html { box-sizing: border-box; overflow-y: scroll; } body { margin: 0; }</style>
 </head>
 <body>
   <div id="swagger-ui"></div>
+  <script id="swagger-ui-options" type="application/json">{{ options|tojson }}</script>
   <script src="{{ url_for('openapi.asset', name='swagger-ui-bundle.js') }}"></script>
   <script src="{{ url_for('openapi.asset', name='swagger-ui-standalone-preset.js') }}"></script>
-  <script>
-    window.ui = SwaggerUIBundle(Object.assign({{ options|tojson }}, {
-      dom_id: "#swagger-ui",
-      presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],
-      plugins: [SwaggerUIBundle.plugins.DownloadUrl],
-      layout: "StandaloneLayout"
-    }));
-  </script>
+  <script src="{{ url_for('openapi.asset', name=start_script) }}"></script>
 </body>
 </html>
 """
@@ -99,14 +123,20 @@ def blueprint(document: dict[str, Any], title: str) -> Blueprint:
             # Swagger UI 4 renders 3.0 documents only: load the downgraded form.
             "url": url_for("openapi.document_json", spec_version="3.0.0"),
             "deepLinking": True,
-            "oauth2RedirectUrl": url_for(
-                "openapi.asset", name="oauth2-redirect.html", _external=True
-            ),
+            "validatorUrl": None,
         }
-        return render_template_string(_PAGE, title=title, options=options)
+        return render_template_string(
+            _PAGE, title=title, options=options, start_script=START_SCRIPT, page_style=PAGE_STYLE
+        )
 
     @pages.get("/docs/assets/<name>")
     def asset(name: str) -> ResponseReturnValue:
+        own = _OWN_ASSETS.get(name)
+        if own is not None:
+            mimetype, body = own
+            response = Response(body, mimetype=mimetype)
+            response.set_etag(hashlib.sha256(body).hexdigest()[:32])
+            return response.make_conditional(request)
         if name not in ASSETS:
             abort(404, f"No documentation asset named {name!r}.")
         return send_from_directory(ASSETS_DIR, name)
