@@ -38,7 +38,7 @@ def subscribe(page: Page, selectors: str, last_event_id: str = "") -> None:
     page.fill("#sub-last-event-id", last_event_id)
     page.click("#sub-start")
     page.wait_for_function(
-        "document.getElementById('sub-status').textContent.startsWith('Subscribed')"
+        "() => document.getElementById('sub-status').textContent.startsWith('Subscribed')"
     )
 
 
@@ -101,7 +101,7 @@ def test_an_anonymous_publish_is_refused_with_the_hub_status(
     page.goto(gateway.url + UI)
     page.click("#pub-send")
     page.wait_for_function(
-        "document.getElementById('pub-status').textContent.startsWith('Refused')"
+        "() => document.getElementById('pub-status').textContent.startsWith('Refused')"
     )
     assert page.inner_text("#pub-status").startswith("Refused: 401")
 
@@ -115,6 +115,8 @@ def test_lists_active_subscriptions_when_the_hub_has_them(
     subscribe(page, "https://example.com/watched/{id}")
 
     page.click("#subs-load")
-    page.wait_for_function("document.getElementById('subs-status').textContent.includes('active')")
+    page.wait_for_function(
+        "() => document.getElementById('subs-status').textContent.includes('active')"
+    )
     topics = page.locator("#subs-table tbody td:first-child").all_inner_texts()
     assert "https://example.com/watched/{id}" in topics

@@ -243,7 +243,7 @@ def test_a_refused_token_leaves_the_page_signed_out(
     page.fill("#bearer-token", forged)
     page.click("#sign-in button[type=submit]")
     page.wait_for_function(
-        "document.getElementById('auth-status').textContent.startsWith('Sign-in refused')"
+        "() => document.getElementById('auth-status').textContent.startsWith('Sign-in refused')"
     )
     assert "Invalid token" in page.inner_text("#auth-status")
     assert page.is_visible("#sign-in")
