@@ -14,7 +14,7 @@ from functools import partial
 import click
 from flask import Flask
 
-from app import api, auth, cli, errors, hub, models, openapi, publish, web
+from app import api, auth, cli, errors, headers, hub, models, openapi, publish, web
 from app.access.posture import production_problems
 from app.auth.settings import AuthSettings, AuthSettingsError
 from app.config import ConfigError, ResourcesSpec, load_resources
@@ -110,5 +110,8 @@ def _build(
     api.init_app(application, spec, registry, publisher.discovery_url_for, users.current_user)
     openapi.init_app(application, spec)
     web.init_app(application, spec)
+    headers.init_app(
+        application, connect_to=(publisher.discovery_url_for(r.name) for r in spec.resources)
+    )
     cli.init_app(application)
     return application

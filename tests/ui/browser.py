@@ -26,11 +26,14 @@ TIMEOUT_MS = 15_000
 
 
 @contextmanager
-def chromium() -> Iterator[Browser]:
-    """A headless Chromium for one test module; closed on exit."""
+def chromium(*extra_args: str) -> Iterator[Browser]:
+    """A headless Chromium for one test module, started with :data:`CHROMIUM_ARGS` and
+    ``extra_args``; closed on exit."""
     executable = require_chromium()
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(
+            executable_path=executable, args=[*CHROMIUM_ARGS, *extra_args]
+        )
         try:
             yield browser
         finally:

@@ -6,13 +6,17 @@ set the JWT used for both (kept in the hub's authorization cookie or sent as the
 ``authorization`` query parameter) and list active subscriptions when the hub has them.
 
 Security: the page holds no secret; it only uses the token the visitor types, so mounting
-it grants nothing. It is mounted by the hub when ``MERCURE_UI`` is on (development).
+it grants nothing. It is mounted by the hub when ``MERCURE_UI`` is on (development). It
+runs under a content security policy allowing nothing but the hub's own origin (and
+``data:`` images): no inline script or style. Its answers carry the hub's security headers
+(:mod:`app.hub.headers`) when the hub is mounted alone; in the gateway, the gateway's.
 """
 
 from __future__ import annotations
 
 from flask import Blueprint, Flask, render_template, request
 
+from app.hub.headers import add_security_headers
 from app.hub.http import HUB_PATH
 from app.hub.settings import HubSettings
 
@@ -32,6 +36,7 @@ def create_blueprint(settings: HubSettings) -> Blueprint:
         static_url_path="/static",
         template_folder="templates",
     )
+    blueprint.after_request(add_security_headers)
 
     @blueprint.get("/")
     def index() -> str:

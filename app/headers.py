@@ -1,0 +1,43 @@
+"""Security headers on every answer of the gateway: REST, hub, pages, assets and errors.
+
+The headers and their values are the hub's (:mod:`app.hub.headers`: the reference hub's,
+with the differences listed there), so the gateway answers as one server: the same
+``X-Frame-Options: DENY``, ``X-Content-Type-Options: nosniff``, ``X-XSS-Protection: 0``
+and content security policy on the REST API, the hub, ``/docs``, the live page, the debug
+UI, their assets and every error. Every page loads its scripts and styles from the gateway
+itself, none inline, so the policy allows nothing else; ``connect-src`` also names the
+origins of external hubs the live page subscribes to.
+
+The hook is an application hook: it runs after every blueprint's and replaces whatever
+they set for these headers, so this is the one place that decides them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from flask import Flask, Response
+
+from app.hub.headers import security_headers
+
+__all__ = ["EXTENSION_KEY", "init_app"]
+
+EXTENSION_KEY = "security_headers"
+
+
+def init_app(app: Flask, *, connect_to: Iterable[str | None] = ()) -> dict[str, str]:
+    """Set the security headers on every response of ``app``; ``connect_to``: URLs the
+    pages subscribe to (relative ones, and ``None``, are the gateway itself). Returns the
+    headers, also kept in ``app.extensions["security_headers"]``, where the hook reads
+    them on each response."""
+    app.extensions[EXTENSION_KEY] = security_headers(connect_to)
+
+    @app.after_request
+    def add_security_headers(response: Response) -> Response:
+        headers: dict[str, str] = app.extensions[EXTENSION_KEY]
+        for name, value in headers.items():
+            response.headers[name] = value
+        return response
+
+    headers: dict[str, str] = app.extensions[EXTENSION_KEY]
+    return headers
