@@ -136,6 +136,18 @@ class ServiceUnavailable(ApiError):
     title = "Service Unavailable"
 
 
+class DatabaseUnavailable(ServiceUnavailable):
+    """503: the database could not be reached or failed to complete the request.
+
+    The detail is always the same generic sentence: the driver's message (which may name
+    the database's host, port, name or schema) goes to the log only."""
+
+    DETAIL = "The database is unavailable or failed to complete the request; try again later."
+
+    def __init__(self, detail: str = DETAIL) -> None:
+        super().__init__(detail)
+
+
 class _HttpError(ApiError):
     """Adapter carrying a werkzeug exception's status through the one body shape."""
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Response, request
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import IntegrityError
 
 from app.access.guard import Guard
 from app.api import documents
@@ -84,7 +84,8 @@ class Endpoint:
         The item is serialized after the flush, inside the transaction, so the response
         shows the row as written and needs no read-back after the commit (which expires
         every loaded attribute). A constraint the database refuses, at the flush or at
-        the commit, rolls back and becomes a 409 or 422.
+        the commit, rolls back and becomes a 409 or 422; any other database error goes
+        up to the view, which answers 503.
         """
         session = self.session
         try:
@@ -96,7 +97,7 @@ class Endpoint:
             else:
                 response = self.item_response(obj, flushed=True)
             session.commit()
-        except DBAPIError as error:
+        except IntegrityError as error:
             session.rollback()
             raise write_error(error, self.resource, values) from None
         return response

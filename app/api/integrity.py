@@ -1,25 +1,39 @@
-"""Database integrity errors -> API errors (409 or 422, never 500).
+"""Database errors -> API errors: refused constraints are 409 or 422, anything else 503.
 
 Constraint names follow :data:`app.models.columns.NAMING_CONVENTION`. PostgreSQL names
 the violated constraint (``diag.constraint_name``) and its SQLSTATE; SQLite only says
 ``UNIQUE constraint failed: books.isbn``, ``NOT NULL constraint failed: ...`` or
 ``FOREIGN KEY constraint failed``. Both are reduced to a kind and, where known, the
 resource property involved.
+
+No answer carries the driver's own text: it may name the database's host, port, name,
+schema or the values of other rows. A failure that is not a refused constraint (the
+database is unreachable, read-only, locked, dropped, out of space...) is
+:class:`~app.errors.DatabaseUnavailable`, and the driver's message goes to the log only,
+with the resource and the operation (:func:`database_failure`).
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from app.config.spec import ResourceSpec
-from app.errors import ApiError, Conflict, ValidationFailed, Violation
+from app.errors import ApiError, Conflict, DatabaseUnavailable, ValidationFailed, Violation
 from app.models.columns import column_name, relation_column
 
+logger = logging.getLogger(__name__)
+
 Kind = Literal["unique", "foreign_key", "not_null", "other"]
+
+DATABASE_ERRORS: tuple[type[SQLAlchemyError], ...] = (DBAPIError, PoolTimeout)
+"""What a failing database raises: any driver error (connection refused or lost, database
+dropped, read-only or locked file, ...) and a connection pool that has none to lend."""
 
 _SQLSTATE: dict[str, Kind] = {"23505": "unique", "23503": "foreign_key", "23502": "not_null"}
 _SQLITE = re.compile(
@@ -79,7 +93,7 @@ def property_of(resource: ResourceSpec, column: str | None) -> str:
     return ""
 
 
-def write_error(error: DBAPIError, resource: ResourceSpec, sent: dict[str, object]) -> ApiError:
+def write_error(error: IntegrityError, resource: ResourceSpec, sent: dict[str, object]) -> ApiError:
     """The API error for a failed create or update of ``resource``."""
     failure = classify(error, resource)
     prop = property_of(resource, failure.column)
@@ -96,10 +110,11 @@ def write_error(error: DBAPIError, resource: ResourceSpec, sent: dict[str, objec
         return ValidationFailed([Violation(prop, "The referenced item does not exist.")])
     if failure.kind == "not_null":
         return ValidationFailed([Violation(prop, "This value should not be null.")])
-    return ValidationFailed([Violation("", f"The database refused the value: {error.orig}")])
+    logger.warning("%s: the database refused a write: %s", resource.name, error.orig)
+    return ValidationFailed([Violation(prop, "The database refused this value.")])
 
 
-def delete_error(error: DBAPIError, resource: ResourceSpec, iri: str) -> ApiError:
+def delete_error(error: IntegrityError, resource: ResourceSpec, iri: str) -> ApiError:
     """The API error for a refused delete: the item is still referenced."""
     failure = classify(error, resource)
     if failure.kind == "foreign_key":
@@ -107,4 +122,20 @@ def delete_error(error: DBAPIError, resource: ResourceSpec, iri: str) -> ApiErro
             f"{resource.name} {iri} is still referenced by other items; "
             "delete or re-link them first."
         )
-    return Conflict(f"{resource.name} {iri} cannot be deleted: {error.orig}")
+    logger.warning("%s: the database refused to delete %s: %s", resource.name, iri, error.orig)
+    return Conflict(f"{resource.name} {iri} cannot be deleted: the database refused it.")
+
+
+def database_failure(
+    error: SQLAlchemyError, resource: ResourceSpec, operation: str
+) -> DatabaseUnavailable:
+    """Log ``error`` (with the resource and the operation it broke) and return the 503
+    the client gets instead, whose detail says nothing about the database."""
+    logger.error(
+        "%s %s: the database failed: %s",
+        resource.name,
+        operation,
+        getattr(error, "orig", None) or error,
+        exc_info=error,
+    )
+    return DatabaseUnavailable()

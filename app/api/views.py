@@ -8,21 +8,25 @@ owner, apply the rule to the item as it would be written (401/403), flush, seria
 written item, commit, and map refused constraints to 409/422. Reads apply the rule to the
 item (``GET``) or limit the collection to the items the user may read. Nothing is
 published here: the publishing bridge reacts to the session's commit.
+
+Any other database failure, on any operation, rolls the session back and answers 503
+with a generic detail; the driver's message is logged with the resource and operation.
 """
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import sqlalchemy as sa
 from flask import request
 from flask.typing import ResponseReturnValue
 from flask.views import MethodView
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import IntegrityError
 
 from app.api import documents, pagination
 from app.api.endpoint import Endpoint
-from app.api.integrity import delete_error
+from app.api.integrity import DATABASE_ERRORS, database_failure, delete_error
 from app.api.merge_patch import merge_patch
 from app.api.negotiation import document_response, json_body, response_format
 from app.config.spec import Operation
@@ -36,6 +40,9 @@ class ResourceView(MethodView):
 
     init_every_request = False
 
+    operations: dict[str, Operation] = {}
+    """The operation of each implemented method (``HEAD`` is ``GET``'s)."""
+
     def __init__(self, endpoint: Endpoint) -> None:
         self.endpoint = endpoint
 
@@ -44,15 +51,29 @@ class ResourceView(MethodView):
 
         As ``MethodView`` does, without wrapping the handler for ``async`` support on
         every request: the handlers are synchronous. The route's ``methods`` let only
-        implemented methods through.
+        implemented methods through. A database failure the handler did not map to an
+        answer of its own becomes :class:`~app.errors.DatabaseUnavailable` (503).
         """
-        method = request.method
-        handler = getattr(self, "get" if method == "HEAD" else method.lower())
-        return handler(**kwargs)  # type: ignore[no-any-return]
+        method = "GET" if request.method == "HEAD" else request.method
+        handler = getattr(self, method.lower())
+        try:
+            return handler(**kwargs)  # type: ignore[no-any-return]
+        except DATABASE_ERRORS as error:
+            self._forget()
+            operation = self.operations[method]
+            raise database_failure(error, self.endpoint.resource, operation) from None
+
+    def _forget(self) -> None:
+        """Roll back what the failed request began (a dead connection may refuse even
+        that; the session is discarded with the request's app context anyway)."""
+        with contextlib.suppress(*DATABASE_ERRORS):
+            self.endpoint.session.rollback()
 
 
 class CollectionView(ResourceView):
     """``GET`` (filtered, ordered, paginated) and ``POST`` on ``/books``."""
+
+    operations = {"GET": "get_collection", "POST": "post"}
 
     def get(self) -> ResponseReturnValue:
         endpoint, resource = self.endpoint, self.endpoint.resource
@@ -101,6 +122,8 @@ class CollectionView(ResourceView):
 class ItemView(ResourceView):
     """``GET``, ``PUT``, ``PATCH`` (merge patch) and ``DELETE`` on ``/books/<id>``."""
 
+    operations = {"GET": "get", "PUT": "put", "PATCH": "patch", "DELETE": "delete"}
+
     def get(self, item_id: int) -> ResponseReturnValue:
         response_format(request)  # 406 before any work; item_response reuses the result
         endpoint = self.endpoint
@@ -123,7 +146,7 @@ class ItemView(ResourceView):
         endpoint.session.delete(obj)
         try:
             endpoint.session.commit()
-        except DBAPIError as error:
+        except IntegrityError as error:
             endpoint.session.rollback()
             iri = iri_for_id(endpoint.resource, item_id)
             raise delete_error(error, endpoint.resource, iri) from None
