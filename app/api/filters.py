@@ -13,8 +13,12 @@ Pure query building: no IO, request arguments come in as a multi-dict. Parameter
   The primary key is always the last sort key, so pages are stable.
 
 Parameters that name no declared filter (or a ``json`` field, which has no portable
-equality or ordering; ``exists`` works on it) are ignored (API Platform does the same); a
-declared filter with a malformed value is a 400 whose detail names the parameter.
+equality or ordering; ``exists`` works on it) are ignored (API Platform does the same), and
+so is an empty value of any filter but a search on text (``publicationDate[after]=``,
+``rating[gt]=``, ``published=``: API Platform's filters ignore them too). A declared filter
+with a malformed value is a 400 whose detail names the parameter; so is a number the
+column cannot hold, whose detail names the column's range (integers are 32-bit on every
+database, see :func:`app.models.columns.integer_range`).
 """
 
 from __future__ import annotations
@@ -26,7 +30,13 @@ from typing import Any
 import sqlalchemy as sa
 from werkzeug.datastructures import MultiDict
 
-from app.api.values import field_value, parse_bool, relation_value
+from app.api.values import (
+    check_storable,
+    field_value,
+    integer_value,
+    parse_bool,
+    relation_value,
+)
 from app.config.spec import ResourceSpec, ResourcesSpec, SearchStrategy
 from app.errors import BadRequest
 from app.models.columns import relation_column
@@ -84,9 +94,19 @@ class QueryBuilder:
                 continue
             values = args.getlist(key)
             if name == "exists" and op is not None and op in filters.exists:
-                clauses.append(self._exists(key, op, values[-1]))
+                if not _blank(values[-1]):
+                    clauses.append(self._exists(key, op, values[-1]))
             elif op in (None, "") and name in self._search:
-                clauses.append(self._search_clause(key, name, values))
+                if not self._textual(name):
+                    values = [value for value in values if not _blank(value)]
+                if values:
+                    clauses.append(self._search_clause(key, name, values))
+            elif _blank(values[-1]) and (
+                (op is None and name in filters.boolean)
+                or (op in RANGE_OPERATORS and name in filters.range)
+                or (op in DATE_OPERATORS and name in filters.date)
+            ):
+                continue  # an empty value filters nothing
             elif op is None and name in filters.boolean:
                 clauses.append(self._column(name) == self._parse(key, name, values[-1]))
             elif op is not None and name in filters.range and op in RANGE_OPERATORS:
@@ -140,13 +160,23 @@ class QueryBuilder:
             return getattr(self.model, relation_column(relation))
         return getattr(self.model, name)
 
+    def _textual(self, name: str) -> bool:
+        field = self.resource.field(name)
+        return field is not None and field.type in ("string", "text", "enum")
+
     def _parse(self, key: str, name: str, raw: str) -> Any:
+        """``raw`` as a value of ``name``'s column, or a 400 naming ``key``."""
         try:
             relation = self.resource.relation(name)
             if relation is not None:
                 return relation_value(relation, self.spec.resource(relation.target), raw)
             field = self.resource.field(name)
-            return raw if field is None else field_value(field, raw)
+            if name == "id":
+                value: Any = integer_value(raw)
+            else:
+                value = raw if field is None else field_value(field, raw)
+            check_storable(self._column(name).type, value)
+            return value
         except ValueError as error:
             raise BadRequest(f"Invalid value {raw!r} for {key!r}: {error}.") from None
 
@@ -154,9 +184,7 @@ class QueryBuilder:
         strategy = self._search[name]
         column = self._column(name)
         parsed = [self._parse(key, name, raw) for raw in values]
-        field = self.resource.field(name)
-        textual = field is not None and field.type in ("string", "text", "enum")
-        if not textual:
+        if not self._textual(name):
             exact: Clause = column.in_(parsed) if len(parsed) > 1 else column == parsed[0]
             return exact
         return sa.or_(*(_SEARCH[strategy](column, value) for value in parsed))
@@ -179,3 +207,7 @@ class QueryBuilder:
         column = self._column(name)
         exists: Clause = column.is_not(None) if present else column.is_(None)
         return exists
+
+
+def _blank(raw: str) -> bool:
+    return not raw.strip()

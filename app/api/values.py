@@ -13,7 +13,10 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+import sqlalchemy as sa
+
 from app.config.spec import FieldSpec, RelationSpec, ResourceSpec
+from app.models.columns import integer_range
 from app.models.iri import parse_iri
 
 UTC = dt.UTC
@@ -53,7 +56,7 @@ ID_MAX = 2**31 - 1
 """Ids are 32-bit integers; filter integers must fit in 64 bits on every database."""
 
 
-def _integer(raw: str) -> int:
+def integer_value(raw: str) -> int:
     try:
         value = int(raw.strip())
     except ValueError:
@@ -91,7 +94,7 @@ def _uuid(raw: str) -> uuid.UUID:
 
 
 _PARSERS: dict[str, Callable[[str], Any]] = {
-    "integer": _integer,
+    "integer": integer_value,
     "float": _float,
     "decimal": _decimal,
     "boolean": parse_bool,
@@ -107,6 +110,21 @@ def field_value(spec: FieldSpec, raw: str) -> Any:
         raise ValueError("NUL characters are not allowed")
     parser = _PARSERS.get(spec.type)
     return raw if parser is None else parser(raw)
+
+
+def check_storable(column_type: sa.types.TypeEngine[Any], value: Any) -> None:
+    """Refuse a filter value the column cannot hold, naming the column's range: an
+    integer past its 32 (or 16, 64) bits, a decimal with more digits before the point
+    than its precision allows. PostgreSQL would fail on the first (the parameter is cast
+    to the column's type) and no row can match the second, on any database."""
+    bounds = integer_range(column_type)
+    if bounds is not None and isinstance(value, int) and not bounds[0] <= value <= bounds[1]:
+        raise ValueError(f"the value must be between {bounds[0]} and {bounds[1]}")
+    if isinstance(column_type, sa.Numeric) and isinstance(value, decimal.Decimal):
+        precision, scale = column_type.precision, column_type.scale or 0
+        if precision is not None and abs(value) >= 10 ** (precision - scale):
+            limit = 10 ** (precision - scale)
+            raise ValueError(f"the value must be greater than -{limit} and less than {limit}")
 
 
 def relation_value(relation: RelationSpec, target: ResourceSpec, raw: str) -> int:

@@ -33,6 +33,12 @@ RESERVED_ATTRIBUTES = frozenset({"id", "metadata", "registry", "query", "query_c
 
 _ON_DELETE = {"restrict": "RESTRICT", "cascade": "CASCADE", "set_null": "SET NULL"}
 
+_INTEGER_RANGES: tuple[tuple[type[sa.Integer], int, int], ...] = (
+    (sa.BigInteger, -(2**63), 2**63 - 1),
+    (sa.SmallInteger, -(2**15), 2**15 - 1),
+    (sa.Integer, -(2**31), 2**31 - 1),
+)
+
 
 def column_name(attribute: str) -> str:
     """``publicationDate`` -> ``publication_date`` (already snake names are unchanged)."""
@@ -70,6 +76,19 @@ def column_type(spec: FieldSpec) -> sa.types.TypeEngine[Any]:
         case "enum":
             return sa.String(max(len(choice) for choice in spec.choices))
     raise ValueError(f"field {spec.name!r} has unsupported type {spec.type!r}")
+
+
+def integer_range(column_type: sa.types.TypeEngine[Any]) -> tuple[int, int] | None:
+    """The smallest and largest value an integer column holds, ``None`` for other types.
+
+    PostgreSQL's bounds, on every database: ``Integer`` (``integer`` fields, ids and
+    relations) is 32 bits there, while SQLite's ``INTEGER`` would hold 64; the same spec
+    must accept the same values on both.
+    """
+    for kind, low, high in _INTEGER_RANGES:
+        if isinstance(column_type, kind):
+            return low, high
+    return None
 
 
 def python_default(spec: FieldSpec) -> Callable[[], object] | None:
