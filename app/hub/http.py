@@ -4,7 +4,9 @@ Statuses and ``text/plain`` bodies follow the reference hub (v0.24.2):
 
 Subscribe (``GET``/``HEAD``): 400 ``Too many "topic" parameters.`` (more than
 ``max_topics``), then 401 for an invalid token or a missing one when anonymous
-subscribers are refused, then 400 ``Missing "topic" parameter.``, 503 when the hub is
+subscribers are refused, then 400 ``Missing "topic" parameter.``, 400 for URI templates
+past the hub's template limits (the message names the setting; the reference has no such
+limit, see :mod:`app.hub.topics`), 503 when the hub is
 closed, a stream holding only ``retry`` and ending at once while its transport is
 unreachable (so an ``EventSource`` comes back instead of giving up), else a
 ``text/event-stream`` (see :mod:`app.hub.stream`); while the process drains, the stream
@@ -61,7 +63,7 @@ from app.hub.subscriptions import (
     find_subscription,
     query_escape,
 )
-from app.hub.topics import match_any
+from app.hub.topics import match_any, selectors_problem
 from app.hub.transport.base import TransportClosedError, TransportError
 from app.hub.update import SSE_FORBIDDEN, Update
 
@@ -167,6 +169,9 @@ def create_blueprint(hub: Hub) -> Blueprint:
             return _unauthorized()
         if not topics:
             return text('Missing "topic" parameter.', 400)
+        problem = selectors_problem(topics, settings.template_limits)
+        if problem is not None:
+            return text(problem, 400)
         return _stream(hub, topics, claims, disconnect)
 
     @blueprint.route(HUB_PATH, methods=["POST"])
@@ -197,7 +202,7 @@ def create_blueprint(hub: Hub) -> Blueprint:
             retry = parse_uint64(raw_retry)
             if retry is None:
                 return text('Invalid "retry" parameter', 400)
-        if not all(match_any(claims.publish, (topic,)) for topic in topics):
+        if not all(match_any(claims.publish, (t,), settings.template_limits) for t in topics):
             return _unauthorized()
         for topic in topics:
             if HUB_PATH in topic:
@@ -271,6 +276,7 @@ def _stream(
         payload=None if claims is None else claims.payload,
         last_event_id=last_event_id,
         max_queue=settings.queue_size,
+        limits=settings.template_limits,
     )
     try:
         answer = hub.connect(subscriber)
@@ -370,7 +376,7 @@ def _add_subscriptions_api(blueprint: Blueprint, hub: Hub) -> None:
             path += "/" + query_escape(topic)
         if subscriber_id is not None:
             path += "/" + query_escape(subscriber_id)
-        if not match_any(claims.subscribe, (path,)):
+        if not match_any(claims.subscribe, (path,), settings.template_limits):
             return _unauthorized()
         headers = {"ETag": last_event_id, "Cache-Control": "must-revalidate"}
         if request.headers.get("If-None-Match") == last_event_id:

@@ -16,6 +16,11 @@ Variables (durations accept Go-style ``40s``, ``10m``, ``1h30m``, ``500ms`` or s
 ``MERCURE_UI`` (on in development, off in production), ``MERCURE_TRANSPORT_URL``
 (``memory://?history_size=<MERCURE_HISTORY_SIZE>``).
 
+URI template selectors (see :mod:`app.hub.topics`): ``MERCURE_TOPIC_TEMPLATE_MAX_LENGTH``
+(1024 characters, at most 8192), ``MERCURE_TOPIC_TEMPLATE_MAX_VARIABLES`` (32, at most 256)
+and ``MERCURE_TOPIC_TEMPLATES_PER_SUBSCRIPTION`` (16): past them a subscription is refused
+with a 400 naming the setting, and a template in a token's claim matches only itself.
+
 Security: production refuses to start without a key for each role (or a JWKS file), or
 with the development key; in
 development a missing key falls back to :data:`DEVELOPMENT_JWT_KEY`, a publicly known
@@ -30,6 +35,13 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+from app.hub.topics import (
+    DEFAULT_LIMITS,
+    MAX_LENGTH_CEILING,
+    MAX_VARIABLES_CEILING,
+    TemplateLimits,
+)
 
 __all__ = [
     "DEVELOPMENT_JWT_KEY",
@@ -120,6 +132,13 @@ def _integer(env: Mapping[str, str], name: str, default: int, minimum: int) -> i
     return value
 
 
+def _bounded(env: Mapping[str, str], name: str, default: int, maximum: int) -> int:
+    value = _integer(env, name, default, 1)
+    if value > maximum:
+        raise HubSettingsError(f"{name}={env.get(name)!r} must be at most {maximum}")
+    return value
+
+
 def _origins(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     raw = env.get(name, "")
     return tuple(part for part in re.split(r"[\s,]+", raw) if part)
@@ -162,6 +181,9 @@ class HubSettings:
     history_size: int = DEFAULT_HISTORY_SIZE
     queue_size: int = DEFAULT_QUEUE_SIZE
     max_topics: int = MAX_TOPICS
+    template_limits: TemplateLimits = DEFAULT_LIMITS
+    """``MERCURE_TOPIC_TEMPLATE_MAX_LENGTH``, ``MERCURE_TOPIC_TEMPLATE_MAX_VARIABLES`` and
+    ``MERCURE_TOPIC_TEMPLATES_PER_SUBSCRIPTION``: how large URI template selectors may be."""
     subscriptions: bool = False
     cookie_name: str = DEFAULT_COOKIE_NAME
     ui: bool = False
@@ -237,6 +259,23 @@ class HubSettings:
             raw = env.get(name)
             return default if raw is None or not raw.strip() else parse_duration(name, raw)
 
+        template_limits = TemplateLimits(
+            max_length=_bounded(
+                env,
+                "MERCURE_TOPIC_TEMPLATE_MAX_LENGTH",
+                DEFAULT_LIMITS.max_length,
+                MAX_LENGTH_CEILING,
+            ),
+            max_variables=_bounded(
+                env,
+                "MERCURE_TOPIC_TEMPLATE_MAX_VARIABLES",
+                DEFAULT_LIMITS.max_variables,
+                MAX_VARIABLES_CEILING,
+            ),
+            max_templates=_integer(
+                env, "MERCURE_TOPIC_TEMPLATES_PER_SUBSCRIPTION", DEFAULT_LIMITS.max_templates, 0
+            ),
+        )
         return cls(
             publisher_key=keys["PUBLISHER"],
             publisher_algorithm=publisher_algorithm,
@@ -253,6 +292,7 @@ class HubSettings:
             jwt_leeway=duration("MERCURE_JWT_LEEWAY", 0.0),
             history_size=history_size,
             queue_size=_integer(env, "MERCURE_SUBSCRIBER_QUEUE_SIZE", DEFAULT_QUEUE_SIZE, 1),
+            template_limits=template_limits,
             subscriptions=_flag(env, "MERCURE_SUBSCRIPTIONS", False),
             cookie_name=cookie_name,
             ui=_flag(env, "MERCURE_UI", not production),

@@ -11,6 +11,8 @@ Contracts:
   and, for a private update, an update topic matches a selector of the token's
   ``mercure.subscribe`` claim. Anonymous subscribers (``allowed_private=None``) never match
   private updates. :meth:`dispatch` itself does not check; callers check first.
+* Matching costs time linear in the update's topics: both selector lists are compiled
+  once, at construction, under the hub's template ``limits`` (see :mod:`app.hub.topics`).
 * Never blocks: :meth:`dispatch` appends to a bounded deque and signals an event. When
   more than ``max_queue`` live frames wait, the subscriber is marked ``overflowed`` and
   disconnected (its client reconnects with ``Last-Event-ID``); publishing continues.
@@ -32,7 +34,7 @@ from typing import Any
 
 from gevent.event import Event
 
-from app.hub.topics import is_template, match_any
+from app.hub.topics import DEFAULT_LIMITS, Selection, TemplateLimits, is_template
 from app.hub.update import Update, new_update_id
 
 __all__ = ["DEFAULT_MAX_QUEUE", "EARLIEST", "Subscriber", "SubscriberInfo"]
@@ -63,6 +65,7 @@ class Subscriber:
     """A subscriber connection's selectors, authorization and bounded frame queue."""
 
     __slots__ = (
+        "_authorization",
         "_buffered",
         "_event",
         "_frames",
@@ -70,6 +73,7 @@ class Subscriber:
         "_history_ids",
         "_id",
         "_ready",
+        "_selection",
         "allowed_private",
         "closed",
         "exact_only",
@@ -91,6 +95,7 @@ class Subscriber:
         last_event_id: str | None = None,
         max_queue: int = DEFAULT_MAX_QUEUE,
         subscriber_id: str | None = None,
+        limits: TemplateLimits = DEFAULT_LIMITS,
     ) -> None:
         if not topics:
             raise ValueError("a subscriber needs at least one topic selector")
@@ -98,6 +103,11 @@ class Subscriber:
         self.topics: tuple[str, ...] = tuple(dict.fromkeys(topics))
         self.allowed_private: tuple[str, ...] | None = (
             None if allowed_private is None else tuple(allowed_private)
+        )
+        # Compiled once per connection (shared between identical selections).
+        self._selection = Selection.of(self.topics, limits)
+        self._authorization: Selection | None = (
+            None if self.allowed_private is None else Selection.of(self.allowed_private, limits)
         )
         self.payload: Any = payload
         self.request_last_event_id: str | None = last_event_id or None
@@ -138,13 +148,12 @@ class Subscriber:
         """Whether the token allows this update (always true for public updates)."""
         if not update.private:
             return True
-        if self.allowed_private is None:
-            return False
-        return match_any(self.allowed_private, update.topics)
+        authorization = self._authorization
+        return authorization is not None and authorization.matches(update.topics)
 
     def selects(self, update: Update) -> bool:
         """Whether one update topic matches one requested selector."""
-        return match_any(self.topics, update.topics)
+        return self._selection.matches(update.topics)
 
     def matches(self, update: Update) -> bool:
         """Whether this subscriber must receive ``update`` (selected and authorized)."""

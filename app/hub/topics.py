@@ -1,134 +1,263 @@
-"""Topic selector matching, as the Mercure spec defines it.
+"""Topic selector matching, as the reference hub does it, in time linear in the topic.
 
 A selector matches a topic when it is ``*``, when both strings are equal, or when the
-selector is an RFC 6570 URI template (it contains ``{``) and the topic is one of its
-expansions. Templates are compiled once to anchored regular expressions:
+selector is a URI template (it contains ``{`` and parses, see :mod:`app.hub.uritemplate`)
+whose language holds the topic. A template is compiled once to an RE2 automaton
+(``google-re2``): RE2 never backtracks, so a match costs time linear in the topic's length
+whatever the selector, and compiling costs time linear in the template's length.
 
-* every expression is an optional group, since undefined variables expand to nothing;
-* ``{var}``, ``{.var}``, ``{/var}``, ``{;var}``, ``{?var}`` and ``{&var}`` values hold only
-  unreserved characters and percent-encoded octets, so ``{var}`` never crosses ``/``;
-* ``{+var}`` and ``{#var}`` values may also hold reserved characters (``/``, ``?``, ...);
-* a list of variables matches any ordered subset of them joined by the operator's
-  separator, and ``name=value`` pairs for the named operators ``;``, ``?`` and ``&``.
+Limits (:class:`TemplateLimits`, from the hub settings) bound what one template costs: a
+template longer than ``max_length`` characters or listing more than ``max_variables``
+variables is never compiled and matches only the identical topic, as a selector that is not
+a template does. The subscribe handler refuses such selectors, and subscriptions with more
+than ``max_templates`` templates, with a 400 naming the limit and its setting
+(:func:`selectors_problem`); in a token's ``mercure.publish`` or ``mercure.subscribe`` claim
+such a template matches only the identical topic.
 
-A selector containing ``{`` that is not a valid template matches only itself.
-Compiled templates and (selector, topic) results live in bounded LRU caches, so matching
-the same pair again costs one dictionary look-up. Everything here is pure and thread-safe.
+Where compiled templates live:
+
+* a :class:`Selection` (a subscriber's selectors, or its token's ``mercure.subscribe``
+  claim) holds its templates' automata for as long as it lives, so a publish never
+  recompiles what a connected subscriber uses; identical selections and identical
+  templates are shared (weak registries), and a selection remembers its answer for the
+  last update's topics, so ten thousand subscribers to one template cost one match;
+* :func:`match` and :func:`match_any` (publish claims, subscriptions API) go through an LRU
+  of the :data:`TEMPLATE_CACHE_SIZE` templates used last.
+
+Each automaton gets :data:`AUTOMATON_MEMORY` bytes for RE2's program and lazily built DFA
+states (past it RE2 resets its DFA cache or runs its NFA, still linear). Everything here is
+pure and thread-safe.
 """
 
 from __future__ import annotations
 
-import re
+import weakref
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
-__all__ = ["compile_template", "is_template", "match", "match_any"]
+import re2  # type: ignore[import-untyped]
 
-TEMPLATE_CACHE_SIZE = 4096
-MATCH_CACHE_SIZE = 65536
+from app.hub.uritemplate import parse, pattern
 
-_PCT = r"%[0-9A-Fa-f]{2}"
-_UNRESERVED = r"A-Za-z0-9\-._~"
-_RESERVED = r":/?#\[\]@!$&'()*+,;="
-_VARNAME = re.compile(r"(?:[A-Za-z0-9_]|%[0-9A-Fa-f]{2})(?:\.?(?:[A-Za-z0-9_]|%[0-9A-Fa-f]{2}))*")
-_VARSPEC = re.compile(rf"({_VARNAME.pattern})(?::([1-9][0-9]{{0,3}})|(\*))?")
-_LITERAL_FORBIDDEN = re.compile(r"[\x00-\x20\"'<>\\^`|}]")
+__all__ = [
+    "AUTOMATON_MEMORY",
+    "DEFAULT_LIMITS",
+    "MAX_LENGTH_CEILING",
+    "MAX_VARIABLES_CEILING",
+    "Compiled",
+    "Selection",
+    "TemplateLimits",
+    "compile_template",
+    "is_template",
+    "match",
+    "match_any",
+    "selectors_problem",
+]
 
-# operator -> (first, separator, named, allow reserved)
-_OPERATORS: dict[str, tuple[str, str, bool, bool]] = {
-    "": ("", ",", False, False),
-    "+": ("", ",", False, True),
-    "#": ("#", ",", False, True),
-    ".": (".", ".", False, False),
-    "/": ("/", "/", False, False),
-    ";": (";", ";", True, False),
-    "?": ("?", "&", True, False),
-    "&": ("&", "&", True, False),
-}
+DEFAULT_MAX_LENGTH = 1024
+DEFAULT_MAX_VARIABLES = 32
+DEFAULT_MAX_TEMPLATES = 16
+MAX_LENGTH_CEILING = 8192
+MAX_VARIABLES_CEILING = 256
+"""The highest limits the settings accept: a template at both still compiles within
+:data:`AUTOMATON_MEMORY`, and within RE2's counted-repetition bound of 1000."""
+
+TEMPLATE_CACHE_SIZE = 256
+AUTOMATON_MEMORY = 1024 * 1024
+"""RE2's memory budget per automaton. A template at the default limits compiles to about
+60 KB and its DFA needs this budget to run at full speed on long topics; most templates use
+a few KB, and DFA states are only built as topics need them."""
+
+_ANCHOR_BOTH: Any = re2._re2.RE2.Anchor.ANCHOR_BOTH
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateLimits:
+    """How large a URI template selector, and a subscription's templates, may be."""
+
+    max_length: int = DEFAULT_MAX_LENGTH
+    """``MERCURE_TOPIC_TEMPLATE_MAX_LENGTH``: characters of one template."""
+    max_variables: int = DEFAULT_MAX_VARIABLES
+    """``MERCURE_TOPIC_TEMPLATE_MAX_VARIABLES``: variables in one template, all its
+    expressions together."""
+    max_templates: int = DEFAULT_MAX_TEMPLATES
+    """``MERCURE_TOPIC_TEMPLATES_PER_SUBSCRIPTION``: template selectors in one subscription
+    (exact topics do not count)."""
+
+
+DEFAULT_LIMITS = TemplateLimits()
+
+
+@dataclass(frozen=True, slots=True, weakref_slot=True)
+class Compiled:
+    """A template's automaton, and how many variables the template lists."""
+
+    template: str
+    automaton: Any
+    variables: int
+
+    def fullmatch(self, topic: str) -> bool:
+        """Whether the whole of ``topic`` is in the template's language."""
+        try:
+            encoded = topic.encode()
+        except UnicodeEncodeError:
+            # A lone surrogate: neither a character class nor a literal of a template
+            # holds one (the reference's regexp does not match invalid UTF-8 either).
+            return False
+        spans = self.automaton.Match(_ANCHOR_BOTH, encoded, 0, len(encoded))
+        return bool(spans[0][0] >= 0)
+
+
+def _options() -> Any:
+    options = re2.Options()
+    options.max_mem = AUTOMATON_MEMORY
+    options.never_capture = True
+    options.log_errors = False
+    return options
+
+
+_OPTIONS = _options()
+_INVALID = Compiled("", None, 0)
+"""What the caches hold for a selector that is not a template."""
+_live: weakref.WeakValueDictionary[str, Compiled] = weakref.WeakValueDictionary()
 
 
 def is_template(selector: str) -> bool:
-    """Whether ``selector`` is treated as a URI template (it contains ``{``)."""
+    """Whether ``selector`` may be a URI template (it contains ``{``)."""
     return "{" in selector
 
 
-def _value_pattern(allow_reserved: bool) -> str:
-    chars = _UNRESERVED + "," if not allow_reserved else _UNRESERVED + _RESERVED
-    return rf"(?:[{chars}]|{_PCT})*"
-
-
-def _varspec_pattern(name: str, explode: bool, operator: str) -> str:
-    _first, separator, named, allow_reserved = _OPERATORS[operator]
-    value = _value_pattern(allow_reserved)
-    if named:
-        if explode:
-            pair = rf"(?:[{_UNRESERVED}]|{_PCT})+(?:={value})?"
-            return rf"{pair}(?:{re.escape(separator)}{pair})*"
-        empty_ok = "?" if operator == ";" else ""
-        return rf"{re.escape(name)}(?:={value}){empty_ok}"
-    if explode:
-        return rf"{value}(?:{re.escape(separator)}{value})*"
-    return value
-
-
-def _expression_pattern(expression: str) -> str:
-    operator = expression[0] if expression and expression[0] in "+#./;?&" else ""
-    body = expression[len(operator) :]
-    if not body:
-        raise ValueError("empty expression")
-    parts: list[str] = []
-    for spec in body.split(","):
-        found = _VARSPEC.fullmatch(spec)
-        if found is None:
-            raise ValueError(f"invalid variable {spec!r}")
-        parts.append(_varspec_pattern(found.group(1), found.group(3) is not None, operator))
-    first, separator, _named, _reserved = _OPERATORS[operator]
-    sep = re.escape(separator)
-    # Any ordered, non-empty subset of the variables, joined by the separator.
-    alternatives = [
-        parts[i] + "".join(f"(?:{sep}{later})?" for later in parts[i + 1 :])
-        for i in range(len(parts))
-    ]
-    return f"(?:{re.escape(first)}(?:{'|'.join(alternatives)}))?"
+def _compile(template: str) -> Compiled:
+    """``template``'s automaton (shared while anything holds it), or :data:`_INVALID`."""
+    found = _live.get(template)
+    if found is not None:
+        return found
+    parsed = parse(template)
+    if parsed is None:
+        return _INVALID
+    automaton = re2._re2.RE2(pattern(parsed).encode(), _OPTIONS)
+    if not automaton.ok():  # pragma: no cover - the ceilings keep templates within budget
+        return _INVALID
+    compiled = Compiled(template, automaton, parsed.variables)
+    _live[template] = compiled
+    return compiled
 
 
 @lru_cache(maxsize=TEMPLATE_CACHE_SIZE)
-def compile_template(template: str) -> re.Pattern[str] | None:
-    """Compile ``template`` to an anchored regex, or ``None`` when it is not a valid template."""
-    pattern: list[str] = []
-    position = 0
-    try:
-        while position < len(template):
-            start = template.find("{", position)
-            end = len(template) if start == -1 else start
-            literal = template[position:end]
-            if _LITERAL_FORBIDDEN.search(literal):
-                return None
-            pattern.append(re.escape(literal))
-            if start == -1:
-                break
-            close = template.find("}", start)
-            if close == -1 or "{" in template[start + 1 : close]:
-                return None
-            pattern.append(_expression_pattern(template[start + 1 : close]))
-            position = close + 1
-    except ValueError:
+def _recent(template: str) -> Compiled:
+    return _compile(template)
+
+
+def compile_template(template: str, limits: TemplateLimits = DEFAULT_LIMITS) -> Compiled | None:
+    """``template`` compiled, or ``None`` when it is not a template or is past ``limits``.
+
+    Compiling costs time linear in ``len(template)``, at most ``limits.max_length``.
+    """
+    if len(template) > limits.max_length or "{" not in template:
         return None
-    return re.compile("".join(pattern) + r"\Z")
+    compiled = _recent(template)
+    if compiled is _INVALID or compiled.variables > limits.max_variables:
+        return None
+    return compiled
 
 
-@lru_cache(maxsize=MATCH_CACHE_SIZE)
-def match(selector: str, topic: str) -> bool:
+def selectors_problem(
+    selectors: Iterable[str], limits: TemplateLimits = DEFAULT_LIMITS
+) -> str | None:
+    """Why the hub refuses a subscription to ``selectors``, or ``None`` when it takes it.
+
+    Only URI templates count: a selector that does not parse as a template is an exact
+    topic, never compiled, whatever its length.
+    """
+    templates = 0
+    for selector in selectors:
+        if "{" not in selector:
+            continue
+        if len(selector) > limits.max_length:
+            if parse(selector) is None:
+                continue
+            return (
+                f'"topic" URI template longer than {limits.max_length} characters '
+                "(MERCURE_TOPIC_TEMPLATE_MAX_LENGTH)."
+            )
+        compiled = _recent(selector)
+        if compiled is _INVALID:
+            continue
+        if compiled.variables > limits.max_variables:
+            return (
+                f'"topic" URI template with more than {limits.max_variables} variables '
+                "(MERCURE_TOPIC_TEMPLATE_MAX_VARIABLES)."
+            )
+        templates += 1
+    if templates > limits.max_templates:
+        return (
+            f'More than {limits.max_templates} URI templates in "topic" parameters '
+            "(MERCURE_TOPIC_TEMPLATES_PER_SUBSCRIPTION)."
+        )
+    return None
+
+
+def match(selector: str, topic: str, limits: TemplateLimits = DEFAULT_LIMITS) -> bool:
     """Whether ``topic`` matches ``selector`` (``*``, equality, or URI template)."""
     if selector == "*" or selector == topic:
         return True
-    if "{" not in selector:
-        return False
-    compiled = compile_template(selector)
-    return compiled is not None and compiled.match(topic) is not None
+    compiled = compile_template(selector, limits)
+    return compiled is not None and compiled.fullmatch(topic)
 
 
-def match_any(selectors: Iterable[str], topics: Iterable[str]) -> bool:
+def match_any(
+    selectors: Iterable[str], topics: Iterable[str], limits: TemplateLimits = DEFAULT_LIMITS
+) -> bool:
     """Whether any of ``topics`` matches any of ``selectors``."""
     topic_list = tuple(topics)
-    return any(match(selector, topic) for selector in selectors for topic in topic_list)
+    return any(match(selector, topic, limits) for selector in selectors for topic in topic_list)
+
+
+class Selection:
+    """Selectors compiled together: exact ones in a set, templates as held automata.
+
+    Build with :meth:`of`, which shares one instance between identical selections.
+    """
+
+    __slots__ = ("__weakref__", "_exact", "_memo", "_templates", "wildcard")
+
+    _registry: weakref.WeakValueDictionary[tuple[tuple[str, ...], TemplateLimits], Selection]
+    _registry = weakref.WeakValueDictionary()
+
+    def __init__(self, selectors: tuple[str, ...], limits: TemplateLimits) -> None:
+        self._exact = frozenset(selectors)
+        self.wildcard = "*" in self._exact
+        templates: dict[str, Compiled] = {}
+        for selector in selectors:
+            compiled = compile_template(selector, limits)
+            if compiled is not None:
+                templates[selector] = compiled
+        self._templates = tuple(templates.values())
+        # The last topics asked about (by identity) and the answer.
+        self._memo: tuple[tuple[str, ...] | None, bool] = (None, False)
+
+    @classmethod
+    def of(cls, selectors: Iterable[str], limits: TemplateLimits = DEFAULT_LIMITS) -> Selection:
+        """The selection of ``selectors`` under ``limits``, shared while anything holds it."""
+        key = (tuple(dict.fromkeys(selectors)), limits)
+        found = cls._registry.get(key)
+        if found is None:
+            found = cls(key[0], limits)
+            cls._registry[key] = found
+        return found
+
+    def matches(self, topics: tuple[str, ...]) -> bool:
+        """Whether one of ``topics`` matches one of the selectors."""
+        if self.wildcard:
+            return True
+        last, answer = self._memo
+        if last is topics:
+            return answer
+        exact = self._exact
+        answer = any(topic in exact for topic in topics) or any(
+            compiled.fullmatch(topic) for compiled in self._templates for topic in topics
+        )
+        self._memo = (topics, answer)
+        return answer

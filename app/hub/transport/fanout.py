@@ -3,8 +3,8 @@
 Subscribers whose selectors are all exact strings are indexed by topic in a dict, so an
 update reaches them with one look-up per update topic. Subscribers with ``*`` or a URI
 template are grouped by their selector tuple; each group's selection is computed once per
-update (and template matches are cached in :mod:`app.hub.topics`), so ten thousand
-subscribers to the same template cost one match, not ten thousand.
+update (by its first member's compiled selection, see :mod:`app.hub.topics`), so ten
+thousand subscribers to the same template cost one match, not ten thousand.
 
 Contracts:
 
@@ -22,7 +22,6 @@ from collections.abc import Iterator
 
 from app.hub.sse import encode
 from app.hub.subscriber import Subscriber
-from app.hub.topics import match_any
 from app.hub.update import Update
 
 __all__ = ["FanOut"]
@@ -105,8 +104,9 @@ class FanOut:
                 if members:
                     union.update(members)
             targets = [union] if union else []
-        for selectors, group in self._groups.items():
-            if match_any(selectors, topics):
+        for group in self._groups.values():
+            # Members of a group have the same selectors: the first one selects for all.
+            if next(iter(group)).selects(update):
                 targets.append(group)
         if not targets:
             return 0
