@@ -4,6 +4,10 @@ Pure mapping, no IO. Column names are the snake_case form of the field names (th
 attribute keeps the declared name, ``publicationDate``); a relation ``book`` becomes the
 column ``book_id``. Constraint names follow :data:`NAMING_CONVENTION`, so the same names
 appear in migrations, in error mapping and on every database.
+
+A declared default is what a new row gets for a field it is not given; a field given
+``None`` is stored as NULL, default or not (the columns of fields with a default
+*evaluate* ``None``, which SQLAlchemy otherwise replaces by the default on INSERT).
 """
 
 from __future__ import annotations
@@ -121,9 +125,12 @@ def server_default(spec: FieldSpec) -> str | sa.TextClause | None:
 
 def field_column(spec: FieldSpec) -> sa.Column[Any]:
     """The column of one field; the model assigns it to the attribute ``spec.name``."""
+    kind = column_type(spec)
+    if spec.has_default:
+        kind = kind.evaluates_none()  # None is NULL, not "use the default"
     return sa.Column(
         column_name(spec.name),
-        column_type(spec),
+        kind,
         nullable=spec.nullable,
         unique=spec.unique,
         default=python_default(spec),
