@@ -55,6 +55,7 @@ from app.hub.auth import (
     request_origin,
 )
 from app.hub.form import FormError, go_quote, parse_uint64, read_post_form
+from app.hub.headers import add_security_headers
 from app.hub.stream import SubscriberStream, client_socket, disable_nagle
 from app.hub.subscriber import EARLIEST, Subscriber, SubscriberInfo
 from app.hub.subscriptions import (
@@ -131,6 +132,7 @@ def create_blueprint(hub: Hub) -> Blueprint:
     """The hub's blueprint, bound to ``hub``."""
     settings = hub.settings
     blueprint = Blueprint("mercure_hub", __name__)
+    blueprint.after_request(add_security_headers)  # for a hub mounted alone
     # One bound method shared by every stream's clean-up (no closure per subscriber).
     disconnect = hub.disconnect
 

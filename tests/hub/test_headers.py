@@ -39,3 +39,13 @@ def test_the_debug_ui_of_a_hub_mounted_alone_carries_them(path: str) -> None:
         assert response.status_code == 200
         for name, value in security_headers().items():
             assert response.headers.getlist(name) == [value], name
+
+
+@pytest.mark.parametrize(("method", "status"), [("GET", 400), ("POST", 401)])
+def test_the_endpoints_of_a_hub_mounted_alone_carry_them(method: str, status: int) -> None:
+    app = Flask(__name__)
+    hub.init_app(app, HubSettings())
+    with app.test_client().open("/.well-known/mercure", method=method) as response:
+        assert response.status_code == status
+        for name, value in security_headers().items():
+            assert response.headers.getlist(name) == [value]
