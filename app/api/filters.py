@@ -13,12 +13,12 @@ Pure query building: no IO, request arguments come in as a multi-dict. Parameter
   The primary key is always the last sort key, so pages are stable.
 
 Parameters that name no declared filter (or a ``json`` field, which has no portable
-equality or ordering; ``exists`` works on it) are ignored (API Platform does the same), and
-so is an empty value of any filter but a search on text (``publicationDate[after]=``,
-``rating[gt]=``, ``published=``: API Platform's filters ignore them too). A declared filter
-with a malformed value is a 400 whose detail names the parameter; so is a number the
-column cannot hold, whose detail names the column's range (integers are 32-bit on every
-database, see :func:`app.models.columns.integer_range`).
+equality or ordering; ``exists`` works on it) are ignored (API Platform does the same). A
+declared filter with a malformed value (an empty one included, but for a search on text)
+is a 400 whose detail names the parameter; so is a number the column cannot hold, whose
+detail names the column's range (integers are 32-bit on every database, see
+:func:`app.models.columns.integer_range`). The OpenAPI parameters describe exactly these
+values (:mod:`app.openapi.parameters`).
 """
 
 from __future__ import annotations
@@ -94,19 +94,9 @@ class QueryBuilder:
                 continue
             values = args.getlist(key)
             if name == "exists" and op is not None and op in filters.exists:
-                if not _blank(values[-1]):
-                    clauses.append(self._exists(key, op, values[-1]))
+                clauses.append(self._exists(key, op, values[-1]))
             elif op in (None, "") and name in self._search:
-                if not self._textual(name):
-                    values = [value for value in values if not _blank(value)]
-                if values:
-                    clauses.append(self._search_clause(key, name, values))
-            elif _blank(values[-1]) and (
-                (op is None and name in filters.boolean)
-                or (op in RANGE_OPERATORS and name in filters.range)
-                or (op in DATE_OPERATORS and name in filters.date)
-            ):
-                continue  # an empty value filters nothing
+                clauses.append(self._search_clause(key, name, values))
             elif op is None and name in filters.boolean:
                 clauses.append(self._column(name) == self._parse(key, name, values[-1]))
             elif op is not None and name in filters.range and op in RANGE_OPERATORS:
@@ -207,7 +197,3 @@ class QueryBuilder:
         column = self._column(name)
         exists: Clause = column.is_not(None) if present else column.is_(None)
         return exists
-
-
-def _blank(raw: str) -> bool:
-    return not raw.strip()
