@@ -169,23 +169,22 @@ def selectors_problem(
     """Why the hub refuses a subscription to ``selectors``, or ``None`` when it takes it.
 
     Only URI templates count: a selector that does not parse as a template is an exact
-    topic, never compiled, whatever its length.
+    topic, never compiled, whatever its length. Nothing is compiled here, so a refused
+    subscription costs one parse of its selectors, linear in their length.
     """
     templates = 0
-    for selector in selectors:
+    for selector in dict.fromkeys(selectors):
         if "{" not in selector:
             continue
+        parsed = parse(selector)
+        if parsed is None:
+            continue
         if len(selector) > limits.max_length:
-            if parse(selector) is None:
-                continue
             return (
                 f'"topic" URI template longer than {limits.max_length} characters '
                 "(MERCURE_TOPIC_TEMPLATE_MAX_LENGTH)."
             )
-        compiled = _recent(selector)
-        if compiled is _INVALID:
-            continue
-        if compiled.variables > limits.max_variables:
+        if parsed.variables > limits.max_variables:
             return (
                 f'"topic" URI template with more than {limits.max_variables} variables '
                 "(MERCURE_TOPIC_TEMPLATE_MAX_VARIABLES)."

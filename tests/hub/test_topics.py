@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from app.hub import topics
 from app.hub.subscriber import Subscriber
 from app.hub.topics import (
     DEFAULT_LIMITS,
@@ -353,3 +354,11 @@ def test_a_selection_is_shared_and_remembers_the_last_topics() -> None:
     assert selection.matches(topics)
     assert selection.matches((f"{E}/exact",))
     assert not selection.matches((f"{E}/other",))
+
+
+def test_a_refused_subscription_compiles_nothing() -> None:
+    selectors = [f"{E}/refused-{i}/{{id}}" for i in range(17)]
+    assert selectors_problem(selectors) is not None
+    assert not any(selector in topics._live for selector in selectors)
+    assert selectors_problem(selectors[:16]) is None
+    assert selectors_problem(selectors[:16] + selectors[:16]) is None
