@@ -266,18 +266,22 @@ def test_a_long_variable_list_compiles_to_a_program_of_its_size() -> None:
     assert not compiled.fullmatch("/x" * (variables + 1))
 
 
-def test_templates_at_the_ceilings_compile() -> None:
+@pytest.mark.parametrize("padding", ["a", "\U0001f600"])
+def test_templates_at_the_ceilings_compile(padding: str) -> None:
+    # The largest automata: every variable, then literal characters of 4 UTF-8 bytes.
     limits = TemplateLimits(max_length=MAX_LENGTH_CEILING, max_variables=MAX_VARIABLES_CEILING)
     operators = "+#./;?&"
     expressions = "".join(
         "{" + operators[i % len(operators)] + f"v{i}" + ("*" if i % 2 else "") + "}"
         for i in range(MAX_VARIABLES_CEILING)
     )
-    selector = (expressions + "a" * MAX_LENGTH_CEILING)[:MAX_LENGTH_CEILING]
+    selector = (expressions + padding * MAX_LENGTH_CEILING)[:MAX_LENGTH_CEILING]
     parsed = parse(selector)
     assert parsed is not None
     assert parsed.variables == MAX_VARIABLES_CEILING
-    assert compile_template(selector, limits) is not None
+    compiled = compile_template(selector, limits)
+    assert compiled is not None
+    assert compiled.fullmatch(selector[len(expressions) :])
     assert len(pattern(parsed)) > MAX_LENGTH_CEILING
 
 
