@@ -44,6 +44,7 @@ class Queued:
     hub: str
     update: Update
     attempts: int = 0
+    created_at: float = 0.0
 
     @property
     def key(self) -> str:
@@ -73,7 +74,7 @@ class Outbox:
         """Write ``updates`` for ``hub`` in ``session``'s transaction, in order (one
         statement); return them as queued rows, each with a fresh key."""
         now = time.time()
-        staged = [Queued(hub, _with_key(update)) for update in updates]
+        staged = [Queued(hub, _with_key(update), created_at=now) for update in updates]
         session.execute(
             self.table.insert(),
             [{**_row(queued.update), "hub": hub, "created_at": now} for queued in staged],
@@ -109,9 +110,22 @@ class Outbox:
                     key=row["key"],
                 ),
                 attempts=row["attempts"],
+                created_at=row["created_at"],
             )
             for row in rows
         ]
+
+    def older_pending(self, hub: str, keys: Sequence[str]) -> bool:
+        """Whether a pending row of ``hub`` is older than every row named by ``keys``."""
+        table = self.table
+        first = sa.select(sa.func.min(table.c.seq)).where(table.c.key.in_(keys)).scalar_subquery()
+        query = (
+            sa.select(table.c.seq)
+            .where(table.c.hub == hub, table.c.status == "pending", table.c.seq < first)
+            .limit(1)
+        )
+        with self.engine.connect() as connection:
+            return connection.execute(query).first() is not None
 
     def remaining(self, keys: Iterable[str]) -> set[str]:
         """Which of ``keys`` are still pending."""

@@ -2,21 +2,24 @@
 
 One :class:`Relay` per hub and process. Two paths take a committed row to its hub:
 
-- **at once**: right after the commit, in the committing greenlet,
-  :meth:`Relay.committed` hands the rows to the hub (the built-in hub: a dispatch to its
-  transport), so the usual latency is the same as publishing directly. Relayed rows are
-  deleted in batches by the relay's greenlet.
+- **at once**: right after the commit, in the committing greenlet, :meth:`Relay.committed`
+  hands the rows to the hub (the built-in hub: a dispatch to its transport) and deletes
+  them, so the usual latency is the same as publishing directly. It does so only when no
+  older row of the hub is pending, whichever process wrote it; otherwise the rows queue
+  behind the older ones, which keeps every item's updates in commit order across
+  processes, reloads and outages.
 - **backlog**: a greenlet that holds the hub's lease (one process at a time) relays, in
-  ``seq`` order, every pending row older than :data:`GRACE` (rows whose writer died or
-  handed them over), and every pending row at all while this process has a backlog. It
-  is woken after each commit and polls every ``poll`` seconds otherwise.
+  ``seq`` order, every pending row as soon as the oldest one has waited :data:`STALE`
+  seconds (rows whose writer died, handed them over while stopping, failed to deliver them,
+  or queued them behind older ones). It is woken after each commit that queued rows and
+  polls every ``poll`` seconds otherwise.
 
 When the hub cannot take an update (Redis down, an external hub unreachable), the row stays,
 the relay backs off (``retry_min_delay`` doubling up to ``retry_max_delay``, jittered) and
-later commits of this process no longer go at once but queue behind it, so the hub
-receives them in commit order once it is back. An update the hub refuses for good
-(:class:`Rejected`) is kept as ``rejected`` and logged. Hubs that are reached over HTTP go
-through the backlog path only (``immediate=False``).
+later commits queue behind it, so the hub receives them in commit order once it is back.
+An update the hub refuses for good (:class:`Rejected`) is kept as ``rejected`` and logged.
+Hubs reached over HTTP go through the backlog path only (``immediate=False``), without
+waiting.
 
 Every row carries a stable key and every transport keeps an update once per key, so a row
 relayed twice (a crash between the dispatch and the delete, both paths racing) reaches no
@@ -45,15 +48,14 @@ from gevent.event import Event
 from app.hub.update import Update
 from app.publish.outbox import Outbox, Queued
 
-__all__ = ["GRACE", "Deliverer", "Rejected", "Relay", "Unavailable"]
+__all__ = ["STALE", "Deliverer", "Rejected", "Relay", "Unavailable"]
 
 logger = logging.getLogger("app.publish")
 
-GRACE = 5.0
-"""Seconds a row is left to the process that wrote it before the lease holder relays it."""
+STALE = 1.0
+"""Seconds the oldest pending row waits before the lease holder relays the backlog."""
 POLL = 1.0
 LEASE_TTL = 15.0
-DELETE_BATCH = 200
 
 
 class Unavailable(Exception):
@@ -99,7 +101,6 @@ class Relay:
         self._max_delay = retry_max_delay
         self._poll = poll
         self._owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        self._done: list[str] = []
         self._stuck: set[str] = set()
         self._draining = False
         self._wake = Event()
@@ -118,33 +119,43 @@ class Relay:
 
     def committed(self, rows: Sequence[Queued]) -> None:
         """Relay the rows of a transaction that just committed. Never raises."""
+        keys = [row.key for row in rows]
         if not self._immediate:
             self._wake.set()
             return
-        if self._stuck or (self._draining and self._local):
-            self._stuck.update(row.key for row in rows)  # behind the backlog, in order
+        if self._stuck or (self._draining and self._local) or self._behind(keys):
+            self._stuck.update(keys)  # in order, behind what is pending
             self._wake.set()
             return
+        delivered: list[str] = []
         for index, row in enumerate(rows):
             try:
                 self._deliverer.deliver(row.update)
             except Unavailable as error:
-                self._stuck.update(later.key for later in rows[index:])
+                self._stuck.update(keys[index:])
                 self._failed(row, str(error))
                 self._wake.set()
-                return
+                break
             except Rejected as error:
                 self._rejected(row, str(error))
                 continue
             except Exception as error:  # a bug must not lose the row either
                 logger.exception("relaying update %s failed", row.update.id)
-                self._stuck.update(later.key for later in rows[index:])
+                self._stuck.update(keys[index:])
                 self._failed(row, f"{type(error).__name__}: {error}")
                 self._wake.set()
-                return
-            self._done.append(row.key)
-        if len(self._done) >= DELETE_BATCH:
-            self._wake.set()
+                break
+            delivered.append(row.key)
+        self._safely(lambda: self._outbox.delete(delivered))
+
+    def _behind(self, keys: Sequence[str]) -> bool:
+        """Whether an older row of this hub is pending (``True`` when that cannot be
+        told: the rows then wait for the backlog relay)."""
+        try:
+            return self._outbox.older_pending(self.hub, keys)
+        except Exception:
+            logger.exception("the outbox of hub %r cannot be read", self.hub)
+            return True
 
     def drain(self) -> None:
         """Stop relaying the backlog and hand it (and, for a local hub, new rows) over."""
@@ -159,7 +170,6 @@ class Relay:
         if self._greenlet is not None:
             self._greenlet.join(timeout=5)
             self._greenlet.kill(block=True, timeout=1)
-        self._safely(self._flush_done)
         self._safely(lambda: self._outbox.release(self.hub, self._owner))
         self._deliverer.close()
 
@@ -171,7 +181,6 @@ class Relay:
             if self._closed.is_set():
                 break
             try:
-                self._flush_done()
                 if self._draining:
                     self._outbox.release(self.hub, self._owner)
                     continue
@@ -192,38 +201,37 @@ class Relay:
     def _sweep(self) -> bool:
         """Relay the backlog in order; ``False`` after a failure (back off)."""
         while not self._closed.is_set() and not self._draining:
-            everything = self._stuck or not self._immediate
-            older_than = None if everything else time.time() - GRACE
-            done = set(self._done)
-            rows = [
-                row
-                for row in self._outbox.pending(self.hub, older_than=older_than)
-                if row.key not in done
-            ]
+            rows = self._outbox.pending(self.hub)
             if not rows:
                 self._stuck.clear()
                 return True
-            for row in rows:
-                if not self._renew(lazily=True):
-                    return True
-                try:
-                    self._deliverer.deliver(row.update)
-                except Unavailable as error:
-                    self._failed(row, str(error))
-                    return False
-                except Rejected as error:
-                    self._rejected(row, str(error))
-                    continue
-                if row.attempts:
-                    logger.info(
-                        "relayed update %s to hub %r after %d failed attempt(s)",
-                        row.update.id,
-                        self.hub,
-                        row.attempts,
-                    )
-                self._done.append(row.key)
-                self._stuck.discard(row.key)
-            self._flush_done()
+            fresh = rows[0].created_at > time.time() - STALE
+            if self._immediate and fresh and not self._stuck:
+                return True  # being relayed at once by the process that wrote it
+            delivered: list[str] = []
+            try:
+                for row in rows:
+                    if not self._renew(lazily=True):
+                        return True
+                    try:
+                        self._deliverer.deliver(row.update)
+                    except Unavailable as error:
+                        self._failed(row, str(error))
+                        return False
+                    except Rejected as error:
+                        self._rejected(row, str(error))
+                        continue
+                    if row.attempts:
+                        logger.info(
+                            "relayed update %s to hub %r after %d failed attempt(s)",
+                            row.update.id,
+                            self.hub,
+                            row.attempts,
+                        )
+                    delivered.append(row.key)
+                    self._stuck.discard(row.key)
+            finally:
+                self._outbox.delete(delivered)
         return True
 
     def _renew(self, *, lazily: bool = False) -> bool:
@@ -233,14 +241,6 @@ class Relay:
         held = self._outbox.acquire(self.hub, self._owner, LEASE_TTL)
         self._renewed_at = now if held else 0.0
         return held
-
-    def _flush_done(self) -> None:
-        done, self._done = self._done, []
-        try:
-            self._outbox.delete(done)
-        except Exception:
-            self._done[:0] = done  # try again on the next round
-            raise
 
     def _failed(self, row: Queued, reason: str) -> None:
         logger.warning(

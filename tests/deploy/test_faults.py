@@ -12,8 +12,8 @@ reaches the subscriber; then:
 - every REST answer was 2xx, and no subscribe request was answered with anything but 200;
 - every reconnection resumed from the ``Last-Event-ID`` it sent (the history had it);
 - the subscriber received each committed write's title exactly once, no title that was not
-  committed and no event id twice; behind a reload of workers sharing Redis and from an
-  external hub, also each book's updates in the order its changes were committed.
+  committed and no event id twice, and each book's updates in the order its changes were
+  committed.
 
 A write that got no answer (the server went away with the request) is decided from the
 stored books (see :class:`~tests.deploy.faults.WriteLoad`): it counts as committed exactly
@@ -111,11 +111,11 @@ def check(
     subscriber: Resubscriber,
     logs: Collection[Path],
     *,
-    ordered: bool = False,
     unanswered: bool = False,
     tolerated: Collection[str] = (),
 ) -> None:
-    """The assertions every fault test shares (see the module docstring); ``unanswered``:
+    """The assertions every fault test shares (see the module docstring), commit order per
+    book included; ``unanswered``:
     writes may go without an answer (the server was down); ``tolerated``: event ids that
     may arrive twice."""
     repeats = len(subscriber.events) - len({event.id for event in subscriber.events})
@@ -132,7 +132,7 @@ def check(
         for c in subscriber.connections
         if c.status == 200 and c.answered != c.sent
     ]
-    problems += verdict(load.committed(), subscriber.events, ordered=ordered, tolerated=tolerated)
+    problems += verdict(load.committed(), subscriber.events, ordered=True, tolerated=tolerated)
     assert not problems, report(load, subscriber, problems, logs)
 
 
@@ -195,7 +195,7 @@ def test_reloads_of_two_workers_sharing_a_redis_server_lose_nothing(
         ):
             reload_under_load(server, 2, load, subscriber, reloads=3)
             settle(load, subscriber, database_url)
-            check(load, subscriber, [server.log_path], ordered=True)
+            check(load, subscriber, [server.log_path])
 
 
 def test_reloads_of_one_worker_with_sqlite_history_lose_nothing(
@@ -204,9 +204,7 @@ def test_reloads_of_one_worker_with_sqlite_history_lose_nothing(
     reloads_with_sqlite_history(tmp_path, database_url, seed)
 
 
-def reloads_with_sqlite_history(
-    tmp_path: Path, database_url: str, seed: int, *, ordered: bool = False
-) -> None:
+def reloads_with_sqlite_history(tmp_path: Path, database_url: str, seed: int) -> None:
     env = gateway_env(database_url, f"sqlite:///{tmp_path / 'history.db'}", **RELAY_RETRY)
     with (
         running(gunicorn(tmp_path, env, workers=1)) as server,
@@ -214,7 +212,7 @@ def reloads_with_sqlite_history(
     ):
         reload_under_load(server, 1, load, subscriber, reloads=3)
         settle(load, subscriber, database_url)
-        check(load, subscriber, [server.log_path], ordered=ordered)
+        check(load, subscriber, [server.log_path])
 
 
 def test_reloads_behind_nginx_lose_nothing(tmp_path: Path, database_url: str, seed: int) -> None:
@@ -245,7 +243,7 @@ def test_a_stop_and_a_start_on_the_same_database_and_history_lose_nothing(
     stop_and_start(tmp_path, database_url, seed)
 
 
-def stop_and_start(tmp_path: Path, database_url: str, seed: int, *, ordered: bool = False) -> None:
+def stop_and_start(tmp_path: Path, database_url: str, seed: int) -> None:
     env = gateway_env(database_url, f"sqlite:///{tmp_path / 'history.db'}", **RELAY_RETRY)
     with (
         running(gunicorn(tmp_path, env, workers=1)) as server,
@@ -268,7 +266,7 @@ def stop_and_start(tmp_path: Path, database_url: str, seed: int, *, ordered: boo
         load.mark("started")
         load.wait_for(load.answered + STEP * 2, "after the start")
         settle(load, subscriber, database_url)
-        check(load, subscriber, [server.log_path], unanswered=True, ordered=ordered)
+        check(load, subscriber, [server.log_path], unanswered=True)
         assert len(subscriber.connections) >= 2
 
 
@@ -290,7 +288,7 @@ def test_a_redis_outage_delays_updates_and_loses_none(tmp_path: Path, seed: int)
     redis_outage(tmp_path, seed)
 
 
-def redis_outage(tmp_path: Path, seed: int, *, ordered: bool = False) -> None:
+def redis_outage(tmp_path: Path, seed: int) -> None:
     with (
         running(redis_server(tmp_path)) as redis,
         postgres_database() as database_url,
@@ -315,7 +313,7 @@ def redis_outage(tmp_path: Path, seed: int, *, ordered: bool = False) -> None:
             load.wait_for(TOTAL)
             settle(load, subscriber, database_url)
             logs = [server.log_path, redis.log_path]
-            check(load, subscriber, logs, ordered=ordered)
+            check(load, subscriber, logs)
             assert len(subscriber.connections) == 1, report(load, subscriber, [], logs)
             assert any(write.outcome == 201 for write in outage_writes)
             assert log_lines(server.log_path, "cannot take update"), "no write met the outage"
@@ -389,7 +387,6 @@ def test_an_external_hub_killed_and_restarted_gets_every_update(
             load,
             subscriber,
             logs,
-            ordered=True,
             tolerated=relay_attempts_after_sending(shop.log_path),
         )
         assert log_lines(shop.log_path, "cannot take update"), "no write met the outage"
