@@ -23,7 +23,9 @@ UTF-8 in a topic (quoted as Go's ``%q`` does, see :func:`go_quote`), CR/LF/NUL i
 or ``type``, or invalid UTF-8 in ``id``, ``type`` or ``data`` (a deliberate difference:
 the reference passes those bytes on, a Python string cannot carry them), and the id
 ``earliest``, which ``Last-Event-ID`` reserves (the reference accepts it, and a client
-reconnecting after it would replay the whole history); 500
+reconnecting after it would replay the whole history); 413 for an update larger than
+``max_update_size`` (``MERCURE_MAX_UPDATE_SIZE``, measured by
+:func:`~app.hub.size.update_size`; the reference has no such limit); 500
 when the transport cannot take the update; else 200 with the update id.
 
 Subscriptions API: 404 ``404 page not found`` (Go's ``http.NotFound``, after the ``ETag``
@@ -56,6 +58,7 @@ from app.hub.auth import (
 )
 from app.hub.form import FormError, go_quote, parse_uint64, read_post_form
 from app.hub.headers import add_security_headers
+from app.hub.size import update_size
 from app.hub.stream import SubscriberStream, client_socket, disable_nagle
 from app.hub.subscriber import EARLIEST, Subscriber, SubscriberInfo
 from app.hub.subscriptions import (
@@ -239,6 +242,13 @@ def create_blueprint(hub: Hub) -> Blueprint:
             type=event_type or None,
             retry=retry,
         )
+        size = update_size(update)
+        if size > settings.max_update_size:
+            return text(
+                f"update too large: {size} bytes (SSE frame and topics), more than "
+                f"MERCURE_MAX_UPDATE_SIZE={settings.max_update_size}",
+                413,
+            )
         try:
             hub.publish(update)
         except TransportError as exc:

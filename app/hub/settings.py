@@ -11,10 +11,16 @@ Variables (durations accept Go-style ``40s``, ``10m``, ``1h30m``, ``500ms`` or s
 ``MERCURE_ANONYMOUS`` (default on), ``MERCURE_CORS_ORIGINS`` and
 ``MERCURE_PUBLISH_ORIGINS`` (space- or comma-separated), ``MERCURE_HEARTBEAT`` (40s),
 ``MERCURE_WRITE_TIMEOUT`` (600s), ``MERCURE_DISPATCH_TIMEOUT`` (5s), ``MERCURE_JWT_LEEWAY`` (0s),
-``MERCURE_HISTORY_SIZE`` (1000), ``MERCURE_SUBSCRIBER_QUEUE_SIZE`` (1000),
+``MERCURE_HISTORY_SIZE`` (1000), ``MERCURE_HISTORY_BYTES`` (64 MiB),
+``MERCURE_MAX_UPDATE_SIZE`` (10 MiB), ``MERCURE_SUBSCRIBER_QUEUE_SIZE`` (1000),
 ``MERCURE_SUBSCRIPTIONS`` (off), ``MERCURE_COOKIE_NAME`` (``mercureAuthorization``),
 ``MERCURE_UI`` (on in development, off in production), ``MERCURE_TRANSPORT_URL``
-(``memory://?history_size=<MERCURE_HISTORY_SIZE>``).
+(``memory://?history_size=<MERCURE_HISTORY_SIZE>&history_bytes=<MERCURE_HISTORY_BYTES>``).
+
+Sizes (``MERCURE_HISTORY_BYTES``, ``MERCURE_MAX_UPDATE_SIZE``) are bytes, as a plain number
+or with a binary unit: ``65536``, ``512KiB``, ``64MiB``, ``1GiB`` (see :func:`parse_size`).
+The size of an update is :func:`app.hub.size.update_size`: its SSE frame, what every
+subscriber receives and the history keeps, plus its topics.
 
 URI template selectors (see :mod:`app.hub.topics`): ``MERCURE_TOPIC_TEMPLATE_MAX_LENGTH``
 (1024 characters, at most 8192), ``MERCURE_TOPIC_TEMPLATE_MAX_VARIABLES`` (32, at most 256)
@@ -49,6 +55,7 @@ __all__ = [
     "HubSettings",
     "HubSettingsError",
     "parse_duration",
+    "parse_size",
 ]
 
 logger = logging.getLogger(__name__)
@@ -77,6 +84,13 @@ DEFAULT_WRITE_TIMEOUT = 600.0
 DEFAULT_DISPATCH_TIMEOUT = 5.0
 DEFAULT_HISTORY_SIZE = 1000
 DEFAULT_QUEUE_SIZE = 1000
+DEFAULT_HISTORY_BYTES = 64 << 20
+"""Bytes of updates the in-memory history keeps at most (``MERCURE_HISTORY_BYTES``)."""
+DEFAULT_MAX_UPDATE_SIZE = 10 << 20
+"""The largest update the hub takes (``MERCURE_MAX_UPDATE_SIZE``): the publish form's own
+cap, as Go's ``ParseForm`` reads it. An update is about as large as its form, so one the
+endpoint reads is refused mainly when the line breaks of its data (3 bytes in the form,
+7 in the frame) make its frame larger."""
 DEFAULT_COOKIE_NAME = "mercureAuthorization"
 MAX_TOPICS = 1000
 
@@ -84,6 +98,8 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
 _DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+_SIZE = re.compile(r"([0-9]+)\s*(|B|KiB|MiB|GiB)", re.IGNORECASE)
+_SIZE_UNITS = {"": 1, "b": 1, "kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30}
 
 
 class HubSettingsError(Exception):
@@ -105,6 +121,33 @@ def parse_duration(name: str, raw: str) -> float:
     if value < 0:
         raise HubSettingsError(f"{name}={raw!r} must not be negative")
     return value
+
+
+def parse_size(name: str, raw: str, *, minimum: int = 0) -> int:
+    """Parse ``raw`` (``65536``, ``512KiB``, ``64MiB``, ``1GiB``) from ``name`` into bytes.
+
+    Raises :class:`ValueError` naming ``name`` for anything else or a size under
+    ``minimum``. Units are binary and case-insensitive; decimal ones (``MB``) are refused
+    rather than guessed.
+    """
+    text = raw.strip()
+    found = _SIZE.fullmatch(text)
+    if found is None or len(found.group(1)) > 18:
+        raise ValueError(f"{name}={raw!r} is not a size; use bytes or e.g. 512KiB, 64MiB, 1GiB")
+    size = int(found.group(1)) * _SIZE_UNITS[found.group(2).lower()]
+    if size < minimum:
+        raise ValueError(f"{name}={raw!r} must be at least {minimum} bytes")
+    return size
+
+
+def _size(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
+    raw = env.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        return parse_size(name, raw, minimum=minimum)
+    except ValueError as error:
+        raise HubSettingsError(str(error)) from None
 
 
 def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
@@ -179,6 +222,11 @@ class HubSettings:
     jwt_leeway: float = 0.0
     """``MERCURE_JWT_LEEWAY``: clock skew allowed on tokens' ``exp`` and ``nbf``."""
     history_size: int = DEFAULT_HISTORY_SIZE
+    history_bytes: int = DEFAULT_HISTORY_BYTES
+    """``MERCURE_HISTORY_BYTES``: the in-memory history's bound in bytes of updates."""
+    max_update_size: int = DEFAULT_MAX_UPDATE_SIZE
+    """``MERCURE_MAX_UPDATE_SIZE``: the largest update published, over HTTP or by the
+    gateway; a larger one is refused (413), never stored or delivered."""
     queue_size: int = DEFAULT_QUEUE_SIZE
     max_topics: int = MAX_TOPICS
     template_limits: TemplateLimits = DEFAULT_LIMITS
@@ -192,8 +240,14 @@ class HubSettings:
 
     @property
     def effective_transport_url(self) -> str:
-        """The transport URL, defaulting to the in-memory one with ``history_size``."""
-        return self.transport_url or f"memory://?history_size={self.history_size}"
+        """The transport URL, defaulting to the in-memory one with ``history_size`` and
+        ``history_bytes``."""
+        if self.transport_url:
+            return self.transport_url
+        url = f"memory://?history_size={self.history_size}"
+        if self.history_bytes != DEFAULT_HISTORY_BYTES:  # the URL's default otherwise
+            url += f"&history_bytes={self.history_bytes}"
+        return url
 
     @classmethod
     def from_env(
@@ -291,6 +345,8 @@ class HubSettings:
             dispatch_timeout=duration("MERCURE_DISPATCH_TIMEOUT", DEFAULT_DISPATCH_TIMEOUT),
             jwt_leeway=duration("MERCURE_JWT_LEEWAY", 0.0),
             history_size=history_size,
+            history_bytes=_size(env, "MERCURE_HISTORY_BYTES", DEFAULT_HISTORY_BYTES, 0),
+            max_update_size=_size(env, "MERCURE_MAX_UPDATE_SIZE", DEFAULT_MAX_UPDATE_SIZE, 1),
             queue_size=_integer(env, "MERCURE_SUBSCRIBER_QUEUE_SIZE", DEFAULT_QUEUE_SIZE, 1),
             template_limits=template_limits,
             subscriptions=_flag(env, "MERCURE_SUBSCRIPTIONS", False),
