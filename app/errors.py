@@ -94,6 +94,16 @@ class Conflict(ApiError):
     title = "Conflict"
 
 
+class PayloadTooLarge(ApiError):
+    """413: the request, or what it would publish, is larger than a configured limit.
+
+    ``detail`` names the limit in bytes and the setting that raises it.
+    """
+
+    status = 413
+    title = "Content Too Large"
+
+
 class UnsupportedMediaType(ApiError):
     status = 415
     title = "Unsupported Media Type"

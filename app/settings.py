@@ -13,9 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from app.hub.settings import parse_size
+
 Environment = Literal["development", "production"]
 
 DEFAULT_DATABASE_URL = "sqlite:///gateway.db"
+DEFAULT_MAX_BODY_SIZE = 1 << 20
+"""The largest REST request body read (``MAX_BODY_SIZE``): 1 MiB."""
 
 
 class SettingsError(ValueError):
@@ -37,6 +41,10 @@ class Settings:
     public_url: str | None = None
     cors_allowed_origins: str | None = None
     """``CORS_ALLOWED_ORIGINS``: comma-separated origins (or ``*``) allowed to call the API."""
+    max_body_size: int = DEFAULT_MAX_BODY_SIZE
+    """``MAX_BODY_SIZE``: the largest REST request body, in bytes (``65536``, ``512KiB``,
+    ``4MiB``); a larger one is refused with 413 before it is read, whether it announces
+    its ``Content-Length`` or comes in chunks."""
 
     @property
     def production(self) -> bool:
@@ -54,10 +62,20 @@ class Settings:
         environment: Environment = (
             "production" if raw_environment == "production" else "development"
         )
+        raw_body_size = env.get("MAX_BODY_SIZE", "").strip()
+        try:
+            max_body_size = (
+                parse_size("MAX_BODY_SIZE", raw_body_size, minimum=1)
+                if raw_body_size
+                else DEFAULT_MAX_BODY_SIZE
+            )
+        except ValueError as error:
+            raise SettingsError(str(error)) from None
         return cls(
             environment=environment,
             database_url=env.get("DATABASE_URL", DEFAULT_DATABASE_URL),
             resources_path=Path(env.get("RESOURCES_FILE", "resources.yaml")),
             public_url=env.get("PUBLIC_URL") or None,
             cors_allowed_origins=env.get("CORS_ALLOWED_ORIGINS") or None,
+            max_body_size=max_body_size,
         )

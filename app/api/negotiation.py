@@ -4,7 +4,10 @@ Representations: JSON-LD (``application/ld+json``, the default, also for ``*/*``
 missing ``Accept``) and plain JSON (``application/json``: collections are bare lists,
 items carry no ``@`` keys). Anything else is 406. Request bodies must be JSON
 (``application/ld+json`` or ``application/json``) for POST and PUT and
-``application/merge-patch+json`` for PATCH, else 415; malformed JSON is 400.
+``application/merge-patch+json`` for PATCH, else 415; malformed JSON is 400. A body
+larger than ``MAX_BODY_SIZE`` (:attr:`app.settings.Settings.max_body_size`) is 413: refused
+on its ``Content-Length`` before any of it is read, or, sent in chunks, as soon as one
+byte more than the limit has arrived; at most the limit plus one read chunk is ever held.
 """
 
 from __future__ import annotations
@@ -13,11 +16,12 @@ import json
 from functools import lru_cache
 from typing import Any, Literal
 
-from flask import Request, Response
+from flask import Request, Response, current_app
 from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_accept_header
 
-from app.errors import BadRequest, NotAcceptable, UnsupportedMediaType
+from app.errors import BadRequest, NotAcceptable, PayloadTooLarge, UnsupportedMediaType
+from app.settings import DEFAULT_MAX_BODY_SIZE, Settings
 
 JSONLD = "application/ld+json"
 JSON = "application/json"
@@ -31,6 +35,8 @@ _BODY_TYPES = (JSONLD, JSON)
 _FORMAT_KEY = "app.api.response_format"
 """WSGI environ key under which a request's negotiated format is kept."""
 _ESCAPED_SURROGATES = (b"\\ud", b"\\uD")
+_READ_CHUNK = 64 << 10
+"""Bytes asked of the request stream per read while a body is read."""
 
 
 def response_format(request: Request) -> Format:
@@ -86,7 +92,7 @@ def json_body(request: Request, *, patch: bool = False) -> dict[str, Any]:
             f"The content type {sent!r} is not supported here; "
             f"send Content-Type: {' or '.join(accepted)}."
         )
-    raw = request.get_data(cache=False)
+    raw = read_body(request, body_limit())
     try:
         # What ``json.loads(raw)`` does, with one decoder made at import.
         encoding = json.detect_encoding(raw)
@@ -101,6 +107,42 @@ def json_body(request: Request, *, patch: bool = False) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise BadRequest(f"The request body must be a JSON object, not {_json_type(body)}.")
     return body
+
+
+def body_limit() -> int:
+    """The current app's ``MAX_BODY_SIZE``."""
+    settings = current_app.config.get("GATEWAY_SETTINGS")
+    return settings.max_body_size if isinstance(settings, Settings) else DEFAULT_MAX_BODY_SIZE
+
+
+def read_body(request: Request, limit: int) -> bytes:
+    """The request body, at most ``limit`` bytes; :class:`PayloadTooLarge` past it.
+
+    A ``Content-Length`` over the limit is refused before reading; a body without one
+    (chunked) is read until its end or until it passes the limit.
+    """
+    length = request.content_length
+    if length is not None and length > limit:
+        raise _too_large(limit, f"of {length} bytes ")
+    stream = request.stream
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        chunk = stream.read(min(_READ_CHUNK, limit + 1 - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit, "")
+    return b"".join(chunks)
+
+
+def _too_large(limit: int, announced: str) -> PayloadTooLarge:
+    return PayloadTooLarge(
+        f"The request body {announced}is larger than the limit of {limit} bytes set by "
+        "MAX_BODY_SIZE."
+    )
 
 
 def _json_type(value: object) -> str:
