@@ -21,6 +21,7 @@ from app.models import ModelRegistry
 from app.publish.external import HttpDeliverer
 from app.publish.factory import UpdateFactory
 from app.publish.item import ItemView, RegistryItemView
+from app.publish.limits import UpdateLimit, built_in_limit, external_limit
 from app.publish.outbox import Outbox
 from app.publish.publisher import Publisher
 from app.publish.relay import Deliverer, Relay
@@ -68,6 +69,7 @@ def init_app(
         PublishSettings.from_env(os.environ if environ is None else environ, _hub_names(spec)),
         outbox,
         shared_hub=hub.transport.shared,
+        max_update_size=hub.settings.max_update_size,
     )
 
 
@@ -82,20 +84,28 @@ def build_publisher(
     outbox: Outbox,
     *,
     shared_hub: bool = False,
+    max_update_size: int | None = None,
 ) -> Publisher:
     """Wire a publisher from explicit parts (``models``: model class -> resource spec;
-    ``shared_hub``: the built-in hub's transport reaches every process's subscribers)."""
+    ``shared_hub``: the built-in hub's transport reaches every process's subscribers;
+    ``max_update_size``: the built-in hub's ``MERCURE_MAX_UPDATE_SIZE``, ``None`` for no
+    limit)."""
     relays: dict[str, Relay] = {}
     discovery: dict[str, str] = {}
+    limits: dict[str, UpdateLimit] = {}
     for name in {DEFAULT_HUB, *_hub_names(spec)}:
         external = publish_settings.hubs.get(name)
         deliverer: Deliverer
         if external is None:
-            deliverer = HubDeliverer(hub)
+            limit = None if max_update_size is None else built_in_limit(max_update_size)
+            deliverer = HubDeliverer(hub, limit)
             discovery[name] = BUILT_IN_DISCOVERY_URL
         else:
+            limit = external_limit()
             deliverer = HttpDeliverer(external, publish_settings.publish_timeout)
             discovery[name] = external.subscribe_url
+        if limit is not None:
+            limits[name] = limit
         relays[name] = Relay(
             name,
             outbox,
@@ -106,7 +116,7 @@ def build_publisher(
             retry_max_delay=publish_settings.retry_max_delay,
         )
         relays[name].start()
-    publisher = Publisher(outbox, relays, discovery, spec.resources)
+    publisher = Publisher(outbox, relays, discovery, spec.resources, limits)
     publisher.tracker = Tracker(
         models, UpdateFactory(view, settings.public_url), publisher.stage, publisher.committed
     )

@@ -8,6 +8,11 @@ gives the hub URL the REST layer advertises for a resource in ``Link: <url>;
 rel="mercure"``: the relative ``/.well-known/mercure`` for the built-in hub,
 ``MERCURE_SUBSCRIBE_URL`` for an external one (a resource may name another hub), ``None``
 when the resource does not publish.
+
+Before writing, :meth:`Publisher.stage` measures each update against its hub's
+:class:`~app.publish.limits.UpdateLimit`: an update its hub would refuse fails the commit
+with :class:`~app.publish.limits.UpdateTooLarge` (413), so no change commits whose update
+could not be published.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from app.config.spec import ResourceSpec
 from app.hub.update import Update
+from app.publish.limits import UpdateLimit
 from app.publish.outbox import Outbox, Queued
 from app.publish.relay import Relay
 from app.publish.settings import DEFAULT_HUB
@@ -38,8 +44,10 @@ class Publisher:
         relays: Mapping[str, Relay],
         discovery_urls: Mapping[str, str],
         resources: Sequence[ResourceSpec],
+        limits: Mapping[str, UpdateLimit] | None = None,
     ) -> None:
         self.outbox = outbox
+        self._limits = dict(limits or {})
         self.relays = dict(relays)
         self.tracker: Tracker | None = None
         """The session tracker feeding this publisher (held here: its listeners hold it
@@ -56,10 +64,16 @@ class Publisher:
 
     def stage(self, session: Session, updates: Sequence[tuple[ResourceSpec, Update]]) -> Staged:
         """Write ``updates`` to the outbox in ``session``'s transaction, in order per hub.
-        Raises what the database raises: the transaction then fails, change and all."""
+        Raises :class:`~app.publish.limits.UpdateTooLarge` for an update larger than its
+        hub takes, before writing anything, and what the database raises: the
+        transaction then fails, change and all."""
         by_hub: dict[str, list[Update]] = {}
         for resource, update in updates:
-            by_hub.setdefault(self._hub_of.get(resource.name, DEFAULT_HUB), []).append(update)
+            hub = self._hub_of.get(resource.name, DEFAULT_HUB)
+            limit = self._limits.get(hub)
+            if limit is not None:
+                limit.check(update)
+            by_hub.setdefault(hub, []).append(update)
         staged: Staged = []
         for hub, batch in by_hub.items():
             staged += self.outbox.stage(session, hub, batch)
