@@ -6,7 +6,13 @@ enabled operations. Item and collection bodies are offered as ``application/ld+j
 (JSON-LD, the default) and ``application/json``; PATCH takes
 ``application/merge-patch+json``; every error is ``application/problem+json``. Operations
 with a rule need a bearer token (:mod:`app.openapi.security`); ``GET /auth/mercure`` is
-described when the app serves it.
+described when the app serves it. Every operation reads the database, so every one may
+answer 503 when it fails.
+
+Responses that return an item carry OpenAPI ``links`` (as API Platform's do): to the
+item's own operations (``id`` from the response body) and, from a create, to the creates
+of the resources whose relations point at it (the relation set to the new item's IRI),
+so clients and stateful testers can follow a resource through its life.
 """
 
 from __future__ import annotations
@@ -38,13 +44,14 @@ Document = dict[str, Any]
 
 # Error statuses answered by each operation, besides its success status.
 _ERRORS: dict[str, tuple[str, ...]] = {
-    "get_collection": ("400", "406"),
-    "post": ("400", "406", "409", "415", "422"),
-    "get": ("404", "406"),
-    "put": ("400", "404", "406", "409", "415", "422"),
-    "patch": ("400", "404", "406", "409", "415", "422"),
-    "delete": ("404",),
+    "get_collection": ("400", "406", "503"),
+    "post": ("400", "406", "409", "415", "422", "503"),
+    "get": ("404", "406", "503"),
+    "put": ("400", "404", "406", "409", "415", "422", "503"),
+    "patch": ("400", "404", "406", "409", "415", "422", "503"),
+    "delete": ("404", "409", "503"),
 }
+_ITEM_OPERATIONS: tuple[Operation, ...] = ("get", "put", "patch", "delete")
 
 
 def build_document(
@@ -58,7 +65,7 @@ def build_document(
     for resource in spec.resources:
         schemas.update(resource_schemas(resource, routes))
         schemas.update(_collection_schemas(resource))
-        collection, item = _path_items(resource)
+        collection, item = _path_items(spec, resource)
         if collection:
             paths[resource.route] = collection
         if item:
@@ -103,18 +110,21 @@ def _referenced_errors(paths: dict[str, dict[str, Any]]) -> set[str]:
     }
 
 
-def _path_items(resource: ResourceSpec) -> tuple[dict[str, Any], dict[str, Any]]:
+def _path_items(
+    spec: ResourcesSpec, resource: ResourceSpec
+) -> tuple[dict[str, Any], dict[str, Any]]:
     name = resource.name
     enabled = set(resource.operations)
     collection: dict[str, Any] = {}
     item: dict[str, Any] = {}
+    links = _item_links(resource)
     if "get_collection" in enabled:
         collection["get"] = _operation(
             resource,
             "get_collection",
             f"Retrieves the collection of {name} resources.",
             {"200": _body_response(f"{name} collection.", _collection_content(name))},
-            parameters=_unique(pagination_parameters(resource) + filter_parameters(resource)),
+            parameters=_unique(pagination_parameters(resource) + filter_parameters(resource, spec)),
         )
     if "post" in enabled:
         collection["post"] = _operation(
@@ -130,6 +140,7 @@ def _path_items(resource: ResourceSpec) -> tuple[dict[str, Any], dict[str, Any]]
                             "schema": {"type": "string", "format": "iri-reference"},
                         }
                     },
+                    **_links({**links, **_create_links(spec, resource)}),
                 }
             },
             body=_request_body(f"The new {name} resource.", _item_content(name)),
@@ -146,7 +157,12 @@ def _path_items(resource: ResourceSpec) -> tuple[dict[str, Any], dict[str, Any]]
             resource,
             "put",
             f"Replaces the {name} resource.",
-            {"200": _body_response(f"{name} resource updated.", _item_content(name))},
+            {
+                "200": {
+                    **_body_response(f"{name} resource updated.", _item_content(name)),
+                    **_links(links),
+                }
+            },
             body=_request_body(f"The updated {name} resource.", _item_content(name)),
         )
     if "patch" in enabled:
@@ -154,7 +170,12 @@ def _path_items(resource: ResourceSpec) -> tuple[dict[str, Any], dict[str, Any]]
             resource,
             "patch",
             f"Updates the {name} resource (JSON merge patch).",
-            {"200": _body_response(f"{name} resource updated.", _item_content(name))},
+            {
+                "200": {
+                    **_body_response(f"{name} resource updated.", _item_content(name)),
+                    **_links(links),
+                }
+            },
             body=_request_body(
                 f"The fields of the {name} resource to change.",
                 {MERGE_PATCH: {"schema": ref(f"{name}.jsonMergePatch")}},
@@ -179,10 +200,8 @@ def _operation(
     parameters: list[Parameter] | None = None,
     body: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    suffix = "Collection" if operation == "get_collection" else ""
-    verb = "get" if operation == "get_collection" else operation
     result: dict[str, Any] = {
-        "operationId": f"{verb}{resource.name}{suffix}",
+        "operationId": _operation_id(resource, operation),
         "tags": [resource.name],
         "summary": summary,
     }
@@ -197,6 +216,51 @@ def _operation(
         responses[status] = {"$ref": f"#/components/responses/{ERROR_RESPONSES[status]}"}
     result["responses"] = responses
     return result
+
+
+def _operation_id(resource: ResourceSpec, operation: Operation) -> str:
+    if operation == "get_collection":
+        return f"get{resource.name}Collection"
+    return f"{operation}{resource.name}"
+
+
+def _item_links(resource: ResourceSpec) -> dict[str, Any]:
+    """Links from a response carrying an item to that item's own operations."""
+    links: dict[str, Any] = {}
+    for operation in _ITEM_OPERATIONS:
+        if operation in resource.operations:
+            operation_id = _operation_id(resource, operation)
+            links[operation_id] = {
+                "operationId": operation_id,
+                "parameters": {"id": "$response.body#/id"},
+                "description": f"The `id` of the {resource.name} answered.",
+            }
+    return links
+
+
+def _create_links(spec: ResourcesSpec, target: ResourceSpec) -> dict[str, Any]:
+    """Links from a create of ``target`` to the creates of the resources that relate to it,
+    with the relation set to the new item's IRI."""
+    links: dict[str, Any] = {}
+    for resource in spec.resources:
+        if "post" not in resource.operations:
+            continue
+        for relation in resource.relations:
+            if relation.target != target.name or relation.read_only:
+                continue
+            operation_id = _operation_id(resource, "post")
+            link_name = f"{operation_id}With{relation.name[:1].upper()}{relation.name[1:]}"
+            links[link_name] = {
+                "operationId": operation_id,
+                "requestBody": {relation.name: f"{target.route}/{{$response.body#/id}}"},
+                "description": f"A {resource.name} whose {relation.name} is the "
+                f"{target.name} answered.",
+            }
+    return links
+
+
+def _links(links: dict[str, Any]) -> dict[str, Any]:
+    return {"links": links} if links else {}
 
 
 def _item_content(name: str) -> dict[str, Any]:

@@ -4,8 +4,11 @@ The packaged Swagger UI (the ``swagger-ui-bundle`` distribution, Swagger UI 4) r
 only 3.0 documents, so the ``/docs`` page loads this form; API Platform answers the same
 query parameter the same way. Differences handled: ``type: [T, "null"]`` becomes
 ``type: T`` + ``nullable: true`` (several non-null types become ``anyOf``), ``examples``
-becomes ``example`` (its first entry), ``null`` leaves ``enum`` lists. The input is never
-mutated.
+becomes ``example`` (its first entry), ``null`` leaves ``enum`` lists, a numeric
+``exclusiveMinimum``/``exclusiveMaximum`` becomes the bound plus ``true``.
+``patternProperties`` does not exist in 3.0: it is left out, and so is the
+``additionalProperties: false`` beside it (3.0 cannot say "these properties and any key
+matching a pattern", so it says nothing). The input is never mutated.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from typing import Any
 
 LEGACY_VERSION = "3.0.3"
 
-_BRANCHES = ("properties", "patternProperties")
+_BRANCHES = ("properties",)
 _LISTS = ("allOf", "oneOf", "anyOf")
 _NESTED = ("items", "additionalProperties", "not")
 
@@ -64,6 +67,15 @@ def downgrade_schema(schema: Any) -> Any:
             schema["nullable"] = True
             if "enum" in schema:
                 schema["enum"] = [v for v in schema["enum"] if v is not None]
+    if "patternProperties" in schema:
+        del schema["patternProperties"]
+        if schema.get("additionalProperties") is False:
+            del schema["additionalProperties"]
+    for exclusive, bound in (("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")):
+        value = schema.get(exclusive)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            schema[bound] = value
+            schema[exclusive] = True
     if "examples" in schema:
         examples = schema.pop("examples")
         if isinstance(examples, list) and examples:

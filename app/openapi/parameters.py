@@ -5,27 +5,46 @@ search ``title`` and ``title[]``; range ``rating[gt]`` / ``[gte]`` / ``[lt]`` / 
 ``[between]``; date ``publicationDate[before]`` / ``[strictly_before]`` / ``[after]`` /
 ``[strictly_after]``; boolean ``isAvailable``; exists ``exists[description]``; ordering
 ``order[title]``. Pure functions; the order of the result is stable (declaration order).
+
+Each schema admits exactly values the filter takes (:mod:`app.api.filters`): numbers
+within the column's range (integers are 32-bit, decimals have at most ``precision -
+scale`` digits before the point), dates as dates, relations as an IRI or an id, text
+without NUL characters. An empty value is also accepted by every typed filter and
+filters nothing.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from app.config.spec import FieldType, ResourceSpec
+from app.config.spec import FieldSpec, FieldType, ResourceSpec, ResourcesSpec
+from app.openapi.schema import INT32_MAX, INT32_MIN, TEXT_PATTERN, iri_pattern
 
 Parameter = dict[str, Any]
 
 RANGE_OPERATORS: tuple[str, ...] = ("between", "gt", "gte", "lt", "lte")
 DATE_OPERATORS: tuple[str, ...] = ("before", "strictly_before", "after", "strictly_after")
+PAGE_MAX = INT32_MAX
+"""Largest ``page`` and ``itemsPerPage`` the API takes (:mod:`app.api.pagination`)."""
 
-_SCALAR: dict[FieldType, dict[str, str]] = {
-    "integer": {"type": "integer"},
+INT32: dict[str, Any] = {
+    "type": "integer",
+    "format": "int32",
+    "minimum": INT32_MIN,
+    "maximum": INT32_MAX,
+}
+_SCALAR: dict[FieldType, dict[str, Any]] = {
+    "integer": INT32,
     "float": {"type": "number"},
     "boolean": {"type": "boolean"},
     "date": {"type": "string", "format": "date"},
     "datetime": {"type": "string", "format": "date-time"},
     "uuid": {"type": "string", "format": "uuid"},
+    "string": {"type": "string", "pattern": TEXT_PATTERN},
+    "text": {"type": "string", "pattern": TEXT_PATTERN},
 }
+_FLOAT_DIGITS = r"-?[0-9]{1,15}(\.[0-9]{1,15})?"
+"""A float bound of ``between`` (finite, whatever its digits)."""
 
 
 def query(
@@ -51,47 +70,58 @@ def pagination_parameters(resource: ResourceSpec) -> list[Parameter]:
     if not pagination.enabled:
         return []
     parameters = [
-        query("page", {"type": "integer", "minimum": 1, "default": 1}, "The collection page.")
+        query(
+            "page",
+            {"type": "integer", "minimum": 1, "maximum": PAGE_MAX, "default": 1},
+            "The collection page.",
+        )
     ]
     if pagination.client_items_per_page:
+        most = pagination.maximum_items_per_page
         parameters.append(
             query(
                 "itemsPerPage",
                 {
                     "type": "integer",
                     "minimum": 1,
-                    "maximum": pagination.maximum_items_per_page,
+                    "maximum": PAGE_MAX,
                     "default": pagination.items_per_page,
                 },
-                f"The number of items per page (at most {pagination.maximum_items_per_page}).",
+                f"The number of items per page: at most {most}, a larger number gives {most}.",
             )
         )
     return parameters
 
 
-def filter_parameters(resource: ResourceSpec) -> list[Parameter]:
-    """Every declared filter and ordering as query parameters."""
+def filter_parameters(resource: ResourceSpec, spec: ResourcesSpec | None = None) -> list[Parameter]:
+    """Every declared filter and ordering as query parameters (``spec``: the resources
+    relations point at, for their routes; without it, a relation's route is unknown and
+    its values are documented as IRI references)."""
     filters = resource.filters
     parameters: list[Parameter] = []
     for name, strategy in filters.search:
-        value = _value_schema(resource, name)
+        value = _value_schema(resource, name, spec)
         text = f"Search {name} ({strategy} match)."
         parameters.append(query(name, value, text))
         parameters.append(query(f"{name}[]", {"type": "array", "items": value}, text, explode=True))
     for name in filters.range:
+        field = resource.field(name)
         for operator in RANGE_OPERATORS:
-            schema: dict[str, Any] = (
-                {"type": "string", "pattern": r"^-?[\d.]+\.\.-?[\d.]+$"}
-                if operator == "between"
-                else {"type": "number"}
+            parameters.append(
+                query(
+                    f"{name}[{operator}]",
+                    _range_schema(field, operator == "between"),
+                    _range_text(name, operator),
+                )
             )
-            parameters.append(query(f"{name}[{operator}]", schema, _range_text(name, operator)))
     for name in filters.date:
+        field = resource.field(name)
+        value = dict(_SCALAR["date" if field is None else field.type])
         for operator in DATE_OPERATORS:
             parameters.append(
                 query(
                     f"{name}[{operator}]",
-                    {"type": "string"},
+                    dict(value),
                     f"{name} {operator.replace('_', ' ')} the given date or date-time.",
                 )
             )
@@ -127,9 +157,46 @@ def _range_text(name: str, operator: str) -> str:
     return f"{name} {texts[operator]}."
 
 
-def _value_schema(resource: ResourceSpec, name: str) -> dict[str, Any]:
+def _value_schema(resource: ResourceSpec, name: str, spec: ResourcesSpec | None) -> dict[str, Any]:
+    if name == "id":
+        return dict(INT32)
     field = resource.field(name)
     if field is not None:
+        if field.type == "decimal":
+            return _decimal_schema(field)
         return dict(_SCALAR.get(field.type, {"type": "string"}))
     # A relation: the target's IRI (or its bare id, as API Platform accepts).
-    return {"type": "string", "format": "iri-reference"}
+    schema: dict[str, Any] = {"type": "string", "format": "iri-reference"}
+    relation = resource.relation(name)
+    if spec is not None and relation is not None:
+        route = spec.resource(relation.target).route
+        schema["pattern"] = iri_pattern(route, bare_id=True)
+    return schema
+
+
+def _range_schema(field: FieldSpec | None, between: bool) -> dict[str, Any]:
+    """A bound (or, for ``between``, ``low..high``) of a range filter on ``field``
+    (``None``: the id)."""
+    kind = "integer" if field is None else field.type
+    if not between:
+        if kind == "decimal" and field is not None:
+            return _decimal_schema(field)
+        return dict(_SCALAR.get(kind, {"type": "number"}))
+    if kind == "integer":
+        bound = "-?[0-9]{1,9}"  # within 32 bits, whatever the digits
+    elif kind == "decimal" and field is not None:
+        bound = _decimal_digits(field)
+    else:
+        bound = _FLOAT_DIGITS
+    return {"type": "string", "pattern": f"^{bound}\\.\\.{bound}$"}
+
+
+def _decimal_schema(field: FieldSpec) -> dict[str, Any]:
+    limit = 10 ** max(field.precision - field.scale, 0)
+    return {"type": "number", "exclusiveMinimum": -limit, "exclusiveMaximum": limit}
+
+
+def _decimal_digits(field: FieldSpec) -> str:
+    whole = field.precision - field.scale
+    head = f"[0-9]{{1,{whole}}}" if whole > 0 else "0"
+    return f"-?{head}(\\.[0-9]{{1,15}})?"

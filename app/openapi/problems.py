@@ -23,6 +23,7 @@ ERROR_RESPONSES: dict[str, str] = {
     "409": "Conflict",
     "415": "UnsupportedMediaType",
     "422": "UnprocessableEntity",
+    "503": "ServiceUnavailable",
 }
 
 _DESCRIPTIONS: dict[str, str] = {
@@ -35,6 +36,7 @@ _DESCRIPTIONS: dict[str, str] = {
     "409": "The change conflicts with existing data (unique or referenced row).",
     "415": "The request body's Content-Type is not accepted by this operation.",
     "422": "The body is well formed but some properties are invalid.",
+    "503": "The database is unavailable or failed to complete the request; try again later.",
 }
 
 

@@ -10,7 +10,11 @@ Each resource yields three component schemas, named as API Platform names them:
 - ``<Name>.jsonMergePatch``: the same properties, none required (RFC 7396 bodies).
 
 Nullable values use the 3.1 form ``type: [T, "null"]``; relations are IRI strings
-(``format: iri-reference``).
+(``format: iri-reference``) of the target's items (``pattern``). Text has no NUL
+character (PostgreSQL cannot store it). Bodies may carry the JSON-LD keys (``@context``,
+``@id``, ``@type``), which are ignored, and the read-only properties, which are ignored
+too; any other property is refused, so ``additionalProperties`` is ``false`` beside a
+``patternProperties`` that lets ``@`` keys through.
 """
 
 from __future__ import annotations
@@ -26,11 +30,20 @@ from app.models.columns import DEFAULT_STRING_LENGTH
 
 Schema = dict[str, Any]
 
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
+"""Bounds of ``integer`` columns and ids (32 bits on every database)."""
+TEXT_PATTERN = r"^[^\u0000]*$"
+"""Strings the API stores: any text without NUL characters."""
+ID_PATTERN = "[1-9][0-9]{0,8}"
+"""An item id as written in an IRI (at most nine digits: always within 32 bits)."""
+JSONLD_KEYS: Schema = {"^@": {}}
+"""``patternProperties`` of bodies: JSON-LD keys are accepted (and ignored)."""
+
 # JSON Schema per field type, before options (length, bounds, nullability) are applied.
 _BASE: Mapping[FieldType, Schema] = {
-    "string": {"type": "string"},
-    "text": {"type": "string"},
-    "integer": {"type": "integer", "format": "int32"},
+    "string": {"type": "string", "pattern": TEXT_PATTERN},
+    "text": {"type": "string", "pattern": TEXT_PATTERN},
+    "integer": {"type": "integer", "format": "int32", "minimum": INT32_MIN, "maximum": INT32_MAX},
     "float": {"type": "number", "format": "double"},
     "decimal": {"type": "string", "format": "decimal", "pattern": r"^-?\d+(\.\d+)?$"},
     "boolean": {"type": "boolean"},
@@ -94,11 +107,22 @@ def field_schema(spec: FieldSpec) -> Schema:
     return schema
 
 
+def iri_pattern(route: str, *, bare_id: bool = False) -> str:
+    """The ``pattern`` of IRIs of ``route``'s items (``bare_id``: or of their ids alone)."""
+    escaped = "".join(f"\\{c}" if c in _REGEX_SPECIALS else c for c in route)
+    prefix = f"({escaped}/)?" if bare_id else f"{escaped}/"
+    return f"^{prefix}{ID_PATTERN}$"
+
+
+_REGEX_SPECIALS = frozenset("\\^$.|?*+()[]{}")
+
+
 def relation_schema(spec: RelationSpec, target_route: str) -> Schema:
     """A many-to-one relation, read and written as the target's IRI."""
     schema: Schema = {
         "type": "string",
         "format": "iri-reference",
+        "pattern": iri_pattern(target_route),
         "examples": [f"{target_route}/1"],
     }
     if spec.nullable:
@@ -125,7 +149,12 @@ def resource_schemas(resource: ResourceSpec, routes: Mapping[str, str]) -> dict[
         if relation.required and not relation.read_only:
             required.append(relation.name)
 
-    plain: Schema = {"type": "object", "properties": properties}
+    plain: Schema = {
+        "type": "object",
+        "properties": properties,
+        "patternProperties": dict(JSONLD_KEYS),
+        "additionalProperties": False,
+    }
     if resource.description:
         plain["description"] = resource.description
     if required:
@@ -147,7 +176,12 @@ def resource_schemas(resource: ResourceSpec, routes: Mapping[str, str]) -> dict[
             },
         ]
     }
-    patch: Schema = {"type": "object", "properties": dict(properties)}
+    patch: Schema = {
+        "type": "object",
+        "properties": dict(properties),
+        "patternProperties": dict(JSONLD_KEYS),
+        "additionalProperties": False,
+    }
     return {name: plain, f"{name}.jsonld": jsonld, f"{name}.jsonMergePatch": patch}
 
 

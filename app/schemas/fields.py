@@ -55,11 +55,14 @@ class Text(fields.String):
 
 
 class StrictInteger(fields.Integer):
-    """A JSON integer (``true`` is not 1)."""
+    """A JSON integer, as JSON Schema reads ``integer``: a number without a fractional part
+    (``3`` or ``3.0``; not ``3.5``, ``"3"`` or ``true``)."""
 
     def _validated(self, value: Any) -> int:
         if isinstance(value, bool):
             raise self.make_error("invalid", input=value)
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
         return super()._validated(value)
 
 
