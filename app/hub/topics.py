@@ -92,22 +92,36 @@ DEFAULT_LIMITS = TemplateLimits()
 
 @dataclass(frozen=True, slots=True, weakref_slot=True)
 class Compiled:
-    """A template's automaton, and how many variables the template lists."""
+    """A template's automaton, how many variables it lists, and what every match holds."""
 
     template: str
     automaton: Any
     variables: int
+    prefix: str = ""
+    """The template's leading literal: every topic it matches starts with it."""
+    suffix: str = ""
+    """The template's trailing literal: every topic it matches ends with it."""
+    shortest: int = 0
+    """The length of its literals together: no shorter topic matches."""
 
     def fullmatch(self, topic: str) -> bool:
         """Whether the whole of ``topic`` is in the template's language."""
+        # Most topics a template is asked about belong to other resources: its literals
+        # tell them apart without calling the automaton.
+        if (
+            len(topic) < self.shortest
+            or not topic.startswith(self.prefix)
+            or not topic.endswith(self.suffix)
+        ):
+            return False
         try:
             encoded = topic.encode()
         except UnicodeEncodeError:
             # A lone surrogate: neither a character class nor a literal of a template
             # holds one (the reference's regexp does not match invalid UTF-8 either).
             return False
-        spans = self.automaton.Match(_ANCHOR_BOTH, encoded, 0, len(encoded))
-        return bool(spans[0][0] >= 0)
+        found: bool = self.automaton.Match(_ANCHOR_BOTH, encoded, 0, len(encoded))[0][0] >= 0
+        return found
 
 
 def _options() -> Any:
@@ -140,7 +154,15 @@ def _compile(template: str) -> Compiled:
     automaton = re2._re2.RE2(pattern(parsed).encode(), _OPTIONS)
     if not automaton.ok():  # pragma: no cover - the ceilings keep templates within budget
         return _INVALID
-    compiled = Compiled(template, automaton, parsed.variables)
+    parts = parsed.parts
+    compiled = Compiled(
+        template,
+        automaton,
+        parsed.variables,
+        prefix=parts[0] if isinstance(parts[0], str) else "",
+        suffix=parts[-1] if isinstance(parts[-1], str) else "",
+        shortest=sum(len(part) for part in parts if isinstance(part, str)),
+    )
     _live[template] = compiled
     return compiled
 
@@ -254,9 +276,19 @@ class Selection:
         last, answer = self._memo
         if last is topics:
             return answer
+        answer = False
         exact = self._exact
-        answer = any(topic in exact for topic in topics) or any(
-            compiled.fullmatch(topic) for compiled in self._templates for topic in topics
-        )
+        for topic in topics:
+            if topic in exact:
+                answer = True
+                break
+        else:
+            for compiled in self._templates:
+                if answer:
+                    break
+                for topic in topics:
+                    if compiled.fullmatch(topic):
+                        answer = True
+                        break
         self._memo = (topics, answer)
         return answer
