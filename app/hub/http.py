@@ -288,6 +288,7 @@ def _stream(
         payload=None if claims is None else claims.payload,
         last_event_id=last_event_id,
         max_queue=settings.queue_size,
+        max_queue_bytes=settings.queue_bytes,
         limits=settings.template_limits,
     )
     try:

@@ -13,6 +13,7 @@ Variables (durations accept Go-style ``40s``, ``10m``, ``1h30m``, ``500ms`` or s
 ``MERCURE_WRITE_TIMEOUT`` (600s), ``MERCURE_DISPATCH_TIMEOUT`` (5s), ``MERCURE_JWT_LEEWAY`` (0s),
 ``MERCURE_HISTORY_SIZE`` (1000), ``MERCURE_HISTORY_BYTES`` (64 MiB),
 ``MERCURE_MAX_UPDATE_SIZE`` (10 MiB), ``MERCURE_SUBSCRIBER_QUEUE_SIZE`` (1000),
+``MERCURE_SUBSCRIBER_QUEUE_BYTES`` (16 MiB),
 ``MERCURE_SUBSCRIPTIONS`` (off), ``MERCURE_COOKIE_NAME`` (``mercureAuthorization``),
 ``MERCURE_UI`` (on in development, off in production), ``MERCURE_TRANSPORT_URL``
 (``memory://?history_size=<MERCURE_HISTORY_SIZE>&history_bytes=<MERCURE_HISTORY_BYTES>``).
@@ -84,6 +85,7 @@ DEFAULT_WRITE_TIMEOUT = 600.0
 DEFAULT_DISPATCH_TIMEOUT = 5.0
 DEFAULT_HISTORY_SIZE = 1000
 DEFAULT_QUEUE_SIZE = 1000
+DEFAULT_QUEUE_BYTES = 16 * 1024 * 1024
 DEFAULT_HISTORY_BYTES = 64 << 20
 """Bytes of updates the in-memory history keeps at most (``MERCURE_HISTORY_BYTES``)."""
 DEFAULT_MAX_UPDATE_SIZE = 10 << 20
@@ -228,6 +230,9 @@ class HubSettings:
     """``MERCURE_MAX_UPDATE_SIZE``: the largest update published, over HTTP or by the
     gateway; a larger one is refused (413), never stored or delivered."""
     queue_size: int = DEFAULT_QUEUE_SIZE
+    queue_bytes: int = DEFAULT_QUEUE_BYTES
+    """``MERCURE_SUBSCRIBER_QUEUE_BYTES``: bytes of frames one subscriber may have waiting
+    before it is disconnected (an empty queue always takes one update)."""
     max_topics: int = MAX_TOPICS
     template_limits: TemplateLimits = DEFAULT_LIMITS
     """``MERCURE_TOPIC_TEMPLATE_MAX_LENGTH``, ``MERCURE_TOPIC_TEMPLATE_MAX_VARIABLES`` and
@@ -348,6 +353,7 @@ class HubSettings:
             history_bytes=_size(env, "MERCURE_HISTORY_BYTES", DEFAULT_HISTORY_BYTES, 0),
             max_update_size=_size(env, "MERCURE_MAX_UPDATE_SIZE", DEFAULT_MAX_UPDATE_SIZE, 1),
             queue_size=_integer(env, "MERCURE_SUBSCRIBER_QUEUE_SIZE", DEFAULT_QUEUE_SIZE, 1),
+            queue_bytes=_size(env, "MERCURE_SUBSCRIBER_QUEUE_BYTES", DEFAULT_QUEUE_BYTES, 1),
             template_limits=template_limits,
             subscriptions=_flag(env, "MERCURE_SUBSCRIPTIONS", False),
             cookie_name=cookie_name,

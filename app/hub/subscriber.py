@@ -13,9 +13,14 @@ Contracts:
   private updates. :meth:`dispatch` itself does not check; callers check first.
 * Matching costs time linear in the update's topics: both selector lists are compiled
   once, at construction, under the hub's template ``limits`` (see :mod:`app.hub.topics`).
-* Never blocks: :meth:`dispatch` appends to a bounded deque and signals an event. When
-  more than ``max_queue`` live frames wait, the subscriber is marked ``overflowed`` and
-  disconnected (its client reconnects with ``Last-Event-ID``); publishing continues.
+* Never blocks: :meth:`dispatch` appends to a bounded queue and signals an event. When
+  more than ``max_queue`` live frames, or more than ``max_queue_bytes`` bytes of them (one
+  frame is always accepted by an empty queue), wait, the subscriber is marked
+  ``overflowed`` and disconnected (its client reconnects with ``Last-Event-ID``);
+  publishing continues. Queued frames are the transport's own bytes, shared by every
+  subscriber (history replays included); :meth:`drain` hands them out at most
+  :data:`DRAIN_CHUNK` bytes at a time, so what a connection copies to write is bounded
+  too, whatever the size of an update.
 * History without gap or duplicate: when a Last-Event-ID was requested, live updates
   dispatched before :meth:`history_dispatched` are buffered; history frames go first, then
   the buffered live frames whose ids were not already sent from history.
@@ -37,9 +42,20 @@ from gevent.event import Event
 from app.hub.topics import DEFAULT_LIMITS, Selection, TemplateLimits, is_template
 from app.hub.update import Update, new_update_id
 
-__all__ = ["DEFAULT_MAX_QUEUE", "EARLIEST", "Subscriber", "SubscriberInfo"]
+__all__ = [
+    "DEFAULT_MAX_QUEUE",
+    "DEFAULT_MAX_QUEUE_BYTES",
+    "DRAIN_CHUNK",
+    "EARLIEST",
+    "Subscriber",
+    "SubscriberInfo",
+]
 
 DEFAULT_MAX_QUEUE = 1000
+DEFAULT_MAX_QUEUE_BYTES = 16 * 1024 * 1024
+"""Bytes of frames one subscriber may have waiting (``MERCURE_SUBSCRIBER_QUEUE_BYTES``)."""
+DRAIN_CHUNK = 64 * 1024
+"""The most bytes :meth:`Subscriber.drain` hands out at once."""
 EARLIEST = "earliest"
 """The reserved Last-Event-ID meaning "everything kept" (request) or "unknown" (response)."""
 
@@ -73,14 +89,17 @@ class Subscriber:
         "_history_ids",
         "_id",
         "_ready",
+        "_replay",
         "_selection",
         "allowed_private",
         "closed",
         "exact_only",
         "interrupt",
         "max_queue",
+        "max_queue_bytes",
         "overflowed",
         "payload",
+        "queued_bytes",
         "request_last_event_id",
         "response_last_event_id",
         "topics",
@@ -94,6 +113,7 @@ class Subscriber:
         payload: Any = None,
         last_event_id: str | None = None,
         max_queue: int = DEFAULT_MAX_QUEUE,
+        max_queue_bytes: int = DEFAULT_MAX_QUEUE_BYTES,
         subscriber_id: str | None = None,
         limits: TemplateLimits = DEFAULT_LIMITS,
     ) -> None:
@@ -113,11 +133,16 @@ class Subscriber:
         self.request_last_event_id: str | None = last_event_id or None
         self.response_last_event_id: str | None = None
         self.max_queue = max_queue
+        self.max_queue_bytes = max_queue_bytes
+        self.queued_bytes = 0
         self.exact_only: bool = not any(t == "*" or is_template(t) for t in self.topics)
         self.closed = False
         self.overflowed = False
         self.interrupt: Callable[[], None] | None = None
-        self._frames: list[bytes] = []
+        self._frames: list[bytes | memoryview] = []
+        # The replayed history, written before the live frames; not counted against the
+        # live queue's bounds (the transport's history bounds it). None when done.
+        self._replay: list[bytes | memoryview] | None = None
         self._event = Event()
         self._ready = self.request_last_event_id is None
         # Replay state, only while a requested history is being read (None otherwise).
@@ -174,10 +199,12 @@ class Subscriber:
         if from_history:
             return True
         frames = self._frames
-        if len(frames) >= self.max_queue:
+        queued = self.queued_bytes + len(frame)
+        if len(frames) >= self.max_queue or (frames and queued > self.max_queue_bytes):
             self._overflow()
             return False
         frames.append(frame)
+        self.queued_bytes = queued
         self._event.set()
         return True
 
@@ -208,11 +235,11 @@ class Subscriber:
         history, sent, buffered = self._history, self._history_ids or set(), self._buffered
         self._history = self._history_ids = self._buffered = None
         if history:
-            self._frames.append(b"".join(history))
-        for update_id, frame in buffered or ():
-            if update_id not in sent:
-                self._frames.append(frame)
-        if self._frames:
+            self._replay = list(history)  # the transport's frames, not a copy
+        frames = self._frames
+        frames.extend(frame for update_id, frame in buffered or () if update_id not in sent)
+        self.queued_bytes = sum(len(frame) for frame in frames)
+        if frames or history:
             self._event.set()
 
     def _overflow(self) -> None:
@@ -234,6 +261,8 @@ class Subscriber:
         if interrupt is not None:
             interrupt()
         self._frames.clear()
+        self.queued_bytes = 0
+        self._replay = None
         if self._buffered is not None:
             self._buffered.clear()
         if self._history is not None:
@@ -247,17 +276,55 @@ class Subscriber:
 
         Returns ``True`` when woken, ``False`` when ``timeout`` seconds passed first.
         """
-        if self._frames or self.closed:
+        if self._frames or self._replay or self.closed:
             return True
         woken: bool = self._event.wait(timeout)
         return woken
 
     def drain(self) -> bytes:
-        """Return every queued frame joined into one chunk (``b""`` when none)."""
+        """Return queued frames (the replayed history first) joined into one chunk of at
+        most :data:`DRAIN_CHUNK` bytes, or the start of a larger first frame (``b""`` when
+        none). Whatever is left stays queued: :meth:`wait` returns at once meanwhile."""
         self._event.clear()
         frames = self._frames
-        if not frames:
-            return b""
-        chunk = frames[0] if len(frames) == 1 else b"".join(frames)
-        frames.clear()
-        return chunk
+        replay = self._replay
+        if replay is None:
+            if not frames:
+                return b""
+            if len(frames) == 1 and len(frames[0]) <= DRAIN_CHUNK:  # the usual case
+                chunk = bytes(frames.pop())
+                self.queued_bytes = 0
+                return chunk
+            parts: list[bytes | memoryview] = []
+        else:
+            parts = _take(replay, DRAIN_CHUNK, [])
+            if replay:
+                return b"".join(parts)
+            self._replay = None
+        budget = DRAIN_CHUNK - sum(len(part) for part in parts)
+        taken = len(parts)
+        parts = _take(frames, budget, parts)
+        self.queued_bytes -= sum(len(part) for part in parts[taken:])
+        return b"".join(parts)
+
+
+def _take(
+    frames: list[bytes | memoryview], budget: int, parts: list[bytes | memoryview]
+) -> list[bytes | memoryview]:
+    """Move up to ``budget`` bytes from the front of ``frames`` to ``parts``: whole frames,
+    or, when ``parts`` is empty, the start of a larger first frame (its rest stays first,
+    uncopied). Returns ``parts``."""
+    count = 0
+    for frame in frames:
+        if len(frame) > budget:
+            break
+        parts.append(frame)
+        budget -= len(frame)
+        count += 1
+    del frames[:count]
+    if not parts and frames:
+        first = frames[0]
+        view = first if isinstance(first, memoryview) else memoryview(first)
+        frames[0] = view[budget:]
+        parts.append(view[:budget])
+    return parts

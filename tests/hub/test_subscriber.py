@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.hub.sse import encode
-from app.hub.subscriber import Subscriber
+from app.hub.subscriber import DRAIN_CHUNK, Subscriber
 from app.hub.update import Update
 
 BOOK = "https://example.com/books/1"
@@ -120,3 +120,47 @@ def test_info_exposes_id_topics_and_payload() -> None:
     info = subscriber.info
     assert (info.id, info.topics, info.payload) == ("urn:x", (BOOK, OTHER), {"user": 1})
     assert type(info).from_dict(info.to_dict()) == info
+
+
+def _drain_all(subscriber: Subscriber) -> list[bytes]:
+    chunks = []
+    while chunk := subscriber.drain():
+        chunks.append(chunk)
+    return chunks
+
+
+def test_a_large_update_is_handed_out_in_bounded_pieces() -> None:
+    subscriber = Subscriber([BOOK])
+    large = Update((BOOK,), data="x" * (5 * DRAIN_CHUNK + 123), id="large")
+    small = _update("small")
+    subscriber.dispatch(large, encode(large))
+    subscriber.dispatch(small, encode(small))
+    chunks = _drain_all(subscriber)
+    assert all(len(chunk) <= DRAIN_CHUNK for chunk in chunks)
+    assert b"".join(chunks) == encode(large) + encode(small)
+    assert subscriber.queued_bytes == 0
+
+
+def test_a_replayed_history_is_handed_out_in_bounded_pieces_before_live_frames() -> None:
+    subscriber = Subscriber([BOOK], last_event_id="earliest", max_queue_bytes=1)
+    history = [Update((BOOK,), data=str(n) * DRAIN_CHUNK, id=str(n)) for n in range(3)]
+    for update in history:
+        subscriber.dispatch(update, encode(update), from_history=True)
+    subscriber.history_dispatched("earliest")
+    live = _update("live")
+    assert subscriber.dispatch(live, encode(live))  # the history is not in the live bound
+    chunks = _drain_all(subscriber)
+    assert all(len(chunk) <= DRAIN_CHUNK for chunk in chunks)
+    assert b"".join(chunks) == b"".join(encode(u) for u in [*history, live])
+
+
+def test_queued_bytes_past_the_bound_disconnect_a_slow_subscriber() -> None:
+    first, second = (Update((BOOK,), data="y" * 1000, id=str(n)) for n in range(2))
+    subscriber = Subscriber([BOOK], max_queue_bytes=1500)
+    assert subscriber.dispatch(first, encode(first))  # an empty queue takes any frame
+    assert not subscriber.dispatch(second, encode(second))
+    assert subscriber.overflowed
+    assert subscriber.closed
+    lone = Subscriber([BOOK], max_queue_bytes=10)
+    assert lone.dispatch(first, encode(first))
+    assert not lone.closed
