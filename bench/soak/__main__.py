@@ -425,10 +425,14 @@ def main(argv: list[str] | None = None) -> int:
         keep = True
     if args.json:
         found["timeline"] = soak.timeline
-        found["lost"] = {str(seq): who for seq, who in sorted(outcome.lost.items())}
-        found["duplicated"] = {str(seq): who for seq, who in sorted(outcome.duplicated.items())}
-        found["unexpected"] = {str(seq): who for seq, who in sorted(outcome.unexpected.items())}
-        found["out_of_order"] = {str(seq): who for seq, who in sorted(outcome.out_of_order.items())}
+        found["server_log_error_messages"] = dict(errors)
+        for key, which in (
+            ("lost", outcome.lost),
+            ("duplicated", outcome.duplicated),
+            ("unexpected", outcome.unexpected),
+            ("out_of_order", outcome.out_of_order),
+        ):
+            found[key] = offenders(which, soak)
         args.json.write_text(json.dumps(found, indent=2) + "\n")
     if keep:
         attempts = {

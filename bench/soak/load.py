@@ -38,6 +38,7 @@ READ_TIMEOUT = 120.0
 """A stream silent for this long (three heartbeats) is taken as dead."""
 REQUEST_TIMEOUT = 30.0
 RESOLVE_SECONDS = 60.0
+RESOLVE_DELAY = 1.0
 TITLE_PREFIX = "soak "
 
 
@@ -190,8 +191,10 @@ class Writer:
         return response
 
     def resolve(self, write: Write) -> None:
-        """Read back whether ``write`` committed (its answer was lost or an error)."""
+        """Read back whether ``write`` committed (its answer was lost or an error), a
+        moment later: a request the server still holds may yet commit."""
         deadline = time.monotonic() + RESOLVE_SECONDS
+        gevent.sleep(RESOLVE_DELAY)
         while time.monotonic() < deadline:
             try:
                 write.committed = self.read_back(write)
