@@ -158,10 +158,10 @@ def check_time_claims(payload: Mapping[str, Any], leeway: float, now: float | No
     moment = time.time() if now is None else now
     expires = payload.get("exp")
     if expires is not None and expires <= moment - leeway:
-        raise ValueError("the token has expired")
+        raise ValueError("Signature has expired")
     not_before = payload.get("nbf")
     if not_before is not None and not_before > moment + leeway:
-        raise ValueError("the token is not valid yet (nbf)")
+        raise ValueError("The token is not yet valid (nbf)")
 
 
 class Verifier:
