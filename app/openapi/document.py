@@ -7,7 +7,8 @@ enabled operations. Item and collection bodies are offered as ``application/ld+j
 ``application/merge-patch+json``; every error is ``application/problem+json``. Operations
 with a rule need a bearer token (:mod:`app.openapi.security`); ``GET /auth/mercure`` is
 described when the app serves it. Every operation reads the database, so every one may
-answer 503 when it fails.
+answer 503 when it fails; every write may answer 413 (a body past ``MAX_BODY_SIZE``, or an
+update its hub would refuse).
 
 Responses that return an item carry OpenAPI ``links`` (as API Platform's do): to the
 item's own operations (``id`` from the response body) and, from a create, to the creates
@@ -45,10 +46,10 @@ Document = dict[str, Any]
 # Error statuses answered by each operation, besides its success status.
 _ERRORS: dict[str, tuple[str, ...]] = {
     "get_collection": ("400", "406", "503"),
-    "post": ("400", "406", "409", "415", "422", "503"),
+    "post": ("400", "406", "409", "413", "415", "422", "503"),
     "get": ("404", "406", "503"),
-    "put": ("400", "404", "406", "409", "415", "422", "503"),
-    "patch": ("400", "404", "406", "409", "415", "422", "503"),
+    "put": ("400", "404", "406", "409", "413", "415", "422", "503"),
+    "patch": ("400", "404", "406", "409", "413", "415", "422", "503"),
     "delete": ("404", "409", "503"),
 }
 _ITEM_OPERATIONS: tuple[Operation, ...] = ("get", "put", "patch", "delete")

@@ -21,6 +21,7 @@ ERROR_RESPONSES: dict[str, str] = {
     "404": "NotFound",
     "406": "NotAcceptable",
     "409": "Conflict",
+    "413": "PayloadTooLarge",
     "415": "UnsupportedMediaType",
     "422": "UnprocessableEntity",
     "503": "ServiceUnavailable",
@@ -34,6 +35,8 @@ _DESCRIPTIONS: dict[str, str] = {
     "404": "No such resource.",
     "406": "None of the media types in Accept can be produced.",
     "409": "The change conflicts with existing data (unique or referenced row).",
+    "413": "The body is larger than MAX_BODY_SIZE, or the update the change would publish is "
+    "larger than its hub accepts; the detail names the limit and its setting.",
     "415": "The request body's Content-Type is not accepted by this operation.",
     "422": "The body is well formed but some properties are invalid.",
     "503": "The database is unavailable or failed to complete the request; try again later.",
