@@ -41,11 +41,7 @@ def parse_datetime(raw: str) -> dt.datetime:
     try:
         return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
     except OverflowError:
-        # A valid instant just outside what Python (and so any stored value) can hold, in
-        # UTC: year 1 east of Greenwich, year 9999 west of it. The nearest instant that
-        # can be held compares the same with every stored value (but one exactly there).
-        edge = dt.datetime.min if value.year == 1 else dt.datetime.max
-        return edge.replace(tzinfo=UTC)
+        raise ValueError("the date is out of range") from None
 
 
 def parse_date(raw: str) -> dt.date:
