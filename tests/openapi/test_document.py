@@ -84,12 +84,16 @@ def test_item_paths_take_an_integer_id(document: dict[str, Any]) -> None:
 @pytest.mark.parametrize(
     ("path", "method", "statuses"),
     [
-        ("/gadgets", "get", {"200", "400", "406"}),
-        ("/gadgets", "post", {"201", "400", "406", "409", "415", "422"}),
-        ("/gadgets/{id}", "get", {"200", "404", "406"}),
-        ("/gadgets/{id}", "put", {"200", "400", "404", "406", "409", "415", "422"}),
-        ("/gadgets/{id}", "patch", {"200", "400", "404", "406", "409", "415", "422"}),
-        ("/gadgets/{id}", "delete", {"204", "404"}),
+        ("/gadgets", "get", {"200", "400", "406", "503"}),
+        ("/gadgets", "post", {"201", "400", "406", "409", "413", "415", "422", "503"}),
+        ("/gadgets/{id}", "get", {"200", "404", "406", "503"}),
+        ("/gadgets/{id}", "put", {"200", "400", "404", "406", "409", "413", "415", "422", "503"}),
+        (
+            "/gadgets/{id}",
+            "patch",
+            {"200", "400", "404", "406", "409", "413", "415", "422", "503"},
+        ),
+        ("/gadgets/{id}", "delete", {"204", "404", "409", "503"}),
     ],
 )
 def test_responses_per_operation(
@@ -147,8 +151,10 @@ def test_collection_schema_is_jsonld_collection(document: dict[str, Any]) -> Non
         ("404", "Error"),
         ("406", "Error"),
         ("409", "Error"),
+        ("413", "Error"),
         ("415", "Error"),
         ("422", "ConstraintViolation"),
+        ("503", "Error"),
     ],
 )
 def test_errors_are_problem_json(document: dict[str, Any], status: str, schema: str) -> None:

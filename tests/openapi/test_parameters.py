@@ -11,6 +11,9 @@ from app.openapi.parameters import filter_parameters, pagination_parameters
 from tests.openapi.specs import GADGET, LOG, OWNER
 
 
+INT32 = {"type": "integer", "format": "int32", "minimum": -(2**31), "maximum": 2**31 - 1}
+
+
 def _by_name(parameters: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return {p["name"]: p for p in parameters}
 
@@ -54,12 +57,15 @@ def test_filter_names_in_declaration_order() -> None:
 @pytest.mark.parametrize(
     ("name", "schema"),
     [
-        ("label", {"type": "string"}),
+        ("label", {"type": "string", "pattern": r"^[^\u0000]*$"}),
         ("owner", {"type": "string", "format": "iri-reference"}),
-        ("a_integer", {"type": "integer"}),
-        ("a_integer[]", {"type": "array", "items": {"type": "integer"}}),
-        ("rank[gt]", {"type": "number"}),
-        ("since[after]", {"type": "string"}),
+        ("a_integer", INT32),
+        ("a_integer[]", {"type": "array", "items": INT32}),
+        ("rank[gt]", INT32),
+        ("rank[between]", {"type": "string", "pattern": r"^-?[0-9]{1,9}\.\.-?[0-9]{1,9}$"}),
+        ("weight[gt]", {"type": "number"}),
+        ("since[after]", {"type": "string", "format": "date"}),
+        ("seen[strictly_before]", {"type": "string", "format": "date-time"}),
         ("flag", {"type": "boolean"}),
         ("exists[backup]", {"type": "boolean"}),
         ("order[rank]", {"type": "string", "enum": ["asc", "desc"]}),
@@ -83,12 +89,18 @@ def test_array_search_parameters_explode() -> None:
         (
             GADGET,
             {
-                "page": {"type": "integer", "minimum": 1, "default": 1},
-                "itemsPerPage": {"type": "integer", "minimum": 1, "maximum": 50, "default": 10},
+                "page": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1, "default": 1},
+                # Larger numbers are capped at the resource's maximum (50), as API Platform.
+                "itemsPerPage": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "maximum": 2**31 - 1,
+                    "default": 10,
+                },
             },
         ),
         (OWNER, {}),
-        (LOG, {"page": {"type": "integer", "minimum": 1, "default": 1}}),
+        (LOG, {"page": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1, "default": 1}}),
     ],
 )
 def test_pagination_parameters(resource: ResourceSpec, expected: dict[str, Any]) -> None:

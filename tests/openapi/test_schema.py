@@ -12,16 +12,19 @@ from app.config.spec import FieldSpec, RelationSpec
 from app.openapi.schema import field_schema, json_value, relation_schema, resource_schemas
 from tests.openapi.specs import GADGET
 
+TEXT = r"^[^\u0000]*$"
+"""Text fields refuse NUL characters (PostgreSQL cannot store them)."""
+
 CASES: list[tuple[FieldSpec, dict[str, Any]]] = [
     (
         FieldSpec(name="f", type="string", nullable=False),
-        {"type": "string", "maxLength": 255},
+        {"type": "string", "pattern": TEXT, "maxLength": 255},
     ),
     (
         FieldSpec(name="f", type="string", max_length=12),
-        {"type": ["string", "null"], "maxLength": 12},
+        {"type": ["string", "null"], "pattern": TEXT, "maxLength": 12},
     ),
-    (FieldSpec(name="f", type="text", nullable=False), {"type": "string"}),
+    (FieldSpec(name="f", type="text", nullable=False), {"type": "string", "pattern": TEXT}),
     (
         FieldSpec(name="f", type="integer", nullable=False, minimum=0, maximum=5),
         {"type": "integer", "format": "int32", "minimum": 0, "maximum": 5},
@@ -68,11 +71,11 @@ CASES: list[tuple[FieldSpec, dict[str, Any]]] = [
     ),
     (
         FieldSpec(name="f", type="text", nullable=False, read_only=True, description="Shown."),
-        {"type": "string", "readOnly": True, "description": "Shown."},
+        {"type": "string", "pattern": TEXT, "readOnly": True, "description": "Shown."},
     ),
     (
         FieldSpec(name="f", type="text", nullable=False, write_only=True),
-        {"type": "string", "writeOnly": True},
+        {"type": "string", "pattern": TEXT, "writeOnly": True},
     ),
     (
         FieldSpec(name="f", type="date", nullable=False, default=dt.date(2024, 5, 1)),
@@ -98,6 +101,7 @@ def test_field_schema(spec: FieldSpec, expected: dict[str, Any]) -> None:
             {
                 "type": "string",
                 "format": "iri-reference",
+                "pattern": "^/books/[1-9][0-9]{0,8}$",
                 "examples": ["/books/1"],
                 "description": "IRI of a Book (/books/{id}).",
             },
@@ -107,6 +111,7 @@ def test_field_schema(spec: FieldSpec, expected: dict[str, Any]) -> None:
             {
                 "type": ["string", "null"],
                 "format": "iri-reference",
+                "pattern": "^/books/[1-9][0-9]{0,8}$",
                 "examples": ["/books/1"],
                 "description": "The book.",
                 "readOnly": True,
