@@ -11,13 +11,14 @@ The returned :class:`Publisher` is also stored as ``app.extensions["mercure_publ
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from flask import Flask
 
 from app.config.spec import ResourceSpec, ResourcesSpec
 from app.hub import Hub
 from app.models import ModelRegistry
+from app.models.columns import relation_column
 from app.publish.external import HttpDeliverer
 from app.publish.factory import UpdateFactory
 from app.publish.item import ItemView, RegistryItemView
@@ -27,7 +28,7 @@ from app.publish.publisher import Publisher
 from app.publish.relay import Deliverer, Relay
 from app.publish.settings import BUILT_IN_DISCOVERY_URL, DEFAULT_HUB, PublishSettings
 from app.publish.sink import HubDeliverer, UpdateTarget
-from app.publish.tracker import Tracker
+from app.publish.tracker import Dependent, Tracker
 from app.settings import Settings
 
 __all__ = ["EXTENSION_KEY", "Publisher", "build_publisher", "init_app"]
@@ -70,6 +71,7 @@ def init_app(
         outbox,
         shared_hub=hub.transport.shared,
         max_update_size=hub.settings.max_update_size,
+        dependents=dependents_of(spec, registry),
     )
 
 
@@ -85,11 +87,12 @@ def build_publisher(
     *,
     shared_hub: bool = False,
     max_update_size: int | None = None,
+    dependents: Mapping[type, Sequence[Dependent]] | None = None,
 ) -> Publisher:
     """Wire a publisher from explicit parts (``models``: model class -> resource spec;
     ``shared_hub``: the built-in hub's transport reaches every process's subscribers;
     ``max_update_size``: the built-in hub's ``MERCURE_MAX_UPDATE_SIZE``, ``None`` for no
-    limit)."""
+    limit; ``dependents``: see :func:`dependents_of`)."""
     relays: dict[str, Relay] = {}
     discovery: dict[str, str] = {}
     limits: dict[str, UpdateLimit] = {}
@@ -118,10 +121,42 @@ def build_publisher(
         relays[name].start()
     publisher = Publisher(outbox, relays, discovery, spec.resources, limits)
     publisher.tracker = Tracker(
-        models, UpdateFactory(view, settings.public_url), publisher.stage, publisher.committed
+        models,
+        UpdateFactory(view, settings.public_url),
+        publisher.stage,
+        publisher.committed,
+        dependents,
     )
     app.extensions[EXTENSION_KEY] = publisher
     return publisher
+
+
+def dependents_of(spec: ResourcesSpec, registry: ModelRegistry) -> dict[type, list[Dependent]]:
+    """Parent model -> the children its deletion changes in the database (``cascade`` or
+    ``set_null``), where that leads to a resource that publishes: a publishing child, or a
+    child whose own cascades reach one."""
+    edges = [
+        (relation.target, child.name, relation_column(relation), relation.on_delete)
+        for child in spec.resources
+        for relation in child.relations
+        if relation.on_delete in ("cascade", "set_null")
+    ]
+    reaching = {resource.name for resource in spec.resources if resource.mercure.enabled}
+    changed = True
+    while changed:  # parents whose cascades reach a publishing resource
+        changed = False
+        for target, child, _column, on_delete in edges:
+            if on_delete == "cascade" and child in reaching and target not in reaching:
+                reaching.add(target)
+                changed = True
+    dependents: dict[type, list[Dependent]] = {}
+    for target, child, column, on_delete in edges:
+        publishing = spec.resource(child).mercure.enabled
+        if publishing or (on_delete == "cascade" and child in reaching):
+            dependents.setdefault(registry.model(target), []).append(
+                (registry.model(child), column, on_delete)
+            )
+    return dependents
 
 
 def _hub_names(spec: ResourcesSpec) -> set[str]:

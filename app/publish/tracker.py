@@ -20,8 +20,13 @@ Ordering and transactions:
 - ``after_commit`` of the outermost transaction hands what was staged to ``committed``,
   which relays it. Nothing is relayed before the commit and nothing after a rollback.
 
-Bulk statements (``session.execute(update(...))``) and database-side cascades bypass the
-unit of work and are not published. A failure to build an update is logged with the
+Database-side effects of a delete are published too: before a flush deletes an item, the
+items whose relation to it says ``on_delete: cascade`` are deleted in the session (and
+recursively theirs), and those that say ``set_null`` get the relation set to null, so their
+deletes and updates are published like any other (the database would do the same a moment
+later). Only the relations that lead to a tracked resource are followed (``dependents``).
+Bulk statements (``session.execute(update(...))``) bypass the unit of work and are not
+published. A failure to build an update is logged with the
 resource and never breaks the flush or the commit.
 """
 
@@ -32,10 +37,10 @@ import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import event, inspect
+from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session, SessionTransaction
 
-from app.config.spec import ResourceSpec
+from app.config.spec import OnDelete, ResourceSpec
 from app.hub.update import Update
 from app.publish.change import Change, Frame, Kind
 from app.publish.factory import UpdateFactory
@@ -45,8 +50,12 @@ logger = logging.getLogger("app.publish")
 Stage = Callable[[Session, Sequence[tuple[ResourceSpec, Update]]], list[Any]]
 Committed = Callable[[list[Any]], None]
 
+Dependent = tuple[type, str, OnDelete]
+"""A child model, the attribute of its foreign key to the parent, and its ``on_delete``."""
+
 _INFO_KEY = "app.publish.pending"
 _trackers: weakref.WeakValueDictionary[type, Tracker] = weakref.WeakValueDictionary()
+_dependents: weakref.WeakKeyDictionary[type, tuple[Dependent, ...]] = weakref.WeakKeyDictionary()
 _installed = False
 
 
@@ -61,6 +70,7 @@ class Tracker:
         factory: UpdateFactory,
         stage: Stage,
         committed: Committed,
+        dependents: Mapping[type, Sequence[Dependent]] | None = None,
     ) -> None:
         self._factory = factory
         self._stage = stage
@@ -69,6 +79,8 @@ class Tracker:
         _install()
         for model in self._models:
             _trackers[model] = self
+        for parent, children in (dependents or {}).items():
+            _dependents[parent] = tuple(children)
 
     def resource_of(self, obj: object) -> ResourceSpec | None:
         return self._models.get(type(obj))
@@ -159,6 +171,7 @@ def _record(session: Session, pending: _Pending, kind: Kind, obj: object) -> Non
 
 
 def _before_flush(session: Session, _context: object, _instances: object) -> None:
+    _follow_database_cascades(session)
     pending = _pending(session)
     assert pending is not None
     pending.unbuilt.clear()
@@ -167,6 +180,30 @@ def _before_flush(session: Session, _context: object, _instances: object) -> Non
         if _tracker_of(obj) is not None:
             pending.deleting.add(id(obj))
             _record(session, pending, "delete", obj)
+
+
+def _follow_database_cascades(session: Session) -> None:
+    """Do in the session what ``on_delete`` would do in the database to the dependents of
+    the items being deleted, so that their changes are published."""
+    work = [obj for obj in session.deleted if type(obj) in _dependents]
+    seen: set[int] = set()
+    with session.no_autoflush:
+        while work:
+            parent = work.pop()
+            if id(parent) in seen:
+                continue
+            seen.add(id(parent))
+            for child_model, foreign_key, on_delete in _dependents.get(type(parent), ()):
+                column = getattr(child_model, foreign_key)
+                children: list[Any] = list(
+                    session.scalars(select(child_model).where(column == parent.id))
+                )
+                for child in children:
+                    if on_delete == "set_null":
+                        setattr(child, foreign_key, None)
+                    elif child not in session.deleted:
+                        session.delete(child)
+                        work.append(child)
 
 
 def _after_flush(session: Session, _context: object) -> None:

@@ -18,8 +18,8 @@ it. A last book change, which every subscriber receives after all the others (on
 worker, one hub: each stream is in publication order), tells when the streams are
 complete; the sets are compared then.
 
-A book's reviews go with it by a database cascade, which publishes nothing (see
-:mod:`app.publish.tracker`): the model expects no update for them. The newest review and
+A book's reviews go with it (``on_delete: cascade``), and their deletes are published to
+their readers like any other (see :mod:`app.publish.tracker`). The newest review and
 the newest book are never deleted: SQLite would give their ids to the next rows, and a
 subscriber tells changes apart by their item's IRI.
 
@@ -373,9 +373,10 @@ class Bookshop:
                 actor, "DELETE", book, None, self.book_rule(actor, 204), None
             )
         if response.status_code == 204:
-            for review in reviews:
-                del self.reviews[review]
+            for review in reviews:  # deleted with their book, and published as such
+                author, _book = self.reviews.pop(review)
                 self.cascaded[review] = book
+                self.commit((review, DELETED), author, f"{label} (cascade)", None)
             del self.books[book]
             self.deleted_books.append(book)
             self.commit((book, DELETED), None, label, None)
@@ -391,8 +392,6 @@ class Bookshop:
             return f"{iri} {version} ({change.label}; readable by {reader})"
         if version in self.refused:
             return f"{iri} {version} from a refused attempt: {self.refused[version]}"
-        if version == DELETED and iri in self.cascaded:
-            return f"{iri} deleted with its book {self.cascaded[iri]} (no update expected)"
         return f"{iri} {version} (no such change was made)"
 
 

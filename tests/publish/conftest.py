@@ -21,7 +21,7 @@ from app.config.spec import (
     ResourcesSpec,
 )
 from app.hub.update import Update
-from app.publish import build_publisher
+from app.publish import build_publisher, dependents_of
 from app.publish.item import RegistryItemView
 from app.publish.outbox import Outbox
 from app.publish.publisher import Publisher
@@ -118,6 +118,7 @@ def make_library(
         Settings(public_url=public_url),
         publish_settings or PublishSettings(hubs={}),
         outbox,
+        dependents=dependents_of(spec, registry),
     )
     with app.app_context():
         registry.db.create_all()
