@@ -10,7 +10,6 @@ from app.config.spec import PaginationSpec, ResourceSpec
 from app.openapi.parameters import filter_parameters, pagination_parameters
 from tests.openapi.specs import GADGET, LOG, OWNER
 
-
 INT32 = {"type": "integer", "format": "int32", "minimum": -(2**31), "maximum": 2**31 - 1}
 
 
