@@ -20,8 +20,12 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 
 install: $(VENV)/.installed
 
+# After an edit of resources.yaml, `flask schema sync` writes the migration revision under
+# migrations/versions/ (review and commit it) and applies it when every change is additive;
+# otherwise it stops with the list of changes and the commands that apply them.
 run: install
 	$(BIN)/flask db upgrade
+	$(BIN)/flask schema sync
 	$(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
 
 lint: install

@@ -20,6 +20,7 @@ from app.auth.settings import AuthSettings, AuthSettingsError
 from app.config import ConfigError, ResourcesSpec, load_resources
 from app.hub.http import HUB_PATH
 from app.hub.settings import HubSettings, HubSettingsError
+from app.models import drift
 from app.publish.payload import origin
 from app.publish.settings import PublishSettingsError
 from app.settings import Settings, SettingsError
@@ -97,6 +98,7 @@ def _build(
 
     errors.init_app(application)
     registry = models.init_app(application, spec)
+    drift.init_app(application)
     the_hub = hub.init_app(application, hub_settings)
     publisher = publish.init_app(application, spec, registry, the_hub, settings, environ)
     users = auth.init_app(
