@@ -169,6 +169,7 @@ def _sqlite_ids_kept() -> Iterator[None]:
         if not table.name.startswith(BATCH_PREFIX):
             return
         original = table.name[len(BATCH_PREFIX) :]
+        _check_conversions(connection, original, table)
         if _is_autoincrement(connection, original):
             table.dialect_options["sqlite"]["autoincrement"] = True
             seq = _sequence(connection, original)
@@ -192,6 +193,41 @@ def _sqlite_ids_kept() -> Iterator[None]:
         elif current < seq:
             connection.exec_driver_sql(
                 "UPDATE sqlite_sequence SET seq = ? WHERE name = ?", (seq, name)
+            )
+
+
+def _check_conversions(connection: Connection, original: str, copy: sa.Table) -> None:
+    """Refuse a rebuild whose type conversions would change stored values.
+
+    Batch mode copies a column whose type changes through ``CAST``, which on SQLite
+    never fails: ``'abc'`` becomes ``0`` as an integer, ``'2020-01-02'`` becomes ``2020``
+    as a date. A value survives when the cast compares equal to it (SQLite's affinity
+    rules compare ``3`` and ``'3'`` as equal, ``0`` and ``'abc'`` as different).
+    """
+    declared = {
+        row[1]: row[2] for row in connection.exec_driver_sql(f'PRAGMA table_info("{original}")')
+    }
+    for column in copy.columns:
+        old = declared.get(column.name)
+        new = column.type.compile(dialect=connection.dialect)
+        if old is None or old.upper() == new.upper():
+            continue
+        changed = (
+            connection.exec_driver_sql(
+                f'SELECT rowid FROM "{original}" WHERE "{column.name}" IS NOT NULL '
+                f'AND NOT (CAST("{column.name}" AS {new}) = "{column.name}") ORDER BY rowid'
+            )
+            .scalars()
+            .all()
+        )
+        if changed:
+            shown = ", ".join(str(rowid) for rowid in changed[:SHOWN_ROWS])
+            more = f" and {len(changed) - SHOWN_ROWS} more" if len(changed) > SHOWN_ROWS else ""
+            raise CommandError(
+                f"Migration rolled back, nothing was changed: converting {original}.{column.name} "
+                f"from {old} to {new} would change the values of {len(changed)} row(s) with id "
+                f"{shown}{more}.\nConvert or clear those values in the revision first (or keep "
+                "the old type), then run the upgrade again."
             )
 
 

@@ -560,3 +560,25 @@ def test_the_readme_path_keeps_every_review_and_reports_orphans_on_the_command_l
     assert "table review: 2 row(s) with id 1, 2: book_id names no row of book(id)" in refused.stderr
     assert table("review") == reviews
     assert [row[: len(books[0])] for row in table("book")] == books
+
+
+def test_a_type_change_the_values_do_not_fit_is_refused_and_changes_nothing(
+    migrations: Migrations, populated: Rows
+) -> None:
+    """Names are not integers: SQLite's ``CAST`` would store ``0``; PostgreSQL has no cast."""
+
+    def names_as_integers(document: Spec) -> None:
+        author(document)["fields"]["name"] = {"type": "integer", "required": True}
+
+    app, _ = migrations.app(edited(names_as_integers))
+    migrations.revise(app, "names as integers")
+    with pytest.raises((CommandError, sa.exc.ProgrammingError)) as raised:
+        migrations.upgrade(app)
+    if isinstance(raised.value, CommandError):
+        assert (
+            "Migration rolled back, nothing was changed: converting author.name from "
+            "VARCHAR(50) to INTEGER would change the values of 3 row(s) with id 1, 3, 4."
+        ) in str(raised.value)
+    base_app, base_registry = migrations.app(BASE)
+    assert snapshot(base_app, base_registry) == populated
+    assert name_length(base_app, base_registry) == 50
