@@ -26,6 +26,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from app.config.spec import ResourceSpec
 from app.errors import ApiError, Conflict, DatabaseUnavailable, ValidationFailed, Violation
 from app.models.columns import column_name, relation_column
+from app.models.drift import MIGRATE, UPGRADE, is_schema_mismatch
 
 logger = logging.getLogger(__name__)
 
@@ -126,6 +127,14 @@ def delete_error(error: IntegrityError, resource: ResourceSpec, iri: str) -> Api
     return Conflict(f"{resource.name} {iri} cannot be deleted: the database refused it.")
 
 
+SCHEMA_BEHIND = (
+    "The database does not match resources.yaml yet: the service is being updated; try "
+    f"again later. Operators: run {MIGRATE}, review the revision, then {UPGRADE}."
+)
+"""The 503 detail when the database lacks a column or table the resources declare (it
+names no table or column, only the commands)."""
+
+
 def database_failure(
     error: SQLAlchemyError, resource: ResourceSpec, operation: str
 ) -> DatabaseUnavailable:
@@ -138,4 +147,6 @@ def database_failure(
         getattr(error, "orig", None) or error,
         exc_info=error,
     )
+    if is_schema_mismatch(getattr(error, "orig", None) or error):
+        return DatabaseUnavailable(SCHEMA_BEHIND)
     return DatabaseUnavailable()
