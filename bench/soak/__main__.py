@@ -405,7 +405,12 @@ def main(argv: list[str] | None = None) -> int:
     outcome = analyse(soak.ledger, soak.subscribers, args.shards)
     errors = server_errors(gunicorn.log_path) if gunicorn is not None else Counter()
     found = figures(
-        outcome, soak.ledger, soak.streams, seconds=seconds, server_errors=errors.total()
+        outcome,
+        soak.ledger,
+        soak.streams,
+        seconds=seconds,
+        rate=args.rate,
+        server_errors=errors.total(),
     )
     print(table(found, setup_label(args, schedule)))
     print()

@@ -153,6 +153,7 @@ def figures(
     streams: StreamFigures,
     *,
     seconds: float,
+    rate: float,
     server_errors: int,
 ) -> dict[str, object]:
     """The figures of the run, as printed and as written to ``--json``."""
@@ -168,6 +169,7 @@ def figures(
         "committed_writes": sum(outcome.committed.values()),
         "committed_by_operation": dict(outcome.committed),
         "writes_per_second": round(sum(outcome.committed.values()) / seconds, 1),
+        "writes_per_second_planned": rate,
         "writes_behind_schedule": ledger.behind,
         "write_answers_lost": ledger.lost_answers,
         "write_answers_lost_committed": sum(1 for write in answerless if write.committed),
@@ -217,7 +219,8 @@ def table(found: dict[str, object], setup: str) -> str:
         ("set-up", setup),
         (
             "committed writes",
-            f"{number('committed_writes')} ({operations}; {found['writes_per_second']}/s)",
+            f"{number('committed_writes')} ({operations}; {found['writes_per_second']}/s "
+            f"of {found['writes_per_second_planned']:g}/s planned)",
         ),
         (
             "write answers lost (outcome read back)",
