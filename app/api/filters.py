@@ -4,7 +4,9 @@ Pure query building: no IO, request arguments come in as a multi-dict. Parameter
 
 - search: ``name=value`` or ``name[]=a&name[]=b`` with the declared strategy (``exact``,
   ``partial``, ``start``, ``end`` and the case-insensitive ``i`` variants); relations take
-  an IRI or an id.
+  an IRI or an id. The ``i`` variants fold case character by character with Unicode's
+  simple mapping on every database (``?title=война`` finds "Война и мир" on SQLite as on
+  PostgreSQL), see :func:`app.models.columns.simple_lower` for what that covers.
 - range: ``name[gt|gte|lt|lte]=n`` and ``name[between]=a..b``.
 - date: ``name[before|strictly_before|after|strictly_after]=2024-05-01``.
 - boolean: ``name=true|false|1|0``.
@@ -39,7 +41,7 @@ from app.api.values import (
 )
 from app.config.spec import ResourceSpec, ResourcesSpec, SearchStrategy
 from app.errors import BadRequest
-from app.models.columns import relation_column
+from app.models.columns import relation_column, unicode_lower
 
 Clause = sa.ColumnElement[bool]
 
@@ -47,15 +49,31 @@ _KEY = re.compile(r"^(?P<name>[^\[\]]+)(?:\[(?P<op>[^\[\]]*)\])?$")
 RANGE_OPERATORS = ("gt", "gte", "lt", "lte", "between")
 DATE_OPERATORS = ("before", "strictly_before", "after", "strictly_after")
 
+
+def _ilike(column: Any, value: Any, *, prefix: str, suffix: str) -> Clause:
+    """``column`` matches ``prefix + value + suffix`` (``%`` wildcards) ignoring case.
+
+    Both sides are folded by :class:`unicode_lower` in the database, so SQLite and
+    PostgreSQL fold the same characters (PostgreSQL's ``ILIKE`` lowercases both sides
+    the same way); ``%``, ``_`` and ``/`` in ``value`` match themselves.
+    """
+    escaped = re.sub(r"([/%_])", r"/\1", str(value))
+    pattern = sa.literal(prefix + escaped + suffix, sa.String())
+    like: Clause = unicode_lower(column).like(unicode_lower(pattern), escape="/")
+    return like
+
+
 _SEARCH: dict[SearchStrategy, Callable[[Any, Any], Clause]] = {
     "exact": lambda column, value: column == value,
-    "iexact": lambda column, value: sa.func.lower(column) == str(value).lower(),
+    "iexact": lambda column, value: (
+        unicode_lower(column) == unicode_lower(sa.literal(str(value), sa.String()))
+    ),
     "partial": lambda column, value: column.contains(value, autoescape=True),
-    "ipartial": lambda column, value: column.icontains(value, autoescape=True),
+    "ipartial": lambda column, value: _ilike(column, value, prefix="%", suffix="%"),
     "start": lambda column, value: column.startswith(value, autoescape=True),
-    "istart": lambda column, value: column.istartswith(value, autoescape=True),
+    "istart": lambda column, value: _ilike(column, value, prefix="", suffix="%"),
     "end": lambda column, value: column.endswith(value, autoescape=True),
-    "iend": lambda column, value: column.iendswith(value, autoescape=True),
+    "iend": lambda column, value: _ilike(column, value, prefix="%", suffix=""),
 }
 _COMPARE: dict[str, Callable[[Any, Any], Clause]] = {
     "gt": lambda column, value: column > value,

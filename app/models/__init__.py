@@ -16,6 +16,7 @@ from flask import Flask
 from flask_migrate import Migrate
 
 from app.config.spec import ResourcesSpec
+from app.models.columns import SQLITE_LOWER, simple_lower
 from app.models.iri import iri_for_id, item_iri, parse_iri
 from app.models.registry import ModelRegistry, new_extension
 
@@ -38,6 +39,7 @@ def init_app(app: Flask, spec: ResourcesSpec) -> ModelRegistry:
         engine = db.engine
         if engine.dialect.name == "sqlite":
             sa.event.listen(engine, "connect", _sqlite_foreign_keys)
+            sa.event.listen(engine, "connect", _sqlite_unicode_lower)
     directory = app.config.get("MIGRATIONS_DIR", str(MIGRATIONS_DIR))
     Migrate(app, db, directory=directory, render_as_batch=True, compare_type=True)
     app.extensions["model_registry"] = registry
@@ -51,3 +53,9 @@ def _sqlite_foreign_keys(dbapi_connection: Any, _record: object) -> None:
         cursor.execute("PRAGMA case_sensitive_like=ON")
     finally:
         cursor.close()
+
+
+def _sqlite_unicode_lower(dbapi_connection: Any, _record: object) -> None:
+    """Case-insensitive filters fold every script on SQLite as on PostgreSQL
+    (:class:`app.models.columns.unicode_lower`)."""
+    dbapi_connection.create_function(SQLITE_LOWER, 1, simple_lower, deterministic=True)

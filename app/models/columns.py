@@ -2,8 +2,14 @@
 
 Pure mapping, no IO. Column names are the snake_case form of the field names (the
 attribute keeps the declared name, ``publicationDate``); a relation ``book`` becomes the
-column ``book_id``. Constraint names follow :data:`NAMING_CONVENTION`, so the same names
+column ``book_id``, ``favouriteBook`` the column ``favourite_book_id`` (relations follow
+the fields' naming). Constraint names follow :data:`NAMING_CONVENTION`, so the same names
 appear in migrations, in error mapping and on every database.
+
+Case-insensitive text comparison goes through :class:`unicode_lower`, PostgreSQL's
+``lower()`` and, on SQLite (whose own ``lower()`` only knows ASCII), the function
+:data:`SQLITE_LOWER` that :mod:`app.models` registers on each connection
+(:func:`simple_lower`), so both databases fold the same characters.
 
 A declared default is what a new row gets for a field it is not given; a field given
 ``None`` is stored as NULL, default or not (the columns of fields with a default
@@ -14,10 +20,13 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 from app.config.spec import FieldSpec, RelationSpec, ResourceSpec
 
@@ -50,8 +59,50 @@ def column_name(attribute: str) -> str:
 
 
 def relation_column(relation: RelationSpec) -> str:
-    """The attribute and column holding a relation's target id: ``<name>_id``."""
-    return f"{relation.name}_id"
+    """The attribute and column holding a relation's target id: the snake_case form of
+    ``<name>_id`` (``book`` -> ``book_id``, ``favouriteBook`` -> ``favourite_book_id``)."""
+    return f"{column_name(relation.name)}_id"
+
+
+SQLITE_LOWER = "unicode_lower"
+"""Name of the SQL function :func:`simple_lower` is registered as on SQLite connections."""
+
+_DOTTED_CAPITAL_I = "\u0130"
+_CAPITAL_SIGMA = "\u03a3"
+
+
+def simple_lower(value: str | None) -> str | None:
+    """``value`` lowercased one character at a time, as PostgreSQL's ``lower()`` with a
+    libc locale (``towlower``, Unicode's simple case mapping).
+
+    Python's ``str.lower`` uses the full mapping instead, which differs in two places
+    only: the dotted capital I (U+0130) becomes ``i`` plus a combining dot, and a capital
+    sigma ending a word becomes the final sigma (U+03C2); here they become ``i`` and the
+    small sigma (U+03C3), as in PostgreSQL.
+    """
+    if value is None:
+        return None
+    if _DOTTED_CAPITAL_I not in value and _CAPITAL_SIGMA not in value:
+        return value.lower()
+    return "".join("i" if char == _DOTTED_CAPITAL_I else char.lower() for char in value)
+
+
+class unicode_lower(FunctionElement[str]):  # noqa: N801 (an SQL function, named as one)
+    """``lower(x)`` folding every script the same way on SQLite and PostgreSQL."""
+
+    type = sa.String()
+    name = "unicode_lower"
+    inherit_cache = True
+
+
+@compiles(unicode_lower)
+def _lower(element: unicode_lower, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"lower({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(unicode_lower, "sqlite")
+def _sqlite_lower(element: unicode_lower, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"{SQLITE_LOWER}({compiler.process(element.clauses, **kw)})"
 
 
 def column_type(spec: FieldSpec) -> sa.types.TypeEngine[Any]:
@@ -138,15 +189,50 @@ def field_column(spec: FieldSpec) -> sa.Column[Any]:
     )
 
 
-def relation_fk_column(relation: RelationSpec, target: ResourceSpec) -> sa.Column[Any]:
-    """The indexed foreign-key column ``<name>_id`` pointing at ``target``'s ``id``."""
+def relation_fk_column(
+    relation: RelationSpec, target: ResourceSpec, *, use_alter: bool = False
+) -> sa.Column[Any]:
+    """The indexed foreign-key column (:func:`relation_column`) pointing at ``target``'s
+    ``id``. ``use_alter`` marks a key of a cycle of tables (see :func:`cyclic_relations`):
+    PostgreSQL adds it after creating the tables and drops it before dropping them."""
     name = relation_column(relation)
     return sa.Column(
         name,
         sa.Integer(),
-        sa.ForeignKey(f"{target.table}.id", ondelete=_ON_DELETE[relation.on_delete]),
+        sa.ForeignKey(
+            f"{target.table}.id", ondelete=_ON_DELETE[relation.on_delete], use_alter=use_alter
+        ),
         nullable=relation.nullable,
         index=True,
+    )
+
+
+def cyclic_relations(resources: Sequence[ResourceSpec]) -> frozenset[tuple[str, str]]:
+    """``(resource, relation)`` names of the relations through which a resource refers back
+    to itself via other resources (``A -> B -> A``); a relation to its own resource is no
+    cycle between tables. Their foreign keys are created with ``use_alter``, so tables
+    sort for creation and deletion without a warning."""
+    targets = {
+        r.name: {rel.target for rel in r.relations if rel.target != r.name} for r in resources
+    }
+
+    def reaches(start: str, goal: str) -> bool:
+        seen: set[str] = set()
+        stack = [start]
+        while stack:
+            name = stack.pop()
+            if name == goal:
+                return True
+            if name not in seen:
+                seen.add(name)
+                stack.extend(targets.get(name, ()))
+        return False
+
+    return frozenset(
+        (resource.name, relation.name)
+        for resource in resources
+        for relation in resource.relations
+        if relation.target != resource.name and reaches(relation.target, resource.name)
     )
 
 

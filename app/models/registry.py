@@ -16,6 +16,7 @@ from app.config.spec import ResourceSpec, ResourcesSpec
 from app.models.columns import (
     NAMING_CONVENTION,
     check_names,
+    cyclic_relations,
     field_column,
     relation_column,
     relation_fk_column,
@@ -27,9 +28,13 @@ class ModelRegistry:
     """One model class per resource of ``spec``, bound to the extension ``db``.
 
     A model has an integer primary key ``id``, one attribute per field (named as the
-    field) and, per relation ``x``, the foreign-key attribute ``x_id`` plus the
-    relationship ``x`` (loaded lazily: serializers read ``x_id`` and never join). The
-    metadata also holds the publishing outbox tables (``outbox_table``, ``lease_table``).
+    field) and, per relation ``x``, the foreign-key attribute ``x_id`` (``relation_column``:
+    ``favouriteBook`` -> ``favourite_book_id``) plus the relationship ``x`` (loaded lazily:
+    serializers read the key and never join). The metadata also holds the publishing
+    outbox tables (``outbox_table``, ``lease_table``).
+
+    An id names one item forever: ids of deleted rows are never handed out again, on
+    SQLite too (tables are created ``AUTOINCREMENT``; PostgreSQL sequences never go back).
     """
 
     def __init__(self, db: SQLAlchemy, spec: ResourcesSpec) -> None:
@@ -38,8 +43,9 @@ class ModelRegistry:
         self._models: dict[str, type[Any]] = {}
         self._resources: dict[type[Any], ResourceSpec] = {}
         self.outbox_table, self.lease_table = outbox_tables(db.metadata)
+        cycles = cyclic_relations(spec.resources)
         for resource in spec.resources:
-            model = _build_model(db, spec, resource)
+            model = _build_model(db, spec, resource, cycles)
             self._models[resource.name] = model
             self._resources[model] = resource
 
@@ -66,10 +72,16 @@ def new_extension() -> SQLAlchemy:
     return SQLAlchemy(metadata=sa.MetaData(naming_convention=NAMING_CONVENTION))
 
 
-def _build_model(db: SQLAlchemy, spec: ResourcesSpec, resource: ResourceSpec) -> type[Any]:
+def _build_model(
+    db: SQLAlchemy,
+    spec: ResourcesSpec,
+    resource: ResourceSpec,
+    cycles: frozenset[tuple[str, str]],
+) -> type[Any]:
     check_names(resource)
     attributes: dict[str, Any] = {
         "__tablename__": resource.table,
+        "__table_args__": {"sqlite_autoincrement": True},
         "__doc__": resource.description or f"The {resource.name} resource.",
         "id": sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
     }
@@ -77,7 +89,9 @@ def _build_model(db: SQLAlchemy, spec: ResourcesSpec, resource: ResourceSpec) ->
         attributes[field.name] = field_column(field)
     for relation in resource.relations:
         target = spec.resource(relation.target)
-        attributes[relation_column(relation)] = relation_fk_column(relation, target)
+        attributes[relation_column(relation)] = relation_fk_column(
+            relation, target, use_alter=(resource.name, relation.name) in cycles
+        )
         attributes[relation.name] = db.relationship(
             relation.target,
             foreign_keys=f"{resource.name}.{relation_column(relation)}",

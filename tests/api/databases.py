@@ -107,6 +107,9 @@ def reset(app: Flask, registry: ModelRegistry) -> None:
                     connection.exec_driver_sql(
                         f"SELECT setval(pg_get_serial_sequence('\"{table.name}\"', 'id'), 1, false)"
                     )
+            if engine.dialect.name == "sqlite":
+                # AUTOINCREMENT tables keep their last id here (ids are never reused).
+                connection.exec_driver_sql("DELETE FROM sqlite_sequence")
 
 
 def dispose(app: Flask, registry: ModelRegistry) -> None:

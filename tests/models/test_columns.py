@@ -16,8 +16,11 @@ from app.models.columns import (
     check_names,
     column_name,
     column_type,
+    cyclic_relations,
     field_column,
     python_default,
+    relation_column,
+    simple_lower,
 )
 
 
@@ -79,6 +82,16 @@ def test_defaults_are_fresh_copies() -> None:
         ((FieldSpec("id", "integer"),), (), "'id' is reserved"),
         ((FieldSpec("fooBar", "string"), FieldSpec("foo_bar", "string")), (), "column 'foo_bar'"),
         ((FieldSpec("book_id", "integer"),), (RelationSpec("book", "Book"),), "column 'book_id'"),
+        (
+            (FieldSpec("favouriteBookId", "integer"),),
+            (RelationSpec("favouriteBook", "Book"),),
+            "column 'favourite_book_id'",
+        ),
+        (
+            (FieldSpec("favourite_book_id", "integer"),),
+            (RelationSpec("favouriteBook", "Book"),),
+            "column 'favourite_book_id'",
+        ),
     ],
 )
 def test_clashing_names_are_refused(
@@ -112,3 +125,50 @@ def test_server_defaults(spec: FieldSpec, sql: str | None) -> None:
         assert "DEFAULT" not in ddl
     else:
         assert f"DEFAULT {sql}" in ddl
+
+
+@pytest.mark.parametrize(
+    ("relation", "column"),
+    [("book", "book_id"), ("favouriteBook", "favourite_book_id"), ("next_part", "next_part_id")],
+)
+def test_relation_columns_are_named_as_fields(relation: str, column: str) -> None:
+    assert relation_column(RelationSpec(relation, "Book")) == column
+
+
+def _resource(name: str, *targets: str) -> ResourceSpec:
+    relations = tuple(RelationSpec(f"to{target}", target) for target in targets)
+    return ResourceSpec(name, f"/{name.lower()}s", name.lower(), relations=relations)
+
+
+@pytest.mark.parametrize(
+    ("resources", "cyclic"),
+    [
+        ((_resource("A", "B"), _resource("B")), set()),
+        ((_resource("A", "A"),), set()),
+        ((_resource("A", "B"), _resource("B", "A")), {("A", "toB"), ("B", "toA")}),
+        (
+            (_resource("A", "B", "D"), _resource("B", "C"), _resource("C", "A"), _resource("D")),
+            {("A", "toB"), ("B", "toC"), ("C", "toA")},
+        ),
+    ],
+)
+def test_cyclic_relations(
+    resources: tuple[ResourceSpec, ...], cyclic: set[tuple[str, str]]
+) -> None:
+    assert cyclic_relations(resources) == cyclic
+
+
+@pytest.mark.parametrize(
+    ("text", "lowered"),
+    [
+        (None, None),
+        ("Война И Мир", "война и мир"),
+        ("CRÈME BRÛLÉE", "crème brûlée"),
+        ("ΟΔΟΣ", "οδοσ"),  # a capital sigma is never a final sigma, as in PostgreSQL
+        ("İSTANBUL", "istanbul"),  # one character, not "i" plus a combining dot
+        ("ISPANAK ıspanak", "ispanak ıspanak"),  # noqa: RUF001 (dotless i on purpose)
+        ("STRAẞE", "straße"),
+    ],
+)
+def test_simple_lower(text: str | None, lowered: str | None) -> None:
+    assert simple_lower(text) == lowered
