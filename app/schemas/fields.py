@@ -3,6 +3,9 @@
 Strict on input (an integer is a JSON integer, a boolean a JSON boolean); decimals are
 written as strings; datetimes are read with or without offset (no offset means UTC),
 stored in UTC and written in ISO 8601 with their offset (``2024-05-01T12:00:00+00:00``);
+a datetime given as a date (``2024-05-01``) is midnight UTC that day; a date is read
+from a date or, as API Platform reads it, from an RFC 3339 date-time, of which it keeps
+the calendar date as written (see :class:`ApiDate`); dates are written ``2024-05-01``;
 relations are IRIs (``/books/1``) read into the target's id.
 """
 
@@ -40,6 +43,30 @@ class UtcDateTime(fields.AwareDateTime):
             return None
         aware = value if value.tzinfo else value.replace(tzinfo=UTC)
         return str(aware.astimezone(UTC).isoformat())
+
+
+class ApiDate(fields.Date):
+    """An ISO 8601 date (``2020-01-02``), or a date-time as API Platform clients send for
+    a date (``2020-01-02T00:00:00+00:00``; any date-time a ``datetime`` field reads).
+
+    A date-time stands for the calendar date written in it, in its own offset:
+    ``2020-01-02T23:30:00-05:00`` is 2020-01-02 (the same instant is already 2020-01-03
+    in UTC). API Platform does the same: Symfony's ``DateTimeNormalizer`` builds a
+    ``DateTime`` keeping the offset written, and Doctrine's ``date`` type stores its
+    ``Y-m-d`` in that offset.
+    """
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> dt.date:
+        try:
+            result: dt.date = super()._deserialize(value, attr, data, **kwargs)
+        except ValidationError:
+            if not isinstance(value, str):
+                raise
+            try:  # the date-times a ``datetime`` field reads
+                return dt.datetime.fromisoformat(value).date()
+            except ValueError:
+                raise self.make_error("invalid", input=value, obj_type=self.OBJ_TYPE) from None
+        return result
 
 
 class Text(fields.String):
@@ -251,7 +278,7 @@ def scalar_field(spec: FieldSpec, *, required: bool) -> fields.Field:  # type: i
         case "boolean":
             return StrictBoolean(**options)
         case "date":
-            return fields.Date(format="iso", **options)
+            return ApiDate(format="iso", **options)
         case "datetime":
             return UtcDateTime(**options)
         case "uuid":
