@@ -23,9 +23,10 @@ from typing import Literal
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from app.config.naming import column_name
 from app.config.spec import ResourceSpec
 from app.errors import ApiError, Conflict, DatabaseUnavailable, ValidationFailed, Violation
-from app.models.columns import column_name, relation_column
+from app.models.columns import relation_column
 from app.models.drift import MIGRATE, UPGRADE, is_schema_mismatch
 
 logger = logging.getLogger(__name__)

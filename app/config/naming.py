@@ -34,6 +34,11 @@ MAX_TABLE_NAME = 63
 """PostgreSQL truncates longer identifiers."""
 
 
+def column_name(attribute: str) -> str:
+    """``publicationDate`` -> ``publication_date`` (already snake names are unchanged)."""
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", attribute).lower()
+
+
 def snake_case(name: str) -> str:
     """``BookReview`` -> ``book_review``."""
     return inflection.underscore(name)

@@ -15,7 +15,13 @@ from typing import Any
 
 from app.config.errors import Problems, join
 from app.config.fields import check_field, check_relation
-from app.config.naming import default_route, default_table, route_problem, table_problem
+from app.config.naming import (
+    column_name,
+    default_route,
+    default_table,
+    route_problem,
+    table_problem,
+)
 from app.config.references import check_filters, check_mercure, check_order
 from app.config.security import check_security
 
@@ -100,6 +106,7 @@ def _check_members(
     relations: dict[str, Any] = options.get("relations", {})
     for field_name, field_options in fields.items():
         check_field(field_options, join(join(path, "fields"), field_name), problems)
+    field_columns = {column_name(field_name): field_name for field_name in fields}
     for relation_name, relation_options in relations.items():
         relation_path = join(join(path, "relations"), relation_name)
         check_relation(relation_options, resources, relation_path, problems)
@@ -109,10 +116,10 @@ def _check_members(
                 f"'{relation_name}' is both a field and a relation of {name}",
                 "rename one of them",
             )
-        elif f"{relation_name}_id" in fields:
+        elif (column := f"{column_name(relation_name)}_id") in field_columns:
             problems.add(
                 relation_path,
-                f"relation '{relation_name}' needs the column '{relation_name}_id', "
-                f"which is already a field of {name}",
-                f"rename the relation or the field '{relation_name}_id'",
+                f"relation '{relation_name}' needs the column '{column}', which is already "
+                f"the column of field '{field_columns[column]}' of {name}",
+                f"rename the relation or the field '{field_columns[column]}'",
             )

@@ -19,7 +19,6 @@ A declared default is what a new row gets for a field it is not given; a field g
 from __future__ import annotations
 
 import copy
-import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -28,6 +27,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
+from app.config.naming import column_name
 from app.config.spec import FieldSpec, RelationSpec, ResourceSpec
 
 NAMING_CONVENTION: dict[str, str] = {
@@ -51,11 +51,6 @@ _INTEGER_RANGES: tuple[tuple[type[sa.Integer], int, int], ...] = (
     (sa.SmallInteger, -(2**15), 2**15 - 1),
     (sa.Integer, -(2**31), 2**31 - 1),
 )
-
-
-def column_name(attribute: str) -> str:
-    """``publicationDate`` -> ``publication_date`` (already snake names are unchanged)."""
-    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", attribute).lower()
 
 
 def relation_column(relation: RelationSpec) -> str:

@@ -41,8 +41,9 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import Flask
 
+from app.config.naming import column_name
 from app.config.spec import ResourcesSpec
-from app.models.columns import column_name, relation_column
+from app.models.columns import relation_column
 from app.models.registry import ModelRegistry
 
 __all__ = [

@@ -134,7 +134,13 @@ RELATION_CASES = [
     ),
     (
         "title_: {target: Author}",
-        "5: relation 'title_' needs the column 'title__id'",
+        "5: relation 'title_' needs the column 'title__id', which is already the column of "
+        "field 'title__id'",
+    ),
+    (
+        "favouriteAuthor: {target: Author}",
+        "5: relation 'favouriteAuthor' needs the column 'favourite_author_id', which is "
+        "already the column of field 'favouriteAuthorId'",
     ),
 ]
 
@@ -142,7 +148,8 @@ RELATION_CASES = [
 @pytest.mark.parametrize(("relation", "expected"), RELATION_CASES)
 def test_relation_rule(problems: Callable[..., list[str]], relation: str, expected: str) -> None:
     text = (
-        "resources:\n  Book:\n    fields: {title: string, title__id: integer}\n"
+        "resources:\n  Book:\n    fields: {title: string, title__id: integer,"
+        " favouriteAuthorId: integer}\n"
         f"    relations:\n      {relation}\n  Author:\n    fields: {{name: string}}\n"
         "  Listed:\n    operations: [get_collection]\n"
     )
