@@ -45,6 +45,8 @@ class Queued:
     update: Update
     attempts: int = 0
     created_at: float = 0.0
+    behind: bool = False
+    """Staged behind an older pending row of its hub (seen in the staging transaction)."""
 
     @property
     def key(self) -> str:
@@ -72,14 +74,25 @@ class Outbox:
 
     def stage(self, session: Session, hub: str, updates: Sequence[Update]) -> list[Queued]:
         """Write ``updates`` for ``hub`` in ``session``'s transaction, in order (one
-        statement); return them as queued rows, each with a fresh key."""
+        statement); return them as queued rows, each with a fresh key, marked ``behind``
+        when an older row of the hub is pending (checked in the same transaction)."""
         now = time.time()
-        staged = [Queued(hub, _with_key(update), created_at=now) for update in updates]
+        keyed = [_with_key(update) for update in updates]
+        table = self.table
         session.execute(
-            self.table.insert(),
-            [{**_row(queued.update), "hub": hub, "created_at": now} for queued in staged],
+            table.insert(), [{**_row(update), "hub": hub, "created_at": now} for update in keyed]
         )
-        return staged
+        older = (
+            sa.select(table.c.seq)
+            .where(
+                table.c.hub == hub,
+                table.c.status == "pending",
+                table.c.key.not_in([update.key for update in keyed]),
+            )
+            .limit(1)
+        )
+        behind = session.execute(older).first() is not None
+        return [Queued(hub, update, created_at=now, behind=behind) for update in keyed]
 
     def pending(
         self, hub: str, *, older_than: float | None = None, limit: int = BATCH
@@ -114,18 +127,6 @@ class Outbox:
             )
             for row in rows
         ]
-
-    def older_pending(self, hub: str, keys: Sequence[str]) -> bool:
-        """Whether a pending row of ``hub`` is older than every row named by ``keys``."""
-        table = self.table
-        first = sa.select(sa.func.min(table.c.seq)).where(table.c.key.in_(keys)).scalar_subquery()
-        query = (
-            sa.select(table.c.seq)
-            .where(table.c.hub == hub, table.c.status == "pending", table.c.seq < first)
-            .limit(1)
-        )
-        with self.engine.connect() as connection:
-            return connection.execute(query).first() is not None
 
     def remaining(self, keys: Iterable[str]) -> set[str]:
         """Which of ``keys`` are still pending."""

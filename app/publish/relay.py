@@ -123,7 +123,7 @@ class Relay:
         if not self._immediate:
             self._wake.set()
             return
-        if self._stuck or (self._draining and self._local) or self._behind(keys):
+        if self._stuck or (self._draining and self._local) or any(row.behind for row in rows):
             self._stuck.update(keys)  # in order, behind what is pending
             self._wake.set()
             return
@@ -147,15 +147,6 @@ class Relay:
                 break
             delivered.append(row.key)
         self._safely(lambda: self._outbox.delete(delivered))
-
-    def _behind(self, keys: Sequence[str]) -> bool:
-        """Whether an older row of this hub is pending (``True`` when that cannot be
-        told: the rows then wait for the backlog relay)."""
-        try:
-            return self._outbox.older_pending(self.hub, keys)
-        except Exception:
-            logger.exception("the outbox of hub %r cannot be read", self.hub)
-            return True
 
     def drain(self) -> None:
         """Stop relaying the backlog and hand it (and, for a local hub, new rows) over."""
