@@ -47,17 +47,10 @@ def init_app(app: Flask, spec: ResourcesSpec) -> ModelRegistry:
 
 
 def _sqlite_foreign_keys(dbapi_connection: Any, _record: object) -> None:
-    """Foreign keys enforced and ``LIKE`` case-sensitive, as on PostgreSQL; the write-ahead
-    log with ``synchronous=NORMAL``: readers never wait for the writer, and a commit costs no
-    disk flush (a power loss, not a crash of the process, may undo the last commits, the
-    outbox rows of their updates with them, never one without the other)."""
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA case_sensitive_like=ON")
-        if cursor.execute("PRAGMA journal_mode").fetchone()[0] != "memory":
-            cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
     finally:
         cursor.close()
 
