@@ -108,11 +108,6 @@ class Relay:
         self._renewed_at = 0.0
         self._greenlet: gevent.Greenlet[[], None] | None = None
 
-    @property
-    def backlog(self) -> bool:
-        """Rows of this process wait behind a failed delivery."""
-        return bool(self._stuck)
-
     def start(self) -> None:
         if self._greenlet is None:
             self._greenlet = gevent.spawn(self._run)
