@@ -126,18 +126,14 @@ class Relay:
         for index, row in enumerate(rows):
             try:
                 self._deliverer.deliver(row.update)
-            except Unavailable as error:
-                self._stuck.update(keys[index:])
-                self._failed(row, str(error))
-                self._wake.set()
-                break
             except Rejected as error:
                 self._rejected(row, str(error))
                 continue
-            except Exception as error:  # a bug must not lose the row either
-                logger.exception("relaying update %s failed", row.update.id)
-                self._stuck.update(keys[index:])
-                self._failed(row, f"{type(error).__name__}: {error}")
+            except Exception as error:  # unavailable, or a bug: the row must not be lost
+                if not isinstance(error, Unavailable):
+                    logger.exception("relaying update %s failed", row.update.id)
+                self._stuck.update(keys[index:])  # later rows queue behind it, in order
+                self._failed(row, str(error) or type(error).__name__)
                 self._wake.set()
                 break
             delivered.append(row.key)
@@ -168,7 +164,9 @@ class Relay:
                 break
             try:
                 if self._draining:
-                    self._outbox.release(self.hub, self._owner)
+                    if self._renewed_at:  # once: another process takes the backlog over
+                        self._outbox.release(self.hub, self._owner)
+                        self._renewed_at = 0.0
                     continue
                 if not self._renew():
                     if self._stuck:  # the holder relays them; are they gone yet?
