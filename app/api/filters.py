@@ -45,6 +45,8 @@ from app.models.columns import relation_column, unicode_lower
 
 Clause = sa.ColumnElement[bool]
 
+MAX_SEARCH_VALUES = 100
+"""Values one search parameter may repeat (``?title=a&title=b``); more is a 400."""
 _KEY = re.compile(r"^(?P<name>[^\[\]]+)(?:\[(?P<op>[^\[\]]*)\])?$")
 RANGE_OPERATORS = ("gt", "gte", "lt", "lte", "between")
 DATE_OPERATORS = ("before", "strictly_before", "after", "strictly_after")
@@ -189,6 +191,10 @@ class QueryBuilder:
             raise BadRequest(f"Invalid value {raw!r} for {key!r}: {error}.") from None
 
     def _search_clause(self, key: str, name: str, values: list[str]) -> Clause:
+        if len(values) > MAX_SEARCH_VALUES:
+            raise BadRequest(
+                f"{len(values)} values for {key!r}: a search takes at most {MAX_SEARCH_VALUES}."
+            )
         strategy = self._search[name]
         column = self._column(name)
         parsed = [self._parse(key, name, raw) for raw in values]

@@ -33,6 +33,9 @@ def load_payload(
     schema = schemas_for(registry).input(resource)
     plan = _plan(schema, resource)
     data = {k: v for k, v in body.items() if not k.startswith("@") and k not in plan.ignored}
+    unknown = [key for key in data if key not in schema.fields]
+    if unknown:  # refused before validation: the answer's size does not grow with the body
+        raise ValidationFailed(unknown_properties(unknown, schema.fields))
     try:
         values: dict[str, Any] = schema.load(data, partial=mode == "patch")
     except ValidationError as error:
@@ -78,6 +81,24 @@ def _plan(schema: Schema, resource: ResourceSpec) -> _Plan:
             relation_keys=tuple(relation_column(r) for r in resource.relations if not r.read_only),
         )
     return plan
+
+
+MAX_UNKNOWN_REPORTED = 20
+"""Unknown properties named in one 422; the others are counted."""
+
+
+def unknown_properties(unknown: list[str], known: Mapping[str, object]) -> list[Violation]:
+    """One violation per unknown property (at most :data:`MAX_UNKNOWN_REPORTED`, then one
+    that counts the rest), each naming the writable properties."""
+    names = ", ".join(sorted(known)) or "none"
+    found = [
+        Violation(key, f"Unknown property {key!r}; writable properties: {names}.")
+        for key in unknown[:MAX_UNKNOWN_REPORTED]
+    ]
+    if len(unknown) > MAX_UNKNOWN_REPORTED:
+        rest = len(unknown) - MAX_UNKNOWN_REPORTED
+        found.append(Violation("", f"{rest} more unknown properties are not listed."))
+    return found
 
 
 def violations(messages: Any, known: Mapping[str, object] = {}) -> list[Violation]:
