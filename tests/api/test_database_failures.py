@@ -25,6 +25,7 @@ from sqlalchemy.engine import make_url
 from app import create_app
 from app.auth.command import mint_user_token
 from app.errors import DatabaseUnavailable
+from app.lifecycle import close
 from app.settings import Settings
 from tests.services import LiveServer, free_port, require_postgres
 
@@ -48,9 +49,22 @@ CALLS: list[tuple[str, str, dict[str, Any] | None, str]] = [
 WRITES = [call for call in CALLS if call[0] != "GET"]
 
 
+_BUILT: list[Flask] = []
+
+
+@pytest.fixture(autouse=True)
+def _closed_apps() -> Iterator[None]:
+    """Stop each test's gateways (their relays would keep polling a broken database)."""
+    yield
+    while _BUILT:
+        close(_BUILT.pop())
+
+
 def bookshop(database_url: str) -> Flask:
     settings = Settings(database_url=database_url, resources_path=ROOT / "resources.yaml")
-    return create_app(settings, environ={"AUTH_JWT_KEY": USER_KEY})
+    application = create_app(settings, environ={"AUTH_JWT_KEY": USER_KEY})
+    _BUILT.append(application)
+    return application
 
 
 def create_tables(application: Flask) -> None:
