@@ -272,6 +272,9 @@ def stop_and_start(tmp_path: Path, database_url: str, seed: int) -> None:
 
 # -- 3. the Redis server stopped and started again -------------------------------------------
 
+REDIS_OUTAGE = 30.0
+"""Seconds Redis stays down while the writes go on."""
+
 
 @pytest.mark.redis
 @pytest.mark.postgres
@@ -303,7 +306,7 @@ def redis_outage(tmp_path: Path, seed: int) -> None:
             load.mark("Redis stopped")
             redis.stop()
             during, first = load.answered, len(load.writes)
-            outage = gevent.spawn(gevent.sleep, 6)  # the outage lasts 6 s at least
+            outage = gevent.spawn(gevent.sleep, REDIS_OUTAGE)
             load.wait_for(during + STEP, "during the outage")
             outage.join()
             outage_writes = load.writes[first:]

@@ -21,6 +21,13 @@ How it works (see :mod:`app.hub.transport.redis_stream` for the keys):
   reader logs it, retries with exponential backoff (50 ms doubling to 5 s, jittered)
   and resumes from the last position it read, so no entry is skipped or repeated. Local
   subscribers stay connected meanwhile and get the updates once Redis is back.
+* A Redis that comes back empty (no persistence, a flushed database) has lost the entries
+  appended just before it went away, some of them unread by some workers. Every update
+  carries a key (one is made for updates published without one); each transport remembers
+  what it appended in the last seconds and, when the stream's epoch changed (see
+  :mod:`app.hub.transport.redis_stream`), appends it again before anything new; readers
+  skip keys they delivered recently (:mod:`app.hub.transport.redis_recent`). So every
+  update still reaches every worker once, in the order of its appender.
 * ``Last-Event-ID`` replay: the requested id is looked up in the id index, the worker
   waits (up to 5 s) until its reader has read up to the stream's current end, registers
   the subscriber for live delivery at the reader's position P (the subscriber buffers
@@ -38,13 +45,16 @@ greenlets and opens connections.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import random
+import uuid
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import gevent
 from gevent.event import Event
+from gevent.lock import Semaphore
 from redis import BlockingConnectionPool, ConnectionPool, Redis
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
@@ -54,7 +64,8 @@ from app.hub.sse import encode
 from app.hub.subscriber import EARLIEST, Subscriber, SubscriberInfo
 from app.hub.transport.base import Transport, TransportClosedError, TransportError
 from app.hub.transport.fanout import FanOut
-from app.hub.transport.redis_stream import ORIGIN, RedisStream, position_key
+from app.hub.transport.redis_recent import DeliveredKeys, RecentAppends
+from app.hub.transport.redis_stream import ORIGIN, RedisStream, StreamResetError, position_key
 from app.hub.transport.redis_subscribers import DEFAULT_SUBSCRIBERS_TTL, RedisSubscriberRegistry
 from app.hub.update import Update
 
@@ -136,6 +147,10 @@ class RedisTransport(Transport):
         self._registry = RedisSubscriberRegistry(client, stream, self._local_infos, subscribers_ttl)
         self._block_ms = block_ms
         self._position: str | None = None
+        self._epoch: str | None = None
+        self._appending = Semaphore()
+        self._appended = RecentAppends()
+        self._delivered = DeliveredKeys()
         self._waiters: list[tuple[tuple[int, int], Event]] = []
         self._closed = False
         self._stopping = Event()
@@ -164,8 +179,16 @@ class RedisTransport(Transport):
     def dispatch(self, update: Update) -> None:
         if self._closed:
             raise TransportClosedError()
+        if update.key is None:
+            update = dataclasses.replace(update, key=f"redis:{uuid.uuid4().hex}")
         try:
-            self._stream.append(update)
+            with self._appending:
+                try:
+                    _position, self._epoch = self._stream.append(update, self._epoch)
+                except StreamResetError as reset:
+                    self._append_again(reset.epoch)
+                    _position, self._epoch = self._stream.append(update, self._epoch)
+                self._appended.add(update)
         except (RedisError, OSError, ValueError) as error:
             # OSError/ValueError: close() cut the connection under this command.
             if self._closed:
@@ -224,6 +247,34 @@ class RedisTransport(Transport):
             waiter[1].set()
         self._client.close()
         self._reader_client.close()
+
+    def _append_again(self, epoch: str) -> None:
+        """Append again, under the stream's new ``epoch``, what this transport appended in
+        the last seconds before the stream was reset. The stream's key index keeps each of
+        them once even if this is interrupted and retried; ``self._epoch`` moves to
+        ``epoch`` only when all are in. Call with ``self._appending`` held."""
+        updates = self._appended.updates()
+        if updates:
+            log.warning(
+                "stream %r was reset (Redis restarted without persistence, or its keys were "
+                "deleted); appending again the %d updates this worker appended just before",
+                self._stream.name,
+                len(updates),
+            )
+        for update in updates:
+            self._stream.append(update, epoch)
+        self._epoch = epoch
+
+    def _check_epoch(self) -> None:
+        """After the reader lost and found Redis again: if the stream was reset meanwhile,
+        append again what this transport appended just before, even if it publishes
+        nothing more."""
+        if self._epoch is None or not self._appended:
+            return
+        with self._appending:
+            epoch = self._stream.claim_epoch()
+            if epoch != self._epoch:
+                self._append_again(epoch)
 
     # -- history -------------------------------------------------------------------------
 
@@ -292,6 +343,10 @@ class RedisTransport(Transport):
             if delay != BACKOFF_FIRST:
                 log.warning("%s is back; resuming after %s", self.description, self._position)
                 delay = BACKOFF_FIRST
+                try:
+                    self._check_epoch()
+                except RedisError as error:
+                    log.warning("cannot check stream %r for a reset: %s", self._stream.name, error)
 
     def _read_once(self) -> None:
         stream = self._reader_stream
@@ -304,9 +359,11 @@ class RedisTransport(Transport):
         # Delivery never switches greenlets, so the position moves with the deliveries;
         # it moves first, so an update that cannot be delivered is never read again.
         deliver = self._fanout.deliver
+        first_time = self._delivered.first_time
         for entry in entries:
             self._position = entry.position
-            deliver(entry.update)
+            if first_time(entry.update.key):
+                deliver(entry.update)
         self._position = position
         if self._waiters:
             reached = position_key(position)

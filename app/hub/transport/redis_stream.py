@@ -13,6 +13,10 @@ Keys, all derived from the stream name ``S`` (Redis 6.2 or later):
   below ``maxlen``). An older
   id is unknown: this is the bound on how far back ``Last-Event-ID`` reaches (an id whose
   first occurrence was trimmed is unknown too, even if it repeats later).
+- ``S:epoch``: a random token naming this incarnation of the stream. It is written by the
+  first append after the keys were lost (a Redis restarted without persistence, a flushed
+  database, a deleted stream) and never changes otherwise, so an appender that remembers the
+  epoch of its previous append knows when entries it appended may have vanished.
 
 Appending is one Lua script, atomic on the server: an update whose key is already indexed
 (the outbox relay retrying after a lost reply) is not appended again. Stream entry ids (``ms-seq``)
@@ -24,11 +28,13 @@ them. Nothing here retries: a retried ``XADD`` could duplicate an update.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, cast
 
 from redis import Redis
+from redis.exceptions import RedisError
 
 from app.hub.transport.codec import UpdateDecodeError, decode_update, encode_update
 from app.hub.update import Update
@@ -39,10 +45,16 @@ ORIGIN = "0-0"
 """Position before every entry."""
 
 _APPEND = """
+local epoch = redis.call('GET', KEYS[6])
+if not epoch then
+    epoch = ARGV[6]
+    redis.call('SET', KEYS[6], epoch)
+end
+if ARGV[5] ~= '' and ARGV[5] ~= epoch then return {'reset', epoch} end
 local key = ARGV[4]
 if key ~= '' then
     local known = redis.call('HGET', KEYS[4], key)
-    if known then return known end
+    if known then return {'ok', known, epoch} end
 end
 local position = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*',
                             'id', ARGV[2], 'u', ARGV[3])
@@ -66,7 +78,7 @@ if excess > 0 then
         end
     end
 end
-return position
+return {'ok', position, epoch}
 """
 
 
@@ -74,6 +86,17 @@ def position_key(position: str) -> tuple[int, int]:
     """Sort key of a stream entry id ``ms-seq``."""
     milliseconds, _, sequence = position.partition("-")
     return int(milliseconds), int(sequence or 0)
+
+
+class StreamResetError(RedisError):
+    """The stream's epoch is not the one the appender expected: entries appended before
+    may be gone. Nothing was appended; ``epoch`` is the stream's current epoch. A
+    :class:`RedisError`, so that a reset met again while recovering from one fails like
+    any other Redis failure (the caller retries later)."""
+
+    def __init__(self, epoch: str) -> None:
+        super().__init__(f"the update stream was reset (now epoch {epoch})")
+        self.epoch = epoch
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +121,14 @@ class RedisStream:
         self.name = name
         self.maxlen = maxlen
         self._client = client
-        self._keys = [name, f"{name}:ids", f"{name}:order", f"{name}:keys", f"{name}:meta"]
+        self._keys = [
+            name,
+            f"{name}:ids",
+            f"{name}:order",
+            f"{name}:keys",
+            f"{name}:meta",
+            f"{name}:epoch",
+        ]
         self._append = client.register_script(_APPEND)
 
     @property
@@ -106,13 +136,39 @@ class RedisStream:
         """Every key this stream uses (for clean-up and inspection)."""
         return list(self._keys)
 
-    def append(self, update: Update) -> str:
-        """Append ``update`` (once per key) and return its stream position."""
-        position = self._append(
-            keys=self._keys,
-            args=[self.maxlen, update.id, encode_update(update), update.key or ""],
+    def append(self, update: Update, epoch: str | None = None) -> tuple[str, str]:
+        """Append ``update`` (once per key); return its stream position and the epoch.
+
+        ``epoch`` is the epoch the caller saw at its previous append (None for a first
+        append): when the stream's epoch differs, or the stream has lost its epoch, nothing
+        is appended and :class:`StreamResetError` is raised, so that the caller can append
+        again what it had appended before the reset, ahead of ``update``.
+        """
+        reply = cast(
+            "list[bytes]",
+            self._append(
+                keys=self._keys,
+                args=[
+                    self.maxlen,
+                    update.id,
+                    encode_update(update),
+                    update.key or "",
+                    epoch or "",
+                    uuid.uuid4().hex,
+                ],
+            ),
         )
-        return _text(position)
+        if _text(reply[0]) == "reset":
+            raise StreamResetError(_text(reply[1]))
+        return _text(reply[1]), _text(reply[2])
+
+    def claim_epoch(self) -> str:
+        """The stream's current epoch, written first if the stream has none."""
+        self._client.set(self._keys[5], uuid.uuid4().hex, nx=True)
+        value = cast("bytes | None", self._client.get(self._keys[5]))
+        if value is None:  # deleted between the two commands
+            return self.claim_epoch()
+        return _text(value)
 
     def position_of(self, update_id: str) -> str | None:
         """Stream position of the update with ``update_id``, or None when not indexed."""

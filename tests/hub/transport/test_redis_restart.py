@@ -1,7 +1,7 @@
 """The Redis transport survives a restart of the Redis server itself.
 
 A private, non-persistent redis-server is started on a free port for the test, stopped
-while subscribers stay connected, and started again on the same port.
+while subscribers stay connected, and started again on the same port: empty.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from app.hub.transport.redis import from_url
 from tests.deploy.gateway import JWT_KEY, PUBLISHER, Listener
 from tests.deploy.gateway import publish as publish_over_http
 from tests.deploy.servers import redis_server, running
-from tests.hub.transport.frames import names, received_ids
+from tests.hub.transport.frames import drained_ids, names, received_ids
+from tests.hub.transport.proxy import FreezableProxy
 from tests.hub.transport.test_redis import publish
 from tests.services import LiveServer
 
@@ -57,6 +58,50 @@ def test_redis_restart_mid_stream_loses_and_repeats_nothing(
             worker.close()
     assert "reconnecting" in caplog.text
     assert "is back; resuming after" in caplog.text
+
+
+@pytest.mark.parametrize("publishes_after_restart", [True, False])
+def test_updates_a_worker_had_not_read_when_redis_lost_them_reach_it_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, publishes_after_restart: bool
+) -> None:
+    """The publisher's own reader has read every update; the other worker's replies are
+    held by a frozen proxy when Redis stops, and Redis comes back empty. The publisher
+    appends again what it appended just before (at its next publish, or as soon as its
+    reader is back when it publishes nothing more); the other worker receives the updates
+    it missed and nothing twice, in order, and so does the publisher's subscriber."""
+    with running(redis_server(tmp_path)) as server, FreezableProxy(server.port).running() as proxy:
+        publisher = from_url(f"redis://127.0.0.1:{server.port}/0?stream=lost")
+        worker = from_url(f"redis://127.0.0.1:{proxy.port}/0?stream=lost")
+        try:
+            own, other = Subscriber(["*"]), Subscriber(["*"])
+            publisher.add_subscriber(own)
+            worker.add_subscriber(other)
+            read, unread, after = names("read", 5), names("unread", 5), names("after", 3)
+            publish(publisher, *read)
+            assert received_ids(other, 5) == read
+
+            proxy.freeze()
+            publish(publisher, *unread)
+            assert received_ids(own, 10) == read + unread
+            server.stop()
+            proxy.cut()
+            server.start()
+            proxy.thaw()
+
+            expected = unread + after if publishes_after_restart else unread
+            if publishes_after_restart:
+                publish(publisher, *after)
+            assert received_ids(other, len(expected)) == expected
+            if not publishes_after_restart:
+                publish(publisher, *after)
+                assert received_ids(other, 3) == after
+            assert received_ids(own, 3) == after
+            # Stream order: a repeated update would have come before the last one.
+            assert drained_ids(other) == drained_ids(own) == []
+        finally:
+            publisher.close()
+            worker.close()
+    assert "appending again the 10 updates" in caplog.text
 
 
 def test_hub_over_http_refuses_publishing_while_redis_is_down_and_loses_nothing(
