@@ -45,6 +45,7 @@ from app.config.naming import column_name
 from app.config.spec import ResourcesSpec
 from app.models.columns import relation_column
 from app.models.registry import ModelRegistry
+from app.models.renames import legacy_columns, renamed_pairs
 
 __all__ = [
     "Difference",
@@ -261,6 +262,27 @@ def _describe(
     diffs: Sequence[Any], spec: ResourcesSpec, connection: sa.Connection
 ) -> Iterable[Difference]:
     names = _Names(spec)
+    renamed = renamed_pairs(list(diffs), legacy_columns(spec))
+    for (table, earlier), current in renamed.items():
+        yield Difference(
+            f"{names.column(table, current)}: named {earlier} by an earlier version "
+            "(migrating renames it, with its index and foreign key, keeping its values)",
+            True,
+        )
+    renamed_columns = {
+        (t, c) for (t, earlier), current in renamed.items() for c in (earlier, current)
+    }
+
+    def part_of_a_rename(diff: Any) -> bool:
+        kind = diff[0]
+        if kind in ("add_column", "remove_column"):
+            return (diff[2], diff[3].name) in renamed_columns
+        if kind in ("add_index", "remove_index", "add_fk", "remove_fk"):
+            item = diff[1]
+            table = item.parent.name if kind.endswith("_fk") else item.table.name
+            return all((table, c.name) in renamed_columns for c in item.columns)
+        return False
+
     new_columns = {
         (d[2], d[3].name) for d in diffs if isinstance(d, tuple) and d[0] == "add_column"
     }
@@ -283,6 +305,8 @@ def _describe(
             continue
         kind = diff[0]
         if kind in ("add_table", "remove_table") and diff[1].name in IGNORED_TABLES:
+            continue
+        if part_of_a_rename(diff):
             continue
         if kind == "add_table":
             yield Difference(f"{names.table(diff[1].name)}: missing from the database", True)

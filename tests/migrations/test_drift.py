@@ -220,6 +220,76 @@ def test_sync_refuses_what_is_not_additive_and_production_changes_nothing(
     assert not drift.check(app).clean
 
 
+def test_a_relation_column_named_by_an_earlier_version_is_renamed_keeping_its_values(
+    make_app: Any, shipped_spec: ResourcesSpec, migrations: Path
+) -> None:
+    """Earlier versions named the column of ``favouriteBook`` ``favouriteBook_id``. On
+    such a database the drift check reports one additive rename, and ``flask schema
+    sync`` writes and applies a revision renaming it in place: the values stay."""
+    review = shipped_spec.resource("Review")
+    favourite = RelationSpec("favouriteBook", "Book", nullable=True, on_delete="set_null")
+    changed = dataclasses.replace(
+        shipped_spec,
+        resources=tuple(
+            dataclasses.replace(r, relations=(*r.relations, favourite)) if r is review else r
+            for r in shipped_spec.resources
+        ),
+    )
+    app = upgraded(make_app(changed))
+    ok, report = drift.sync(app, production=False)
+    assert ok, report
+    with app.app_context():
+        registry: ModelRegistry = app.extensions["model_registry"]
+        session = registry.db.session
+        dune = registry.model("Book")(title="Dune", author="Frank Herbert")
+        session.add(dune)
+        session.flush()
+        session.add(
+            registry.model("Review")(
+                body="Great", rating=5, author="Ann", book=dune, favouriteBook=dune
+            )
+        )
+        session.commit()
+        engine = registry.db.engine
+    with engine.begin() as connection:  # the schema an earlier version made
+        postgres = connection.dialect.name == "postgresql"
+        for statement in [
+            'ALTER TABLE review RENAME COLUMN favourite_book_id TO "favouriteBook_id"',
+            'ALTER INDEX ix_review_favourite_book_id RENAME TO "ix_review_favouriteBook_id"'
+            if postgres
+            else "DROP INDEX ix_review_favourite_book_id",
+            *(
+                [
+                    "ALTER TABLE review RENAME CONSTRAINT fk_review_favourite_book_id_book "
+                    'TO "fk_review_favouriteBook_id_book"'
+                ]
+                if postgres
+                else ['CREATE INDEX "ix_review_favouriteBook_id" ON review ("favouriteBook_id")']
+            ),
+        ]:
+            connection.exec_driver_sql(statement)
+
+    app = make_app(changed)
+    listed = [d.text for d in drift.check(app).differences]
+    assert listed == [
+        "column review.favourite_book_id (Review.favouriteBook): named favouriteBook_id by an "
+        "earlier version (migrating renames it, with its index and foreign key, keeping its "
+        "values)"
+    ]
+    before = revisions(migrations)
+    ok, report = drift.sync(app, production=False)
+    assert ok, report
+    (written,) = revisions(migrations) - before
+    text = (migrations / "versions" / written).read_text()
+    assert "new_column_name='favourite_book_id'" in text
+    assert "drop_column" not in text
+    assert drift.check(app).clean
+    with app.app_context():
+        registry = app.extensions["model_registry"]
+        (kept,) = registry.db.session.query(registry.model("Review")).all()
+        assert (kept.book_id, kept.favourite_book_id) == (1, 1)
+
+
 def test_a_request_meeting_a_drift_answers_503_and_logs_the_fix(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
