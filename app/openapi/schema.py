@@ -56,6 +56,14 @@ _BASE: Mapping[FieldType, Schema] = {
 
 _NUMERIC: frozenset[FieldType] = frozenset({"integer", "float"})
 
+_ALSO_ACCEPTED: Mapping[FieldType, str] = {
+    "date": "Written as a date; an RFC 3339 date-time is also accepted, and its date (in its "
+    "own offset) is stored, as API Platform does.",
+    "datetime": "A date alone is also accepted, as midnight UTC.",
+}
+"""What a write accepts beyond the format each type is read in (documented, since one
+schema describes both)."""
+
 
 def json_value(value: object) -> object:
     """``value`` as it appears in a JSON document (defaults may be dates, decimals, ...)."""
@@ -99,6 +107,11 @@ def field_schema(spec: FieldSpec) -> Schema:
             schema["maximum"] = _number(spec.maximum, spec.type)
     elif spec.minimum is not None or spec.maximum is not None:
         schema["description"] = _bounds_text(spec)
+    if spec.type in _ALSO_ACCEPTED:
+        shown = schema.get("description")
+        schema["description"] = (
+            f"{shown} {_ALSO_ACCEPTED[spec.type]}" if shown else _ALSO_ACCEPTED[spec.type]
+        )
     if spec.nullable:
         _nullable(schema)
     _annotate(schema, spec.description, spec.read_only, spec.write_only)

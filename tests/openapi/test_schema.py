@@ -13,6 +13,11 @@ from app.openapi.schema import field_schema, json_value, relation_schema, resour
 from tests.openapi.specs import GADGET
 
 TEXT = r"^[^\u0000]*$"
+DATE_ALSO = (
+    "Written as a date; an RFC 3339 date-time is also accepted, and its date (in its own "
+    "offset) is stored, as API Platform does."
+)
+DATETIME_ALSO = "A date alone is also accepted, as midnight UTC."
 """Text fields refuse NUL characters (PostgreSQL cannot store them)."""
 
 CASES: list[tuple[FieldSpec, dict[str, Any]]] = [
@@ -49,14 +54,18 @@ CASES: list[tuple[FieldSpec, dict[str, Any]]] = [
     (FieldSpec(name="f", type="boolean", nullable=False), {"type": "boolean"}),
     (
         FieldSpec(name="f", type="date", nullable=False, minimum=86400.0),
-        {"type": "string", "format": "date", "description": "Must be at least 1970-01-02."},
+        {
+            "type": "string",
+            "format": "date",
+            "description": f"Must be at least 1970-01-02. {DATE_ALSO}",
+        },
     ),
     (
         FieldSpec(name="f", type="datetime", maximum=0.0),
         {
             "type": ["string", "null"],
             "format": "date-time",
-            "description": "Must be at most 1970-01-01T00:00:00+00:00.",
+            "description": f"Must be at most 1970-01-01T00:00:00+00:00. {DATETIME_ALSO}",
         },
     ),
     (FieldSpec(name="f", type="uuid", nullable=False), {"type": "string", "format": "uuid"}),
@@ -79,7 +88,7 @@ CASES: list[tuple[FieldSpec, dict[str, Any]]] = [
     ),
     (
         FieldSpec(name="f", type="date", nullable=False, default=dt.date(2024, 5, 1)),
-        {"type": "string", "format": "date", "default": "2024-05-01"},
+        {"type": "string", "format": "date", "default": "2024-05-01", "description": DATE_ALSO},
     ),
     (
         FieldSpec(name="f", type="json", default=None),
