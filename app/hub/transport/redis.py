@@ -48,6 +48,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import random
+import time
 import uuid
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -80,6 +81,8 @@ BACKOFF_MAX = 5.0
 CATCH_UP_TIMEOUT = 5.0
 COMMAND_TIMEOUT = 5.0
 POOL_SIZE = 50
+CONFIRM_TIMEOUT = 5.0
+CONFIRM_RETRY = 0.25
 
 log = logging.getLogger(__name__)
 
@@ -235,6 +238,7 @@ class RedisTransport(Transport):
     def close(self) -> None:
         if self._closed:
             return
+        self._confirm_appends()
         self._closed = True
         self._stopping.set()
         self._registry.wake.set()
@@ -275,6 +279,29 @@ class RedisTransport(Transport):
             epoch = self._stream.claim_epoch()
             if epoch != self._epoch:
                 self._append_again(epoch)
+
+    def _confirm_appends(self) -> None:
+        """Before closing: make sure the stream still holds what this transport appended
+        last (appending it again after a reset), waiting up to :data:`CONFIRM_TIMEOUT`
+        for a Redis that is away, since no one else remembers those updates."""
+        deadline = time.monotonic() + CONFIRM_TIMEOUT
+        while True:
+            try:
+                self._check_epoch()
+                return
+            except RedisError as error:
+                if time.monotonic() >= deadline:
+                    log.warning(
+                        "closing without confirming the last %d updates appended to stream "
+                        "%r: %s is unavailable (%s); if it restarts without persistence, "
+                        "the workers that had not read them will miss them",
+                        len(self._appended),
+                        self._stream.name,
+                        self.description,
+                        error,
+                    )
+                    return
+                gevent.sleep(CONFIRM_RETRY)
 
     # -- history -------------------------------------------------------------------------
 
