@@ -13,7 +13,8 @@ from urllib.parse import urlsplit
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "1"))
-worker_class = "gevent"
+# gunicorn's gevent worker, serving the connections it accepted just before a stop.
+worker_class = "app.worker.GeventWorker"
 # Each open SSE stream holds one connection (and one file descriptor) for its lifetime.
 worker_connections = int(os.environ.get("WORKER_CONNECTIONS", "20000"))
 # SSE streams are long-lived; the worker heartbeat is independent of request length.
