@@ -24,8 +24,10 @@ How it works (see :mod:`app.hub.transport.redis_stream` for the keys):
 * A Redis that comes back empty (no persistence, a flushed database) has lost the entries
   appended just before it went away, some of them unread by some workers. Every update
   carries a key (one is made for updates published without one); each transport remembers
-  what it appended in the last seconds and, when the stream's epoch changed (see
-  :mod:`app.hub.transport.redis_stream`), appends it again before anything new; readers
+  what it appended in the last seconds and, when its last append is gone (see
+  :class:`~app.hub.transport.redis_stream.StreamMark`), appends it again before anything
+  new, also after a Redis that came back from an append-only file without its last writes;
+  readers
   skip keys they delivered recently (:mod:`app.hub.transport.redis_recent`). So every
   update still reaches every worker once, in the order of its appender.
 * ``Last-Event-ID`` replay: the requested id is looked up in the id index, the worker
@@ -66,7 +68,13 @@ from app.hub.subscriber import EARLIEST, Subscriber, SubscriberInfo
 from app.hub.transport.base import Transport, TransportClosedError, TransportError
 from app.hub.transport.fanout import FanOut
 from app.hub.transport.redis_recent import DeliveredKeys, RecentAppends
-from app.hub.transport.redis_stream import ORIGIN, RedisStream, StreamResetError, position_key
+from app.hub.transport.redis_stream import (
+    ORIGIN,
+    RedisStream,
+    StreamMark,
+    StreamResetError,
+    position_key,
+)
 from app.hub.transport.redis_subscribers import DEFAULT_SUBSCRIBERS_TTL, RedisSubscriberRegistry
 from app.hub.update import Update
 
@@ -150,7 +158,7 @@ class RedisTransport(Transport):
         self._registry = RedisSubscriberRegistry(client, stream, self._local_infos, subscribers_ttl)
         self._block_ms = block_ms
         self._position: str | None = None
-        self._epoch: str | None = None
+        self._mark: StreamMark | None = None
         self._appending = Semaphore()
         self._appended = RecentAppends()
         self._delivered = DeliveredKeys()
@@ -187,10 +195,10 @@ class RedisTransport(Transport):
         try:
             with self._appending:
                 try:
-                    _position, self._epoch = self._stream.append(update, self._epoch)
+                    self._mark = self._stream.append(update, self._mark)
                 except StreamResetError as reset:
                     self._append_again(reset.epoch)
-                    _position, self._epoch = self._stream.append(update, self._epoch)
+                    self._mark = self._stream.append(update, self._mark)
                 self._appended.add(update)
         except (RedisError, OSError, ValueError) as error:
             # OSError/ValueError: close() cut the connection under this command.
@@ -253,31 +261,31 @@ class RedisTransport(Transport):
         self._reader_client.close()
 
     def _append_again(self, epoch: str) -> None:
-        """Append again, under the stream's new ``epoch``, what this transport appended in
-        the last seconds before the stream was reset. The stream's key index keeps each of
-        them once even if this is interrupted and retried; ``self._epoch`` moves to
-        ``epoch`` only when all are in. Call with ``self._appending`` held."""
+        """Append again, in the stream of ``epoch``, what this transport appended in the
+        last seconds before the stream lost its last entries; those it did not lose are
+        skipped by their key, so this may be interrupted and retried. ``self._mark`` moves
+        only when all are in. Call with ``self._appending`` held."""
         updates = self._appended.updates()
-        if updates:
-            log.warning(
-                "stream %r was reset (Redis restarted without persistence, or its keys were "
-                "deleted); appending again the %d updates this worker appended just before",
-                self._stream.name,
-                len(updates),
-            )
+        log.warning(
+            "stream %r lost its last entries (Redis restarted without persistence or "
+            "without its last writes, or its keys were deleted); appending again the %d "
+            "updates this worker appended just before",
+            self._stream.name,
+            len(updates),
+        )
+        mark = StreamMark(epoch, "", "")
         for update in updates:
-            self._stream.append(update, epoch)
-        self._epoch = epoch
+            mark = self._stream.append(update, mark)
+        self._mark = mark
 
-    def _check_epoch(self) -> None:
-        """After the reader lost and found Redis again: if the stream was reset meanwhile,
-        append again what this transport appended just before, even if it publishes
-        nothing more."""
-        if self._epoch is None or not self._appended:
+    def _check_stream(self) -> None:
+        """After the reader lost and found Redis again: if the stream lost this worker's
+        last appends meanwhile, append them again, even if it publishes nothing more."""
+        if self._mark is None or not self._appended:
             return
         with self._appending:
-            epoch = self._stream.claim_epoch()
-            if epoch != self._epoch:
+            epoch = self._stream.lost_since(self._mark)
+            if epoch is not None:
                 self._append_again(epoch)
 
     def _confirm_appends(self) -> None:
@@ -287,7 +295,7 @@ class RedisTransport(Transport):
         deadline = time.monotonic() + CONFIRM_TIMEOUT
         while True:
             try:
-                self._check_epoch()
+                self._check_stream()
                 return
             except RedisError as error:
                 if time.monotonic() >= deadline:
@@ -371,7 +379,7 @@ class RedisTransport(Transport):
                 log.warning("%s is back; resuming after %s", self.description, self._position)
                 delay = BACKOFF_FIRST
                 try:
-                    self._check_epoch()
+                    self._check_stream()
                 except RedisError as error:
                     log.warning("cannot check stream %r for a reset: %s", self._stream.name, error)
 

@@ -15,8 +15,11 @@ Keys, all derived from the stream name ``S`` (Redis 6.2 or later):
   first occurrence was trimmed is unknown too, even if it repeats later).
 - ``S:epoch``: a random token naming this incarnation of the stream. It is written by the
   first append after the keys were lost (a Redis restarted without persistence, a flushed
-  database, a deleted stream) and never changes otherwise, so an appender that remembers the
-  epoch of its previous append knows when entries it appended may have vanished.
+  database, a deleted stream) and never changes otherwise. An appender that remembers the
+  epoch, key and position of its previous append (:class:`StreamMark`) learns at its next
+  one whether that append may have vanished: the epoch changed, or (a Redis that came back
+  from an append-only file without its last writes) the key is no longer indexed while
+  older entries remain.
 
 Appending is one Lua script, atomic on the server: an update whose key is already indexed
 (the outbox relay retrying after a lost reply) is not appended again. Stream entry ids (``ms-seq``)
@@ -44,31 +47,64 @@ log = logging.getLogger(__name__)
 ORIGIN = "0-0"
 """Position before every entry."""
 
-_APPEND = """
+_LOST = """
+local function before(a, b)
+    local am, as = string.match(a, '^(%d+)-(%d+)$')
+    local bm, bs = string.match(b, '^(%d+)-(%d+)$')
+    am, as, bm, bs = tonumber(am), tonumber(as), tonumber(bm), tonumber(bs)
+    return am < bm or (am == bm and as < bs)
+end
 local epoch = redis.call('GET', KEYS[6])
 if not epoch then
-    epoch = ARGV[6]
+    epoch = ARGV[1]
     redis.call('SET', KEYS[6], epoch)
 end
-if ARGV[5] ~= '' and ARGV[5] ~= epoch then return {'reset', epoch} end
-local key = ARGV[4]
+local lost = false
+if ARGV[2] ~= '' then
+    if ARGV[2] ~= epoch then
+        lost = true
+    elseif ARGV[3] ~= '' and redis.call('HEXISTS', KEYS[4], ARGV[3]) == 0 then
+        local oldest = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)
+        lost = #oldest == 0 or before(oldest[1][1], ARGV[4])
+    end
+end
+"""
+"""Lua shared by both scripts: ``lost`` tells whether the caller's last append (epoch
+ARGV[2], key ARGV[3], position ARGV[4]) may be gone; ``epoch`` is the stream's epoch,
+written (ARGV[1]) if it had none. The last append is gone when the epoch changed, or when
+its key is no longer indexed although older entries are still in the stream (trimming
+removes the oldest first): a Redis that came back from an append-only file without its
+last writes."""
+
+_CHECK = (
+    _LOST
+    + """
+if lost then return {'reset', epoch} end
+return {'ok', epoch}
+"""
+)
+
+_APPEND = (
+    _LOST
+    + """
+if lost then return {'reset', epoch} end
+local maxlen, id, encoded, key = ARGV[5], ARGV[6], ARGV[7], ARGV[8]
 if key ~= '' then
     local known = redis.call('HGET', KEYS[4], key)
     if known then return {'ok', known, epoch} end
 end
-local position = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*',
-                            'id', ARGV[2], 'u', ARGV[3])
-redis.call('HSETNX', KEYS[2], ARGV[2], position)
+local position = redis.call('XADD', KEYS[1], 'MAXLEN', '~', maxlen, '*', 'id', id, 'u', encoded)
+redis.call('HSETNX', KEYS[2], id, position)
 if key ~= '' then redis.call('HSET', KEYS[4], key, position) end
-redis.call('HSET', KEYS[5], position, ARGV[2] .. '\\n' .. key)
-local excess = redis.call('RPUSH', KEYS[3], position) - tonumber(ARGV[1])
+redis.call('HSET', KEYS[5], position, id .. '\\n' .. key)
+local excess = redis.call('RPUSH', KEYS[3], position) - tonumber(maxlen)
 if excess > 0 then
     for _, old in ipairs(redis.call('LPOP', KEYS[3], excess)) do
         local meta = redis.call('HGET', KEYS[5], old)
         if meta then
             local cut = string.find(meta, '\\n', 1, true)
-            local id, oldkey = string.sub(meta, 1, cut - 1), string.sub(meta, cut + 1)
-            if redis.call('HGET', KEYS[2], id) == old then redis.call('HDEL', KEYS[2], id) end
+            local oldid, oldkey = string.sub(meta, 1, cut - 1), string.sub(meta, cut + 1)
+            if redis.call('HGET', KEYS[2], oldid) == old then redis.call('HDEL', KEYS[2], oldid) end
             if oldkey ~= '' and redis.call('HGET', KEYS[4], oldkey) == old then
                 redis.call('HDEL', KEYS[4], oldkey)
             end
@@ -80,6 +116,17 @@ if excess > 0 then
 end
 return {'ok', position, epoch}
 """
+)
+
+
+@dataclass(frozen=True, slots=True)
+class StreamMark:
+    """What an appender knows of its last append: the stream's epoch then, the update's
+    key and its position."""
+
+    epoch: str
+    key: str
+    position: str
 
 
 def position_key(position: str) -> tuple[int, int]:
@@ -130,45 +177,49 @@ class RedisStream:
             f"{name}:epoch",
         ]
         self._append = client.register_script(_APPEND)
+        self._check = client.register_script(_CHECK)
 
     @property
     def keys(self) -> list[str]:
         """Every key this stream uses (for clean-up and inspection)."""
         return list(self._keys)
 
-    def append(self, update: Update, epoch: str | None = None) -> tuple[str, str]:
-        """Append ``update`` (once per key); return its stream position and the epoch.
+    def append(self, update: Update, last: StreamMark | None = None) -> StreamMark:
+        """Append ``update`` (once per key) and return the mark of this append.
 
-        ``epoch`` is the epoch the caller saw at its previous append (None for a first
-        append): when the stream's epoch differs, or the stream has lost its epoch, nothing
-        is appended and :class:`StreamResetError` is raised, so that the caller can append
-        again what it had appended before the reset, ahead of ``update``.
+        ``last`` is the mark of the caller's previous append (None for a first one): when
+        that append may be gone (see :meth:`lost_since`), nothing is appended and
+        :class:`StreamResetError` is raised, so that the caller can append again what it
+        appended before, ahead of ``update``. A mark without key and position checks the
+        epoch only.
         """
         reply = cast(
             "list[bytes]",
             self._append(
                 keys=self._keys,
                 args=[
+                    *self._mark_args(last),
                     self.maxlen,
                     update.id,
                     encode_update(update),
                     update.key or "",
-                    epoch or "",
-                    uuid.uuid4().hex,
                 ],
             ),
         )
         if _text(reply[0]) == "reset":
             raise StreamResetError(_text(reply[1]))
-        return _text(reply[1]), _text(reply[2])
+        return StreamMark(_text(reply[2]), update.key or "", _text(reply[1]))
 
-    def claim_epoch(self) -> str:
-        """The stream's current epoch, written first if the stream has none."""
-        self._client.set(self._keys[5], uuid.uuid4().hex, nx=True)
-        value = cast("bytes | None", self._client.get(self._keys[5]))
-        if value is None:  # deleted between the two commands
-            return self.claim_epoch()
-        return _text(value)
+    def lost_since(self, last: StreamMark) -> str | None:
+        """The stream's epoch if the append marked ``last`` may be gone, else None."""
+        reply = cast("list[bytes]", self._check(keys=self._keys, args=self._mark_args(last)))
+        return _text(reply[1]) if _text(reply[0]) == "reset" else None
+
+    @staticmethod
+    def _mark_args(last: StreamMark | None) -> list[str]:
+        if last is None:
+            return [uuid.uuid4().hex, "", "", ""]
+        return [uuid.uuid4().hex, last.epoch, last.key, last.position]
 
     def position_of(self, update_id: str) -> str | None:
         """Stream position of the update with ``update_id``, or None when not indexed."""
