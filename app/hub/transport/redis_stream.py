@@ -101,11 +101,6 @@ class RedisStream:
         self._keys = [name, f"{name}:ids", f"{name}:order", f"{name}:keys", f"{name}:meta"]
         self._append = client.register_script(_APPEND)
 
-    @property
-    def keys(self) -> list[str]:
-        """Every key this stream uses (for clean-up and inspection)."""
-        return list(self._keys)
-
     def append(self, update: Update) -> str:
         """Append ``update`` (once per key) and return its stream position."""
         position = self._append(
