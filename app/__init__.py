@@ -14,7 +14,7 @@ from functools import partial
 import click
 from flask import Flask
 
-from app import api, auth, cli, errors, headers, hub, models, openapi, publish, web
+from app import api, auth, cli, errors, headers, hub, lifecycle, models, openapi, publish, web
 from app.access.posture import production_problems
 from app.auth.settings import AuthSettings, AuthSettingsError
 from app.config import ConfigError, ResourcesSpec, load_resources
@@ -116,4 +116,5 @@ def _build(
         application, connect_to=(publisher.discovery_url_for(r.name) for r in spec.resources)
     )
     cli.init_app(application)
+    lifecycle.register(application)
     return application
