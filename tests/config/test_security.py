@@ -409,7 +409,7 @@ def test_production_starts_with_rules_and_a_key(tmp_path: Path) -> None:
             tmp_path, ROOT / "resources.yaml", AUTH_JWT_KEY="production-user-key-of-32-bytes!!"
         )
     )
-    assert app.config["GATEWAY_SETTINGS"].production
+    assert "mercure_ui.index" not in app.view_functions  # production: no debug UI
 
 
 def test_production_starts_with_a_key_set(tmp_path: Path) -> None:
@@ -421,7 +421,7 @@ def test_production_starts_with_a_key_set(tmp_path: Path) -> None:
             AUTH_AUDIENCE="bookshop",
         )
     )
-    assert app.config["GATEWAY_SETTINGS"].production
+    assert "mercure_ui.index" not in app.view_functions  # production: no debug UI
 
 
 def test_production_refuses_a_users_key_equal_to_the_hubs(tmp_path: Path) -> None:
