@@ -63,7 +63,7 @@ typecheck: install-dev
 # The documentation site (docs/, mkdocs.yml), built in strict mode: a broken link, a
 # missing page or a bad anchor fails the build. Output in site/.
 docs: install-dev
-	$(BIN)/mkdocs build --strict --quiet
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
 test: lint typecheck docs
 	@if command -v npm >/dev/null 2>&1 && [ -f tests/interop/package.json ]; then \
