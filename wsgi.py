@@ -18,9 +18,11 @@ from gunicorn.errors import AppImportError  # noqa: E402
 from app import create_app  # noqa: E402
 from app.models import drift  # noqa: E402
 from app.runtime import tune_garbage_collector  # noqa: E402
+from app.settings import Settings  # noqa: E402
 
-app = create_app()
-_refusal = drift.refusal(drift.check(app), production=app.config["GATEWAY_SETTINGS"].production)
+settings = Settings.from_env()
+app = create_app(settings)
+_refusal = drift.refusal(drift.check(app), production=settings.production)
 if _refusal is not None:
     raise AppImportError(f"refusing to serve: {_refusal}")
 tune_garbage_collector()

@@ -14,7 +14,7 @@ from functools import partial
 import click
 from flask import Flask
 
-from app import api, auth, cli, errors, headers, hub, models, openapi, publish, web
+from app import api, auth, cli, errors, headers, hub, lifecycle, models, openapi, publish, web
 from app.access.posture import production_problems
 from app.auth.settings import AuthSettings, AuthSettingsError
 from app.config import ConfigError, ResourcesSpec, load_resources
@@ -22,7 +22,7 @@ from app.hub.http import HUB_PATH
 from app.hub.settings import HubSettings, HubSettingsError
 from app.models import drift
 from app.publish.payload import origin
-from app.publish.settings import PublishSettingsError
+from app.publish.settings import PublishSettings, PublishSettingsError
 from app.settings import Settings, SettingsError
 
 __all__ = ["STARTUP_ERRORS", "create_app"]
@@ -43,18 +43,22 @@ def create_app(
     spec: ResourcesSpec | None = None,
     hub_settings: HubSettings | None = None,
     auth_settings: AuthSettings | None = None,
+    publish_settings: PublishSettings | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> Flask:
     """Build a gateway application.
 
-    Anything not given is read from ``environ`` (default: the process environment).
+    This is the one way configuration enters: anything not given is read from ``environ``
+    (default: the process environment) through the table of :mod:`app.environment`, and
+    each part receives what it needs as arguments (nothing is read back from
+    ``app.config``, which holds only Flask-SQLAlchemy's database URL).
     Raises one of :data:`STARTUP_ERRORS`, whose message says what to fix, for a broken
     resources file or unusable settings, before any request can be served. Under the
     ``flask`` command (``flask db upgrade``, ``flask hub token``) that message is printed
     as the command's error, without a traceback, and the command exits with status 1.
     """
     try:
-        return _build(settings, spec, hub_settings, auth_settings, environ)
+        return _build(settings, spec, hub_settings, auth_settings, publish_settings, environ)
     except STARTUP_ERRORS as error:
         if click.get_current_context(silent=True) is None:
             raise
@@ -66,12 +70,16 @@ def _build(
     spec: ResourcesSpec | None,
     hub_settings: HubSettings | None,
     auth_settings: AuthSettings | None,
+    publish_settings: PublishSettings | None,
     environ: Mapping[str, str] | None,
 ) -> Flask:
     settings = settings or Settings.from_env(environ)
     spec = spec or load_resources(settings.resources_path, environ)
     hub_settings = hub_settings or HubSettings.from_env(environ, production=settings.production)
     auth_settings = auth_settings or AuthSettings.from_env(environ, production=settings.production)
+    publish_settings = publish_settings or PublishSettings.from_env(
+        environ, publish.hub_names(spec)
+    )
     if settings.production:
         problems = production_problems(spec, auth_settings.configured)
         if not settings.public_url:
@@ -93,14 +101,12 @@ def _build(
 
     application = Flask(__name__, instance_relative_config=True)
     application.config["SQLALCHEMY_DATABASE_URI"] = settings.database_url
-    application.config["GATEWAY_SETTINGS"] = settings
-    application.config["CORS_ALLOWED_ORIGINS"] = settings.cors_allowed_origins
 
     errors.init_app(application)
     registry = models.init_app(application, spec)
     drift.init_app(application)
     the_hub = hub.init_app(application, hub_settings)
-    publisher = publish.init_app(application, spec, registry, the_hub, settings, environ)
+    publisher = publish.init_app(application, spec, registry, the_hub, settings, publish_settings)
     users = auth.init_app(
         application,
         spec,
@@ -109,11 +115,25 @@ def _build(
         partial(origin, settings.public_url),
         HUB_PATH,
     )
-    api.init_app(application, spec, registry, publisher.discovery_url_for, users.current_user)
+    api.init_app(
+        application,
+        spec,
+        registry,
+        publisher.discovery_url_for,
+        users.current_user,
+        cors_origins=settings.cors_allowed_origins,
+        max_body_size=settings.max_body_size,
+    )
     openapi.init_app(application, spec)
-    web.init_app(application, spec)
+    web.init_app(
+        application,
+        spec,
+        public_url=settings.public_url,
+        cookie_name=hub_settings.cookie_name,
+    )
     headers.init_app(
         application, connect_to=(publisher.discovery_url_for(r.name) for r in spec.resources)
     )
-    cli.init_app(application)
+    cli.init_app(application, production=settings.production)
+    lifecycle.register(application)
     return application

@@ -7,9 +7,18 @@ publishing relays hand their backlog over. Requests still in flight are served n
 the hub keeps publishing, so a REST write accepted while draining still publishes.
 :func:`close` runs once the worker serves nothing any more: the relays stop (rows not
 relayed stay in the outbox for the next process), then the hub closes.
+
+The app closes itself: :func:`create_app` calls :func:`register`, so a process that exits
+normally (a gunicorn worker, ``flask run``, a script) closes every app it built and did not
+close, from :mod:`atexit`. gunicorn's ``worker_exit`` hook calls :func:`close` earlier;
+closing twice does nothing more.
 """
 
 from __future__ import annotations
+
+import atexit
+import logging
+import weakref
 
 from flask import Flask
 
@@ -18,7 +27,20 @@ from app.hub import Hub
 from app.publish import EXTENSION_KEY as PUBLISHER_KEY
 from app.publish import Publisher
 
-__all__ = ["close", "drain"]
+__all__ = ["close", "drain", "register"]
+
+logger = logging.getLogger(__name__)
+
+CLOSED_KEY = "gateway_closed"
+"""``app.extensions`` key set once :func:`close` ran."""
+
+_open: weakref.WeakSet[Flask] = weakref.WeakSet()
+"""Apps built and not closed yet; an app dropped by its owner is forgotten with it."""
+
+
+def register(app: Flask) -> None:
+    """Close ``app`` when the process exits, unless it was closed before."""
+    _open.add(app)
 
 
 def drain(app: Flask) -> None:
@@ -33,9 +55,22 @@ def drain(app: Flask) -> None:
 
 def close(app: Flask) -> None:
     """Release ``app``'s background work and connections; idempotent."""
+    _open.discard(app)
+    if app.extensions.get(CLOSED_KEY):
+        return
+    app.extensions[CLOSED_KEY] = True
     publisher: Publisher | None = app.extensions.get(PUBLISHER_KEY)
     hub: Hub | None = app.extensions.get(HUB_KEY)
     if publisher is not None:
         publisher.close()
     if hub is not None:
         hub.close()
+
+
+@atexit.register
+def _close_open_apps() -> None:
+    for app in list(_open):
+        try:
+            close(app)
+        except Exception:  # one app's failure must not keep the others open
+            logger.exception("closing the gateway at exit failed")

@@ -1,24 +1,24 @@
 """Process settings read once from the environment into a frozen value.
 
 :func:`Settings.from_env` is called only by the app factory (never at import time); every
-other part receives what it needs explicitly. All defaults live here. The hub's own
-settings are read by :mod:`app.hub.settings` with the reference hub's variable names.
+other part receives what it needs explicitly. The variables, their types and defaults are
+declared in :mod:`app.environment`. The hub's own settings are read by
+:mod:`app.hub.settings` with the reference hub's variable names.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from app.hub.settings import parse_size
+from app.environment import Environment, variable
 
-Environment = Literal["development", "production"]
+EnvironmentName = Literal["development", "production"]
 
-DEFAULT_DATABASE_URL = "sqlite:///gateway.db"
-DEFAULT_MAX_BODY_SIZE = 1 << 20
+DEFAULT_DATABASE_URL: str = variable("DATABASE_URL").default
+DEFAULT_MAX_BODY_SIZE: int = variable("MAX_BODY_SIZE").default
 """The largest REST request body read (``MAX_BODY_SIZE``): 1 MiB."""
 
 
@@ -35,7 +35,7 @@ class Settings:
     used for absolute IRIs and the advertised hub URL when requests do not say it.
     """
 
-    environment: Environment = "development"
+    environment: EnvironmentName = "development"
     database_url: str = DEFAULT_DATABASE_URL
     resources_path: Path = Path("resources.yaml")
     public_url: str | None = None
@@ -52,30 +52,17 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        env = os.environ if environ is None else environ
-        raw_environment = env.get("GATEWAY_ENV", "development").strip().lower()
-        if raw_environment not in ("development", "production"):
-            raise SettingsError(
-                f"GATEWAY_ENV={raw_environment!r} is not valid; "
-                "set it to 'development' or 'production'"
-            )
-        environment: Environment = (
-            "production" if raw_environment == "production" else "development"
+        """Read ``environ`` (default: the process environment) through the table of
+        :mod:`app.environment`; raise :class:`SettingsError` naming an invalid variable."""
+        env = Environment(environ, SettingsError)
+        environment: EnvironmentName = (
+            "production" if env.choice("GATEWAY_ENV") == "production" else "development"
         )
-        raw_body_size = env.get("MAX_BODY_SIZE", "").strip()
-        try:
-            max_body_size = (
-                parse_size("MAX_BODY_SIZE", raw_body_size, minimum=1)
-                if raw_body_size
-                else DEFAULT_MAX_BODY_SIZE
-            )
-        except ValueError as error:
-            raise SettingsError(str(error)) from None
         return cls(
             environment=environment,
-            database_url=env.get("DATABASE_URL", DEFAULT_DATABASE_URL),
-            resources_path=Path(env.get("RESOURCES_FILE", "resources.yaml")),
-            public_url=env.get("PUBLIC_URL") or None,
-            cors_allowed_origins=env.get("CORS_ALLOWED_ORIGINS") or None,
-            max_body_size=max_body_size,
+            database_url=env.text("DATABASE_URL") or DEFAULT_DATABASE_URL,
+            resources_path=env.path("RESOURCES_FILE") or Path("resources.yaml"),
+            public_url=env.text("PUBLIC_URL"),
+            cors_allowed_origins=env.text("CORS_ALLOWED_ORIGINS"),
+            max_body_size=env.size("MAX_BODY_SIZE"),
         )

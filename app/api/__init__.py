@@ -17,11 +17,18 @@ from flask.typing import ResponseReturnValue
 from app.access.guard import CurrentUser, Guard
 from app.api import documents, headers, hydra
 from app.api.endpoint import Endpoint
-from app.api.negotiation import document_response, prefers_html, response_format
+from app.api.negotiation import (
+    EXTENSION_KEY,
+    ApiState,
+    document_response,
+    prefers_html,
+    response_format,
+)
 from app.api.views import CollectionView, ItemView
 from app.config.spec import ResourcesSpec
 from app.errors import NotFound
 from app.models import ModelRegistry
+from app.settings import DEFAULT_MAX_BODY_SIZE
 
 __all__ = ["init_app"]
 
@@ -38,13 +45,17 @@ def init_app(
     registry: ModelRegistry,
     hub_url_for: Callable[[str], str | None],
     current_user: CurrentUser,
+    *,
+    cors_origins: str | None = None,
+    max_body_size: int = DEFAULT_MAX_BODY_SIZE,
 ) -> None:
     """Register the REST routes, contexts, Hydra documentation, entrypoint and headers.
 
     ``hub_url_for(resource_name)`` is the public hub URL a Mercure-enabled resource
     advertises (a resource whose ``mercure.hub`` names another hub advertises that hub;
-    ``None``: no discovery). Allowed CORS origins come from the app config's
-    ``CORS_ALLOWED_ORIGINS`` (comma-separated; :class:`app.settings.Settings` fills it).
+    ``None``: no discovery). ``cors_origins`` are the origins allowed to call the API
+    (``CORS_ALLOWED_ORIGINS``: comma-separated, or ``*``); ``max_body_size`` bounds the
+    request bodies read (``MAX_BODY_SIZE``).
     ``current_user()`` is the request's authenticated user, whom each resource's security
     rules judge.
     """
@@ -90,11 +101,11 @@ def init_app(
         return document_response(documents.entrypoint(spec, jsonld=fmt == "jsonld"), fmt)
 
     app.register_blueprint(blueprint)
-    raw_origins = app.config.get("CORS_ALLOWED_ORIGINS")
+    app.extensions[EXTENSION_KEY] = ApiState(max_body_size)
     hub_urls: dict[str, str] = {}
     for resource in spec.resources:
         url = hub_url_for(resource.name)
         if resource.mercure.enabled and url:
             hub_urls[resource.route] = url
     routes = [resource.route for resource in spec.resources]
-    headers.install(app, hub_urls, headers.parse_origins(raw_origins), routes)
+    headers.install(app, hub_urls, headers.parse_origins(cors_origins), routes)

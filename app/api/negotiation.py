@@ -13,6 +13,7 @@ byte more than the limit has arrived; at most the limit plus one read chunk is e
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal
 
@@ -21,7 +22,7 @@ from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_accept_header
 
 from app.errors import BadRequest, NotAcceptable, PayloadTooLarge, UnsupportedMediaType
-from app.settings import DEFAULT_MAX_BODY_SIZE, Settings
+from app.settings import DEFAULT_MAX_BODY_SIZE
 
 JSONLD = "application/ld+json"
 JSON = "application/json"
@@ -32,6 +33,8 @@ Format = Literal["jsonld", "json"]
 
 _OFFERED = (JSONLD, JSON)
 _BODY_TYPES = (JSONLD, JSON)
+EXTENSION_KEY = "gateway_api"
+"""``app.extensions`` key of the REST API's :class:`ApiState`."""
 _FORMAT_KEY = "app.api.response_format"
 """WSGI environ key under which a request's negotiated format is kept."""
 _ESCAPED_SURROGATES = (b"\\ud", b"\\uD")
@@ -109,10 +112,17 @@ def json_body(request: Request, *, patch: bool = False) -> dict[str, Any]:
     return body
 
 
+@dataclass(frozen=True)
+class ApiState:
+    """What :func:`app.api.init_app` was given that requests need later."""
+
+    max_body_size: int = DEFAULT_MAX_BODY_SIZE
+
+
 def body_limit() -> int:
-    """The current app's ``MAX_BODY_SIZE``."""
-    settings = current_app.config.get("GATEWAY_SETTINGS")
-    return settings.max_body_size if isinstance(settings, Settings) else DEFAULT_MAX_BODY_SIZE
+    """The current app's ``MAX_BODY_SIZE``, as given to :func:`app.api.init_app`."""
+    state = current_app.extensions.get(EXTENSION_KEY)
+    return state.max_body_size if isinstance(state, ApiState) else DEFAULT_MAX_BODY_SIZE
 
 
 def read_body(request: Request, limit: int) -> bytes:

@@ -28,17 +28,12 @@ development the publicly known :data:`DEVELOPMENT_AUTH_KEY` is used, and a warni
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from app.hub.settings import (
-    DEVELOPMENT_JWT_KEY,
-    SUPPORTED_ALGORITHMS,
-    HubSettingsError,
-    parse_duration,
-)
+from app.environment import SUPPORTED_ALGORITHMS, Environment, variable
+from app.hub.settings import DEVELOPMENT_JWT_KEY
 
 __all__ = ["DEVELOPMENT_AUTH_KEY", "AuthSettings", "AuthSettingsError"]
 
@@ -50,11 +45,11 @@ DEVELOPMENT_AUTH_KEY = "!ChangeThisGatewayUserJWTSecretKey!"
 MIN_HMAC_KEY_BYTES = 32
 DEFAULT_ALGORITHMS = ("HS256",)
 JWKS_ALGORITHMS = tuple(a for a in SUPPORTED_ALGORITHMS if not a.startswith("HS"))
-DEFAULT_LEEWAY = 30.0
-DEFAULT_JWKS_LIFESPAN = 300.0
+DEFAULT_LEEWAY: float = variable("AUTH_LEEWAY").default
+DEFAULT_JWKS_LIFESPAN: float = variable("AUTH_JWKS_LIFESPAN").default
 DEFAULT_JWKS_COOLDOWN = 30.0
-DEFAULT_ROLES_CLAIM = "roles"
-DEFAULT_MERCURE_TOKEN_LIFETIME = 3600.0
+DEFAULT_ROLES_CLAIM: str = variable("AUTH_ROLES_CLAIM").default
+DEFAULT_MERCURE_TOKEN_LIFETIME: float = variable("AUTH_MERCURE_TOKEN_LIFETIME").default
 
 
 class AuthSettingsError(ValueError):
@@ -89,9 +84,9 @@ class AuthSettings:
     ) -> AuthSettings:
         """Read ``environ`` (default: the process environment); raise
         :class:`AuthSettingsError` for an invalid value."""
-        env = os.environ if environ is None else environ
-        key = _pem(env.get("AUTH_JWT_KEY", "").strip()) or None
-        jwks_url = env.get("AUTH_JWKS_URL", "").strip() or None
+        env = Environment(environ, AuthSettingsError)
+        key = env.text("AUTH_JWT_KEY")
+        jwks_url = env.text("AUTH_JWKS_URL")
         if key and jwks_url:
             raise AuthSettingsError("set AUTH_JWT_KEY or AUTH_JWKS_URL, not both")
         if jwks_url and urlsplit(jwks_url).scheme.lower() not in ("http", "https"):
@@ -99,7 +94,7 @@ class AuthSettings:
                 f"AUTH_JWKS_URL={jwks_url!r} is not an http(s) URL; give the provider's "
                 "jwks_uri, like https://idp.example/.well-known/jwks.json"
             )
-        if not key and not jwks_url and env.get("AUTH_JWT_ALG", "").strip():
+        if not key and not jwks_url and env.raw("AUTH_JWT_ALG"):
             raise AuthSettingsError("AUTH_JWT_ALG is set without AUTH_JWT_KEY; set the key")
         development_key = False
         if not key and not jwks_url and not production:
@@ -109,7 +104,9 @@ class AuthSettings:
                 "them. This is for development only; set AUTH_JWT_KEY or AUTH_JWKS_URL.",
                 DEVELOPMENT_AUTH_KEY,
             )
-        algorithms = _algorithms(env, JWKS_ALGORITHMS if jwks_url else DEFAULT_ALGORITHMS)
+        algorithms = env.algorithms(
+            "AUTH_JWT_ALG", JWKS_ALGORITHMS if jwks_url else DEFAULT_ALGORITHMS
+        )
         if jwks_url and any(a.startswith("HS") for a in algorithms):
             raise AuthSettingsError(
                 "AUTH_JWT_ALG lists an HMAC algorithm with AUTH_JWKS_URL; a key set holds "
@@ -120,22 +117,20 @@ class AuthSettings:
                 f"AUTH_JWT_ALG lists {', '.join(algorithms)}, but one AUTH_JWT_KEY serves one "
                 "kind of algorithm: list only HS*, only RS*/PS*, only ES* or only EdDSA"
             )
-        audience = env.get("AUTH_AUDIENCE", "").strip() or None
+        audience = env.text("AUTH_AUDIENCE")
         if production:
             _check_production(key, algorithms, jwks_url, audience)
         return cls(
             key=key,
             algorithms=algorithms,
             jwks_url=jwks_url,
-            jwks_lifespan=_duration(env, "AUTH_JWKS_LIFESPAN", DEFAULT_JWKS_LIFESPAN),
-            issuer=env.get("AUTH_ISSUER", "").strip() or None,
+            jwks_lifespan=env.seconds("AUTH_JWKS_LIFESPAN"),
+            issuer=env.text("AUTH_ISSUER"),
             audience=audience,
-            leeway=_duration(env, "AUTH_LEEWAY", DEFAULT_LEEWAY),
-            roles_claim=env.get("AUTH_ROLES_CLAIM", "").strip() or DEFAULT_ROLES_CLAIM,
-            mercure_token_lifetime=_duration(
-                env, "AUTH_MERCURE_TOKEN_LIFETIME", DEFAULT_MERCURE_TOKEN_LIFETIME
-            ),
-            mercure_private_key=_pem(env.get("AUTH_MERCURE_PRIVATE_KEY", "").strip()) or None,
+            leeway=env.seconds("AUTH_LEEWAY"),
+            roles_claim=env.text("AUTH_ROLES_CLAIM") or DEFAULT_ROLES_CLAIM,
+            mercure_token_lifetime=env.seconds("AUTH_MERCURE_TOKEN_LIFETIME"),
+            mercure_private_key=env.text("AUTH_MERCURE_PRIVATE_KEY"),
             development_key=development_key,
         )
 
@@ -164,37 +159,6 @@ def _check_production(
         )
 
 
-def _algorithms(env: Mapping[str, str], default: tuple[str, ...]) -> tuple[str, ...]:
-    raw = env.get("AUTH_JWT_ALG", "").strip()
-    if not raw:
-        return default
-    chosen: list[str] = []
-    for part in (p.strip() for p in raw.split(",") if p.strip()):
-        algorithm = next((a for a in SUPPORTED_ALGORITHMS if a.upper() == part.upper()), None)
-        if algorithm is None:
-            raise AuthSettingsError(
-                f"AUTH_JWT_ALG: {part!r} is not a supported JWT algorithm; use one of "
-                + ", ".join(SUPPORTED_ALGORITHMS)
-            )
-        chosen.append(algorithm)
-    return tuple(chosen)
-
-
 def _family(algorithm: str) -> str:
     """The kind of key ``algorithm`` verifies with: HMAC secret, RSA, EC or OKP."""
     return {"PS": "RS"}.get(algorithm[:2], algorithm[:2])
-
-
-def _duration(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        return parse_duration(name, raw)
-    except HubSettingsError as error:
-        raise AuthSettingsError(str(error)) from None
-
-
-def _pem(raw: str) -> str:
-    # PEM keys often travel through env files with literal "\n" sequences.
-    return raw.replace("\\n", "\n") if "-----BEGIN" in raw else raw

@@ -49,4 +49,4 @@ def load_text(text: str, source: str, environ: Mapping[str, str]) -> ResourcesSp
 
 
 def _not_found_fix() -> str:
-    return "create it (see the README's resources.yaml section) or set RESOURCES_FILE"
+    return "create it (see docs/resources.md) or set RESOURCES_FILE"

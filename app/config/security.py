@@ -120,7 +120,7 @@ def _check_read(
     try:
         check_audience(expression)
     except ExpressionError as error:
-        problems.add(where, str(error), "see the README's security section")
+        problems.add(where, str(error), "see docs/security.md")
 
 
 def _check_owner(options: dict[str, Any], path: str, problems: Problems) -> None:
@@ -151,4 +151,4 @@ def _fix(error: ExpressionError) -> str:
     message = str(error)
     if "has no item" in message or "exists only for put" in message:
         return "give this operation a rule of its own under security.operations"
-    return "see the README's security section for the expression language"
+    return "see docs/security.md for the expression language"

@@ -1,54 +1,33 @@
 """Hub settings, read from the environment with the reference hub's variable names.
 
-All hub defaults live in this module. :meth:`HubSettings.from_env` is called by the app
-factory only; the hub receives the frozen value explicitly.
+:meth:`HubSettings.from_env` is called by the app factory only; the hub receives the
+frozen value explicitly. The variables (``MERCURE_JWT_KEY``, ``MERCURE_HEARTBEAT``,
+``MERCURE_TRANSPORT_URL``...), their types, defaults and meanings are declared in the
+table of :mod:`app.environment` (component ``hub``), which parses them; this module
+applies the rules that join several of them.
 
-Variables (durations accept Go-style ``40s``, ``10m``, ``1h30m``, ``500ms`` or seconds):
-
-``MERCURE_PUBLISHER_JWT_KEY`` / ``MERCURE_PUBLISHER_JWT_ALG``, ``MERCURE_SUBSCRIBER_JWT_KEY``
-/ ``MERCURE_SUBSCRIBER_JWT_ALG``, ``MERCURE_JWT_KEY`` / ``MERCURE_JWT_ALG`` (both roles),
-``MERCURE_PUBLISHER_JWKS_FILE`` / ``MERCURE_SUBSCRIBER_JWKS_FILE`` / ``MERCURE_JWKS_FILE``,
-``MERCURE_ANONYMOUS`` (default on), ``MERCURE_CORS_ORIGINS`` and
-``MERCURE_PUBLISH_ORIGINS`` (space- or comma-separated), ``MERCURE_HEARTBEAT`` (40s),
-``MERCURE_WRITE_TIMEOUT`` (600s), ``MERCURE_DISPATCH_TIMEOUT`` (5s), ``MERCURE_JWT_LEEWAY`` (0s),
-``MERCURE_HISTORY_SIZE`` (1000), ``MERCURE_HISTORY_BYTES`` (64 MiB),
-``MERCURE_MAX_UPDATE_SIZE`` (10 MiB), ``MERCURE_SUBSCRIBER_QUEUE_SIZE`` (1000),
-``MERCURE_SUBSCRIBER_QUEUE_BYTES`` (16 MiB),
-``MERCURE_SUBSCRIPTIONS`` (off), ``MERCURE_COOKIE_NAME`` (``mercureAuthorization``),
-``MERCURE_UI`` (on in development, off in production), ``MERCURE_TRANSPORT_URL``
-(``memory://?history_size=<MERCURE_HISTORY_SIZE>&history_bytes=<MERCURE_HISTORY_BYTES>``).
-
-Sizes (``MERCURE_HISTORY_BYTES``, ``MERCURE_MAX_UPDATE_SIZE``) are bytes, as a plain number
-or with a binary unit: ``65536``, ``512KiB``, ``64MiB``, ``1GiB`` (see :func:`parse_size`).
-The size of an update is :func:`app.hub.size.update_size`: its SSE frame, what every
-subscriber receives and the history keeps, plus its topics.
-
-URI template selectors (see :mod:`app.hub.topics`): ``MERCURE_TOPIC_TEMPLATE_MAX_LENGTH``
-(1024 characters, at most 8192), ``MERCURE_TOPIC_TEMPLATE_MAX_VARIABLES`` (32, at most 256)
-and ``MERCURE_TOPIC_TEMPLATES_PER_SUBSCRIPTION`` (16): past them a subscription is refused
-with a 400 naming the setting, and a template in a token's claim matches only itself.
+Sizes are bytes, as a plain number or with a binary unit (see :func:`parse_size`). The
+size of an update is :func:`app.hub.size.update_size`: its SSE frame, what every
+subscriber receives and the history keeps, plus its topics. Past the URI template
+limits (see :mod:`app.hub.topics`) a subscription is refused with a 400 naming the
+setting, and a template in a token's claim matches only itself.
 
 Security: production refuses to start without a key for each role (or a JWKS file), or
-with the development key; in
-development a missing key falls back to :data:`DEVELOPMENT_JWT_KEY`, a publicly known
-secret, and a warning says so loudly. ``none`` is never an accepted algorithm.
+with the development key; in development a missing key falls back to
+:data:`DEVELOPMENT_JWT_KEY`, a publicly known secret, and a warning says so loudly.
+``none`` is never an accepted algorithm.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.hub.topics import (
-    DEFAULT_LIMITS,
-    MAX_LENGTH_CEILING,
-    MAX_VARIABLES_CEILING,
-    TemplateLimits,
-)
+from app import environment
+from app.environment import SUPPORTED_ALGORITHMS, Environment, variable
+from app.hub.topics import DEFAULT_LIMITS, TemplateLimits
 
 __all__ = [
     "DEVELOPMENT_JWT_KEY",
@@ -64,44 +43,22 @@ logger = logging.getLogger(__name__)
 DEVELOPMENT_JWT_KEY = "!ChangeThisMercureHubJWTSecretKey!"
 """Publicly known HS256 key used in development when no key is configured."""
 
-SUPPORTED_ALGORITHMS = (
-    "HS256",
-    "HS384",
-    "HS512",
-    "RS256",
-    "RS384",
-    "RS512",
-    "PS256",
-    "PS384",
-    "PS512",
-    "ES256",
-    "ES384",
-    "ES512",
-    "EdDSA",
-)
-DEFAULT_ALGORITHM = "HS256"
-DEFAULT_HEARTBEAT = 40.0
-DEFAULT_WRITE_TIMEOUT = 600.0
-DEFAULT_DISPATCH_TIMEOUT = 5.0
-DEFAULT_HISTORY_SIZE = 1000
-DEFAULT_QUEUE_SIZE = 1000
-DEFAULT_QUEUE_BYTES = 16 * 1024 * 1024
-DEFAULT_HISTORY_BYTES = 64 << 20
+DEFAULT_ALGORITHM: str = variable("MERCURE_JWT_ALG").default
+DEFAULT_HEARTBEAT: float = variable("MERCURE_HEARTBEAT").default
+DEFAULT_WRITE_TIMEOUT: float = variable("MERCURE_WRITE_TIMEOUT").default
+DEFAULT_DISPATCH_TIMEOUT: float = variable("MERCURE_DISPATCH_TIMEOUT").default
+DEFAULT_HISTORY_SIZE: int = variable("MERCURE_HISTORY_SIZE").default
+DEFAULT_QUEUE_SIZE: int = variable("MERCURE_SUBSCRIBER_QUEUE_SIZE").default
+DEFAULT_QUEUE_BYTES: int = variable("MERCURE_SUBSCRIBER_QUEUE_BYTES").default
+DEFAULT_HISTORY_BYTES: int = variable("MERCURE_HISTORY_BYTES").default
 """Bytes of updates the in-memory history keeps at most (``MERCURE_HISTORY_BYTES``)."""
-DEFAULT_MAX_UPDATE_SIZE = 10 << 20
+DEFAULT_MAX_UPDATE_SIZE: int = variable("MERCURE_MAX_UPDATE_SIZE").default
 """The largest update the hub takes (``MERCURE_MAX_UPDATE_SIZE``): the publish form's own
 cap, as Go's ``ParseForm`` reads it. An update is about as large as its form, so one the
 endpoint reads is refused mainly when the line breaks of its data (3 bytes in the form,
 7 in the frame) make its frame larger."""
-DEFAULT_COOKIE_NAME = "mercureAuthorization"
+DEFAULT_COOKIE_NAME: str = variable("MERCURE_COOKIE_NAME").default
 MAX_TOPICS = 1000
-
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off", ""}
-_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
-_DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
-_SIZE = re.compile(r"([0-9]+)\s*(|B|KiB|MiB|GiB)", re.IGNORECASE)
-_SIZE_UNITS = {"": 1, "b": 1, "kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30}
 
 
 class HubSettingsError(Exception):
@@ -109,100 +66,15 @@ class HubSettingsError(Exception):
 
 
 def parse_duration(name: str, raw: str) -> float:
-    """Parse ``raw`` (``40s``, ``10m``, ``1h30m``, ``500ms`` or plain seconds) from ``name``."""
-    text = raw.strip()
+    """Parse ``raw`` (``40s``, ``10m``, ``1h30m``, ``500ms`` or plain seconds) from ``name``;
+    :class:`HubSettingsError` naming it otherwise."""
     try:
-        value = float(text)
-    except ValueError:
-        parts = _DURATION_PART.findall(text)
-        if not parts or "".join(n + u for n, u in parts) != text:
-            raise HubSettingsError(
-                f"{name}={raw!r} is not a duration; use e.g. 40s, 10m, 1h30m or 500ms"
-            ) from None
-        value = sum(float(number) * _DURATION_UNITS[unit] for number, unit in parts)
-    if value < 0:
-        raise HubSettingsError(f"{name}={raw!r} must not be negative")
-    return value
-
-
-def parse_size(name: str, raw: str, *, minimum: int = 0) -> int:
-    """Parse ``raw`` (``65536``, ``512KiB``, ``64MiB``, ``1GiB``) from ``name`` into bytes.
-
-    Raises :class:`ValueError` naming ``name`` for anything else or a size under
-    ``minimum``. Units are binary and case-insensitive; decimal ones (``MB``) are refused
-    rather than guessed.
-    """
-    text = raw.strip()
-    found = _SIZE.fullmatch(text)
-    if found is None or len(found.group(1)) > 18:
-        raise ValueError(f"{name}={raw!r} is not a size; use bytes or e.g. 512KiB, 64MiB, 1GiB")
-    size = int(found.group(1)) * _SIZE_UNITS[found.group(2).lower()]
-    if size < minimum:
-        raise ValueError(f"{name}={raw!r} must be at least {minimum} bytes")
-    return size
-
-
-def _size(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
-    raw = env.get(name)
-    if raw is None or not raw.strip():
-        return default
-    try:
-        return parse_size(name, raw, minimum=minimum)
+        return environment.parse_duration(name, raw)
     except ValueError as error:
         raise HubSettingsError(str(error)) from None
 
 
-def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
-    raw = env.get(name)
-    if raw is None:
-        return default
-    text = raw.strip().lower()
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    raise HubSettingsError(f"{name}={raw!r} is not a boolean; use 1/0, true/false or on/off")
-
-
-def _integer(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
-    raw = env.get(name)
-    if raw is None or not raw.strip():
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise HubSettingsError(f"{name}={raw!r} is not an integer") from None
-    if value < minimum:
-        raise HubSettingsError(f"{name}={raw!r} must be at least {minimum}")
-    return value
-
-
-def _bounded(env: Mapping[str, str], name: str, default: int, maximum: int) -> int:
-    value = _integer(env, name, default, 1)
-    if value > maximum:
-        raise HubSettingsError(f"{name}={env.get(name)!r} must be at most {maximum}")
-    return value
-
-
-def _origins(env: Mapping[str, str], name: str) -> tuple[str, ...]:
-    raw = env.get(name, "")
-    return tuple(part for part in re.split(r"[\s,]+", raw) if part)
-
-
-def _algorithm(env: Mapping[str, str], name: str, fallback: str) -> str:
-    raw = (env.get(name) or fallback).strip()
-    for algorithm in SUPPORTED_ALGORITHMS:
-        if raw.upper() == algorithm.upper():
-            return algorithm
-    raise HubSettingsError(
-        f"{name}={raw!r} is not a supported JWT algorithm; use one of "
-        + ", ".join(SUPPORTED_ALGORITHMS)
-    )
-
-
-def _key(raw: str) -> str:
-    # PEM keys often travel through env files with literal "\n" sequences.
-    return raw.replace("\\n", "\n") if "-----BEGIN" in raw else raw
+parse_size = environment.parse_size
 
 
 @dataclass(frozen=True)
@@ -263,20 +135,20 @@ class HubSettings:
         Raises :class:`HubSettingsError` for any invalid value, and in production when a
         role has neither a key nor a JWKS file.
         """
-        env = os.environ if environ is None else environ
-        shared_key = env.get("MERCURE_JWT_KEY") or None
-        shared_jwks = env.get("MERCURE_JWKS_FILE") or None
-        shared_algorithm = env.get("MERCURE_JWT_ALG") or DEFAULT_ALGORITHM
+        env = Environment(environ, HubSettingsError)
+        shared_key = env.text("MERCURE_JWT_KEY")
+        shared_jwks = env.path("MERCURE_JWKS_FILE")
+        shared_algorithm = env.algorithm("MERCURE_JWT_ALG")
         development_key = False
         keys: dict[str, str] = {}
         jwks: dict[str, Path | None] = {}
         for role in ("PUBLISHER", "SUBSCRIBER"):
-            key = env.get(f"MERCURE_{role}_JWT_KEY") or shared_key
-            jwks_file = env.get(f"MERCURE_{role}_JWKS_FILE") or shared_jwks
-            jwks[role] = Path(jwks_file) if jwks_file else None
-            if jwks_file and not Path(jwks_file).is_file():
+            key = env.text(f"MERCURE_{role}_JWT_KEY") or shared_key
+            jwks_file = env.path(f"MERCURE_{role}_JWKS_FILE") or shared_jwks
+            jwks[role] = jwks_file
+            if jwks_file and not jwks_file.is_file():
                 raise HubSettingsError(
-                    f"MERCURE_{role}_JWKS_FILE={jwks_file!r} is not a readable file"
+                    f"MERCURE_{role}_JWKS_FILE={str(jwks_file)!r} is not a readable file"
                 )
             if not key and not jwks_file:
                 if production:
@@ -293,9 +165,9 @@ class HubSettings:
                     f"production set MERCURE_{role}_JWT_KEY (or MERCURE_JWT_KEY) to a random "
                     "secret"
                 )
-            keys[role] = _key(key or "")
-        publisher_algorithm = _algorithm(env, "MERCURE_PUBLISHER_JWT_ALG", shared_algorithm)
-        subscriber_algorithm = _algorithm(env, "MERCURE_SUBSCRIBER_JWT_ALG", shared_algorithm)
+            keys[role] = key or ""
+        publisher_algorithm = env.algorithm("MERCURE_PUBLISHER_JWT_ALG", shared_algorithm)
+        subscriber_algorithm = env.algorithm("MERCURE_SUBSCRIBER_JWT_ALG", shared_algorithm)
         if development_key:
             if publisher_algorithm != DEFAULT_ALGORITHM or subscriber_algorithm != (
                 DEFAULT_ALGORITHM
@@ -311,29 +183,10 @@ class HubSettings:
                 "the hub.",
                 DEVELOPMENT_JWT_KEY,
             )
-        cookie_name = (env.get("MERCURE_COOKIE_NAME") or DEFAULT_COOKIE_NAME).strip()
-        history_size = _integer(env, "MERCURE_HISTORY_SIZE", DEFAULT_HISTORY_SIZE, 0)
-
-        def duration(name: str, default: float) -> float:
-            raw = env.get(name)
-            return default if raw is None or not raw.strip() else parse_duration(name, raw)
-
         template_limits = TemplateLimits(
-            max_length=_bounded(
-                env,
-                "MERCURE_TOPIC_TEMPLATE_MAX_LENGTH",
-                DEFAULT_LIMITS.max_length,
-                MAX_LENGTH_CEILING,
-            ),
-            max_variables=_bounded(
-                env,
-                "MERCURE_TOPIC_TEMPLATE_MAX_VARIABLES",
-                DEFAULT_LIMITS.max_variables,
-                MAX_VARIABLES_CEILING,
-            ),
-            max_templates=_integer(
-                env, "MERCURE_TOPIC_TEMPLATES_PER_SUBSCRIPTION", DEFAULT_LIMITS.max_templates, 0
-            ),
+            max_length=env.integer("MERCURE_TOPIC_TEMPLATE_MAX_LENGTH"),
+            max_variables=env.integer("MERCURE_TOPIC_TEMPLATE_MAX_VARIABLES"),
+            max_templates=env.integer("MERCURE_TOPIC_TEMPLATES_PER_SUBSCRIPTION"),
         )
         return cls(
             publisher_key=keys["PUBLISHER"],
@@ -342,22 +195,22 @@ class HubSettings:
             subscriber_algorithm=subscriber_algorithm,
             publisher_jwks_file=jwks["PUBLISHER"],
             subscriber_jwks_file=jwks["SUBSCRIBER"],
-            anonymous=_flag(env, "MERCURE_ANONYMOUS", True),
-            cors_origins=_origins(env, "MERCURE_CORS_ORIGINS"),
-            publish_origins=_origins(env, "MERCURE_PUBLISH_ORIGINS"),
-            heartbeat=duration("MERCURE_HEARTBEAT", DEFAULT_HEARTBEAT),
-            write_timeout=duration("MERCURE_WRITE_TIMEOUT", DEFAULT_WRITE_TIMEOUT),
-            dispatch_timeout=duration("MERCURE_DISPATCH_TIMEOUT", DEFAULT_DISPATCH_TIMEOUT),
-            jwt_leeway=duration("MERCURE_JWT_LEEWAY", 0.0),
-            history_size=history_size,
-            history_bytes=_size(env, "MERCURE_HISTORY_BYTES", DEFAULT_HISTORY_BYTES, 0),
-            max_update_size=_size(env, "MERCURE_MAX_UPDATE_SIZE", DEFAULT_MAX_UPDATE_SIZE, 1),
-            queue_size=_integer(env, "MERCURE_SUBSCRIBER_QUEUE_SIZE", DEFAULT_QUEUE_SIZE, 1),
-            queue_bytes=_size(env, "MERCURE_SUBSCRIBER_QUEUE_BYTES", DEFAULT_QUEUE_BYTES, 1),
+            anonymous=env.flag("MERCURE_ANONYMOUS"),
+            cors_origins=env.words("MERCURE_CORS_ORIGINS"),
+            publish_origins=env.words("MERCURE_PUBLISH_ORIGINS"),
+            heartbeat=env.seconds("MERCURE_HEARTBEAT"),
+            write_timeout=env.seconds("MERCURE_WRITE_TIMEOUT"),
+            dispatch_timeout=env.seconds("MERCURE_DISPATCH_TIMEOUT"),
+            jwt_leeway=env.seconds("MERCURE_JWT_LEEWAY"),
+            history_size=env.integer("MERCURE_HISTORY_SIZE"),
+            history_bytes=env.size("MERCURE_HISTORY_BYTES"),
+            max_update_size=env.size("MERCURE_MAX_UPDATE_SIZE"),
+            queue_size=env.integer("MERCURE_SUBSCRIBER_QUEUE_SIZE"),
+            queue_bytes=env.size("MERCURE_SUBSCRIBER_QUEUE_BYTES"),
             template_limits=template_limits,
-            subscriptions=_flag(env, "MERCURE_SUBSCRIPTIONS", False),
-            cookie_name=cookie_name,
-            ui=_flag(env, "MERCURE_UI", not production),
-            transport_url=(env.get("MERCURE_TRANSPORT_URL") or "").strip() or None,
+            subscriptions=env.flag("MERCURE_SUBSCRIPTIONS"),
+            cookie_name=env.text("MERCURE_COOKIE_NAME") or DEFAULT_COOKIE_NAME,
+            ui=env.flag("MERCURE_UI", not production),
+            transport_url=env.text("MERCURE_TRANSPORT_URL"),
             development_key=development_key,
         )

@@ -10,7 +10,6 @@ The returned :class:`Publisher` is also stored as ``app.extensions["mercure_publ
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 
 from flask import Flask
@@ -31,7 +30,7 @@ from app.publish.sink import HubDeliverer, UpdateTarget
 from app.publish.tracker import Dependent, Tracker
 from app.settings import Settings
 
-__all__ = ["EXTENSION_KEY", "Publisher", "build_publisher", "init_app"]
+__all__ = ["EXTENSION_KEY", "Publisher", "build_publisher", "hub_names", "init_app"]
 
 EXTENSION_KEY = "mercure_publisher"
 
@@ -42,15 +41,13 @@ def init_app(
     registry: ModelRegistry,
     hub: Hub,
     settings: Settings,
-    environ: Mapping[str, str] | None = None,
+    publish_settings: PublishSettings,
 ) -> Publisher:
     """Start publishing committed changes of ``spec``'s Mercure resources.
 
-    Updates are written to ``registry``'s outbox tables. External
-    hubs are read from ``environ`` (default: the process environment; see
-    :mod:`app.publish.settings`); a misconfiguration raises
-    :class:`~app.publish.settings.PublishSettingsError` naming the variable, before any
-    request is served.
+    Updates are written to ``registry``'s outbox tables and relayed to the hubs of
+    ``publish_settings`` (read by :func:`app.create_app` with the names of
+    :func:`hub_names`).
     """
     models = {
         registry.model(resource.name): resource
@@ -67,7 +64,7 @@ def init_app(
         RegistryItemView(registry),
         hub,
         settings,
-        PublishSettings.from_env(os.environ if environ is None else environ, _hub_names(spec)),
+        publish_settings,
         outbox,
         shared_hub=hub.transport.shared,
         max_update_size=hub.settings.max_update_size,
@@ -96,7 +93,7 @@ def build_publisher(
     relays: dict[str, Relay] = {}
     discovery: dict[str, str] = {}
     limits: dict[str, UpdateLimit] = {}
-    for name in {DEFAULT_HUB, *_hub_names(spec)}:
+    for name in {DEFAULT_HUB, *hub_names(spec)}:
         external = publish_settings.hubs.get(name)
         deliverer: Deliverer
         if external is None:
@@ -159,5 +156,6 @@ def dependents_of(spec: ResourcesSpec, registry: ModelRegistry) -> dict[type, li
     return dependents
 
 
-def _hub_names(spec: ResourcesSpec) -> set[str]:
+def hub_names(spec: ResourcesSpec) -> set[str]:
+    """The hubs ``spec``'s resources name with ``mercure.hub``."""
     return {r.mercure.hub for r in spec.resources if r.mercure.enabled and r.mercure.hub}

@@ -61,9 +61,6 @@ class Frame:
         """Changes in the order their items first changed."""
         return list(self._changes.values())
 
-    def get(self, obj: object) -> Change | None:
-        return self._changes.get(id(obj))
-
     def record(self, incoming: Change) -> Change | None:
         """Fold ``incoming`` into this frame; return the stored change, or ``None`` when
         the item's changes cancel out."""

@@ -152,7 +152,9 @@ class Relay:
         if self._greenlet is not None:
             self._greenlet.join(timeout=5)
             self._greenlet.kill(block=True, timeout=1)
-        self._safely(lambda: self._outbox.release(self.hub, self._owner))
+        if self._renewed_at:  # held: hand it over now rather than when it expires
+            self._renewed_at = 0.0
+            self._safely(lambda: self._outbox.release(self.hub, self._owner))
         self._deliverer.close()
 
     def _run(self) -> None:

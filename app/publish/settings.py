@@ -25,11 +25,13 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from app.environment import Environment, variable
+
 DEFAULT_HUB = "default"
 BUILT_IN_DISCOVERY_URL = "/.well-known/mercure"
-DEFAULT_RETRY_MIN_DELAY = 0.5
-DEFAULT_RETRY_MAX_DELAY = 60.0
-DEFAULT_PUBLISH_TIMEOUT = 10.0
+DEFAULT_RETRY_MIN_DELAY: float = variable("MERCURE_PUBLISH_RETRY_MIN_DELAY").default
+DEFAULT_RETRY_MAX_DELAY: float = variable("MERCURE_PUBLISH_RETRY_MAX_DELAY").default
+DEFAULT_PUBLISH_TIMEOUT: float = variable("MERCURE_PUBLISH_TIMEOUT").default
 
 
 class PublishSettingsError(ValueError):
@@ -56,20 +58,24 @@ class PublishSettings:
     publish_timeout: float = DEFAULT_PUBLISH_TIMEOUT
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str], hub_names: Iterable[str] = ()) -> PublishSettings:
-        """Read the default hub and every named hub in ``hub_names``.
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, hub_names: Iterable[str] = ()
+    ) -> PublishSettings:
+        """Read the default hub and every named hub in ``hub_names`` from ``environ``
+        (default: the process environment).
 
         Raises :class:`PublishSettingsError` for a named hub without a publish URL, a
         publish URL without a token, or a bad number.
         """
+        env = Environment(environ, PublishSettingsError)
         hubs: dict[str, ExternalHub] = {}
-        default = _external(env, DEFAULT_HUB, "MERCURE_")
+        default = _external(env, DEFAULT_HUB, None)
         if default is not None:
             hubs[DEFAULT_HUB] = default
         for name in sorted(set(hub_names) - {DEFAULT_HUB}):
-            prefix = f"MERCURE_HUBS_{env_name(name)}_"
-            hub = _external(env, name, prefix)
+            hub = _external(env, name, env_name(name))
             if hub is None:
+                prefix = f"MERCURE_HUBS_{env_name(name)}_"
                 raise PublishSettingsError(
                     f"resources use the Mercure hub {name!r} but {prefix}PUBLISH_URL is not set; "
                     f"set {prefix}PUBLISH_URL and {prefix}JWT_TOKEN, or remove 'hub: {name}'"
@@ -77,13 +83,9 @@ class PublishSettings:
             hubs[name] = hub
         return cls(
             hubs=hubs,
-            retry_min_delay=_seconds(
-                env, "MERCURE_PUBLISH_RETRY_MIN_DELAY", DEFAULT_RETRY_MIN_DELAY
-            ),
-            retry_max_delay=_seconds(
-                env, "MERCURE_PUBLISH_RETRY_MAX_DELAY", DEFAULT_RETRY_MAX_DELAY
-            ),
-            publish_timeout=_seconds(env, "MERCURE_PUBLISH_TIMEOUT", DEFAULT_PUBLISH_TIMEOUT),
+            retry_min_delay=env.seconds("MERCURE_PUBLISH_RETRY_MIN_DELAY"),
+            retry_max_delay=env.seconds("MERCURE_PUBLISH_RETRY_MAX_DELAY"),
+            publish_timeout=env.seconds("MERCURE_PUBLISH_TIMEOUT"),
         )
 
 
@@ -92,29 +94,20 @@ def env_name(hub_name: str) -> str:
     return re.sub(r"[^A-Za-z0-9]", "_", hub_name).upper()
 
 
-def _external(env: Mapping[str, str], name: str, prefix: str) -> ExternalHub | None:
-    publish_url = env.get(f"{prefix}PUBLISH_URL", "").strip()
+def _external(env: Environment, name: str, part: str | None) -> ExternalHub | None:
+    """The hub ``name`` from ``MERCURE_...`` (``part`` None) or ``MERCURE_HUBS_<part>_...``."""
+    prefix = "MERCURE_" if part is None else "MERCURE_HUBS_<NAME>_"
+    parts = {} if part is None else {"NAME": part}
+    shown = "MERCURE_" if part is None else f"MERCURE_HUBS_{part}_"
+    publish_url = env.text(f"{prefix}PUBLISH_URL", **parts)
     if not publish_url:
         return None
-    token = env.get(f"{prefix}JWT_TOKEN", "").strip()
+    token = env.text(f"{prefix}JWT_TOKEN", **parts)
     if not token:
         raise PublishSettingsError(
-            f"{prefix}PUBLISH_URL is set but {prefix}JWT_TOKEN is empty; set it to a "
+            f"{shown}PUBLISH_URL is set but {shown}JWT_TOKEN is empty; set it to a "
             "publisher JWT whose mercure.publish claim allows your topics "
             "(flask hub token can mint one for this app's hub)"
         )
-    subscribe_url = env.get(f"{prefix}SUBSCRIBE_URL", "").strip() or publish_url
+    subscribe_url = env.text(f"{prefix}SUBSCRIBE_URL", **parts) or publish_url
     return ExternalHub(name, publish_url, subscribe_url, token)
-
-
-def _seconds(env: Mapping[str, str], key: str, default: float) -> float:
-    raw = env.get(key, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise PublishSettingsError(f"{key}={raw!r} is not a number of seconds") from None
-    if value <= 0:
-        raise PublishSettingsError(f"{key}={raw!r} must be greater than 0")
-    return value

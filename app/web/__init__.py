@@ -24,7 +24,6 @@ from flask import Blueprint, Flask, Response, current_app, render_template, requ
 from app.auth import EXTENSION_KEY as AUTH_EXTENSION_KEY
 from app.auth.mercure import PATH as SUBSCRIBER_TOKEN_PATH
 from app.config.spec import ResourceSpec, ResourcesSpec
-from app.hub import EXTENSION_KEY as HUB_EXTENSION_KEY
 from app.hub.http import HUB_PATH
 from app.hub.settings import DEFAULT_COOKIE_NAME
 from app.publish.payload import origin
@@ -33,18 +32,6 @@ __all__ = ["ENDPOINT", "SIGN_OUT_PATH", "init_app", "page_config"]
 
 ENDPOINT = "web.index"
 SIGN_OUT_PATH = "/web/sign-out"
-
-
-def _origin() -> str:
-    """Origin of absolute IRIs, the one the publisher puts in topics."""
-    settings = current_app.config.get("GATEWAY_SETTINGS")
-    return origin(getattr(settings, "public_url", None))
-
-
-def _cookie_name() -> str:
-    hub = current_app.extensions.get(HUB_EXTENSION_KEY)
-    name: str = getattr(getattr(hub, "settings", None), "cookie_name", DEFAULT_COOKIE_NAME)
-    return name
 
 
 def _signing_in() -> dict[str, Any]:
@@ -89,9 +76,19 @@ def page_config(
     }
 
 
-def init_app(app: Flask, spec: ResourcesSpec) -> None:
+def init_app(
+    app: Flask,
+    spec: ResourcesSpec,
+    *,
+    public_url: str | None = None,
+    cookie_name: str = DEFAULT_COOKIE_NAME,
+) -> None:
     """Serve the live page at ``/`` (endpoint :data:`ENDPOINT`, ``GET`` only, HTML) and
     ``POST`` :data:`SIGN_OUT_PATH`.
+
+    ``public_url`` (``PUBLIC_URL``) is the origin of the topics the page subscribes to
+    (default: the request's), as the publisher puts it in topics; ``cookie_name`` is the
+    hub's authorization cookie (``MERCURE_COOKIE_NAME``), which signing out expires.
 
     When the REST entrypoint also answers ``/``, it defers to this endpoint for clients
     that prefer HTML.
@@ -108,9 +105,9 @@ def init_app(app: Flask, spec: ResourcesSpec) -> None:
     def index() -> str:
         return render_template(
             "web/index.html",
-            config=page_config(spec, _origin(), _signing_in()),
+            config=page_config(spec, origin(public_url), _signing_in()),
             title=spec.api.title,
-            cookie_name=_cookie_name(),
+            cookie_name=cookie_name,
             ui_enabled="mercure_ui.index" in current_app.view_functions,
         )
 
@@ -122,7 +119,7 @@ def init_app(app: Flask, spec: ResourcesSpec) -> None:
         response = Response(status=204)
         response.headers["Cache-Control"] = "no-store"
         response.delete_cookie(
-            _cookie_name(),
+            cookie_name,
             path=HUB_PATH,
             secure=request.is_secure,
             httponly=True,

@@ -84,11 +84,19 @@ def build_app(
     """An app with errors, models and the REST API only, its tables created."""
     app = Flask("gateway-test")
     app.config["SQLALCHEMY_DATABASE_URI"] = database_url
+    cors_origins = config.pop("CORS_ALLOWED_ORIGINS", None)
     app.config.update(config)
     errors.init_app(app)
     registry = models.init_app(app, spec)
     users = Auth(Authenticator(AuthSettings(key=USER_KEY)))
-    api.init_app(app, spec, registry, lambda _resource: hub_url, users.current_user)
+    api.init_app(
+        app,
+        spec,
+        registry,
+        lambda _resource: hub_url,
+        users.current_user,
+        cors_origins=None if cors_origins is None else str(cors_origins),
+    )
     with app.app_context():
         registry.db.create_all()
     return app, registry

@@ -47,8 +47,8 @@ LINE = re.compile(r"^\d+: .+ at [\w.\[\]]+(; .+)?$")
             [
                 "8: unknown name 'objet' in 'objet.author'; use user.id, user.roles, "
                 "object.<field>, is_granted('<role>') or is_authenticated() (rule of "
-                "get_collection) at resources.Review.security.rule; see the README's security "
-                "section for the expression language"
+                "get_collection) at resources.Review.security.rule; see docs/security.md "
+                "for the expression language"
             ],
             id="unknown-name-reported-once",
         ),
@@ -87,8 +87,8 @@ LINE = re.compile(r"^\d+: .+ at [\w.\[\]]+(; .+)?$")
             "security:\n  operations:\n    get: {rule: 'user.__class__', message: no}",
             [
                 "10: 'user.__class__' does not exist; use user.id or user.roles (rule of get) at "
-                "resources.Review.security.operations.get.rule; see the README's security "
-                "section for the expression language"
+                "resources.Review.security.operations.get.rule; see docs/security.md "
+                "for the expression language"
             ],
             id="attribute-escape",
         ),
@@ -97,8 +97,8 @@ LINE = re.compile(r"^\d+: .+ at [\w.\[\]]+(; .+)?$")
             [
                 "8: comparisons are ==, !=, in and not in between two operands; join several "
                 "with 'and' or 'or' (rule of patch) at "
-                "resources.Review.security.operations.patch.rule; see the README's security "
-                "section for the expression language"
+                "resources.Review.security.operations.patch.rule; see docs/security.md "
+                "for the expression language"
             ],
             id="unsupported-comparison",
         ),
@@ -106,8 +106,8 @@ LINE = re.compile(r"^\d+: .+ at [\w.\[\]]+(; .+)?$")
             "security: {operations: {get: 'object.title == user.id'}}",
             [
                 "8: 'object.title' is not a field; use one of: author, id, published, rating, "
-                "secret (rule of get) at resources.Review.security.operations.get.rule; see the "
-                "README's security section for the expression language"
+                "secret (rule of get) at resources.Review.security.operations.get.rule; see "
+                "docs/security.md for the expression language"
             ],
             id="unknown-field",
         ),
@@ -163,8 +163,7 @@ LINE = re.compile(r"^\d+: .+ at [\w.\[\]]+(; .+)?$")
                 "9: the read rule of a resource whose updates are published must be an 'or' of "
                 "terms that depend on the user alone or add one 'object.<field> == <value>' "
                 "with 'and'; rewrite 'object.author != user.id' in that form at "
-                "resources.Review.security.operations.get.rule; see the README's security "
-                "section"
+                "resources.Review.security.operations.get.rule; see docs/security.md"
             ],
             id="read-rule-shape-for-published-updates",
         ),
@@ -177,8 +176,8 @@ LINE = re.compile(r"^\d+: .+ at [\w.\[\]]+(; .+)?$")
                 "10: the read rule of a resource whose updates are published must be an 'or' of "
                 "terms that depend on the user alone or add one 'object.<field> == <value>' "
                 "with 'and'; rewrite \"is_granted('a') and (object.author == user.id or "
-                'object.published)" in that form at resources.Review.security.rule; see the '
-                "README's security section"
+                'object.published)" in that form at resources.Review.security.rule; see '
+                "docs/security.md"
             ],
             id="read-rule-shape-from-the-default-rule",
         ),
@@ -409,7 +408,7 @@ def test_production_starts_with_rules_and_a_key(tmp_path: Path) -> None:
             tmp_path, ROOT / "resources.yaml", AUTH_JWT_KEY="production-user-key-of-32-bytes!!"
         )
     )
-    assert app.config["GATEWAY_SETTINGS"].production
+    assert "mercure_ui.index" not in app.view_functions  # production: no debug UI
 
 
 def test_production_starts_with_a_key_set(tmp_path: Path) -> None:
@@ -421,7 +420,7 @@ def test_production_starts_with_a_key_set(tmp_path: Path) -> None:
             AUTH_AUDIENCE="bookshop",
         )
     )
-    assert app.config["GATEWAY_SETTINGS"].production
+    assert "mercure_ui.index" not in app.view_functions  # production: no debug UI
 
 
 def test_production_refuses_a_users_key_equal_to_the_hubs(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import gevent
 import httpx
@@ -234,3 +234,24 @@ def test_request_line_limit_is_bounded_unless_overridden(monkeypatch: pytest.Mon
     assert _gunicorn_config()["limit_request_line"] == 8190
     monkeypatch.setenv("LIMIT_REQUEST_LINE", "0")
     assert _gunicorn_config()["limit_request_line"] == 0
+
+
+def test_subscriptions_api_splits_the_raw_path_gunicorn_gives(
+    tmp_path: Path, database_url: str
+) -> None:
+    """gunicorn passes the request's raw path (``RAW_URI``): ``%2F`` inside the topic or the
+    subscriber id never splits it, so an unknown subscriber under a topic holding ``/``
+    is 404, as in the reference hub. (The decoded path alone reads the same URL as a
+    collection of the topic ``.../a/b/https://ids.example/nobody``.)"""
+    env = gateway_env(database_url, "memory://", MERCURE_SUBSCRIPTIONS="1")
+    topic, nobody = "https://example.com/a/b", "https://ids.example/nobody"
+    with running(gunicorn(tmp_path, env, workers=1)) as server:
+        api = f"{server.url}/.well-known/mercure/subscriptions"
+        auth = {"Authorization": f"Bearer {SUBSCRIBER}"}
+        escaped = quote(topic, safe="")
+        with httpx.Client(timeout=WAIT) as client:
+            missing = client.get(f"{api}/{escaped}/{quote(nobody, safe='')}", headers=auth)
+            assert (missing.status_code, missing.text) == (404, "404 page not found\n")
+            by_topic = client.get(f"{api}/{escaped}", headers=auth)
+            assert by_topic.status_code == 200, by_topic.text
+            assert by_topic.json()["id"] == f"/.well-known/mercure/subscriptions/{escaped}"

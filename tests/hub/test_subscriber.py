@@ -115,6 +115,20 @@ def test_history_replay_does_not_count_against_the_live_queue() -> None:
     assert subscriber.drain().count(b"id: ") == 11
 
 
+def test_live_frames_buffered_during_a_replay_are_bounded_by_the_queue_size() -> None:
+    """While history is read, live updates wait in a buffer: past ``max_queue`` of them the
+    subscriber is disconnected (its client reconnects with Last-Event-ID), as a slow one is."""
+    subscriber = Subscriber([BOOK], last_event_id="earliest", max_queue=3)
+    live = [_update(f"live-{n}") for n in range(4)]
+    assert all(subscriber.dispatch(update, encode(update)) for update in live[:3])
+    assert not subscriber.closed
+    assert not subscriber.dispatch(live[3], encode(live[3]))
+    assert subscriber.overflowed
+    assert subscriber.closed
+    subscriber.history_dispatched("earliest")
+    assert subscriber.drain() == b""
+
+
 def test_info_exposes_id_topics_and_payload() -> None:
     subscriber = Subscriber([BOOK, BOOK, OTHER], payload={"user": 1}, subscriber_id="urn:x")
     info = subscriber.info

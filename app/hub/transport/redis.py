@@ -179,12 +179,6 @@ class RedisTransport(Transport):
     def stream(self) -> RedisStream:
         return self._stream
 
-    @property
-    def position(self) -> str | None:
-        """The last stream position this worker's reader has delivered (None before the
-        first contact with Redis)."""
-        return self._position
-
     # -- Transport -----------------------------------------------------------------------
 
     def dispatch(self, update: Update) -> None:

@@ -179,11 +179,6 @@ class RedisStream:
         self._append = client.register_script(_APPEND)
         self._check = client.register_script(_CHECK)
 
-    @property
-    def keys(self) -> list[str]:
-        """Every key this stream uses (for clean-up and inspection)."""
-        return list(self._keys)
-
     def append(self, update: Update, last: StreamMark | None = None) -> StreamMark:
         """Append ``update`` (once per key) and return the mark of this append.
 
