@@ -70,7 +70,9 @@ def _build(
 ) -> Flask:
     settings = settings or Settings.from_env(environ)
     spec = spec or load_resources(settings.resources_path, environ)
-    hub_settings = hub_settings or HubSettings.from_env(environ, production=settings.production)
+    hub_settings = hub_settings or HubSettings.from_env(
+        environ, production=settings.production, public_url=settings.public_url
+    )
     auth_settings = auth_settings or AuthSettings.from_env(environ, production=settings.production)
     if settings.production:
         problems = production_problems(spec, auth_settings.configured)

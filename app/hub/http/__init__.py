@@ -1,5 +1,9 @@
 """The hub's HTTP face: ``/.well-known/mercure`` (subscribe, publish) and the subscriptions API.
 
+Mercure 0.x and 1.0 are both spoken (``MERCURE_PROTOCOLS``), chosen per request (see
+:mod:`.bearer`); 1.0 adds the RFC 9728 protected resource metadata document at
+``/.well-known/oauth-protected-resource/.well-known/mercure``.
+
 One module per protocol action, as the reference hub has them: :mod:`.subscribe`,
 :mod:`.publish` and :mod:`.subscriptions` (each documents its statuses and bodies);
 :mod:`.responses` holds what they share. This module binds them to a hub in a blueprint.
@@ -10,11 +14,13 @@ CORS: responses to an ``Origin`` listed in ``cors_origins`` allow it with creden
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING
 
 from flask import Blueprint, Response, request
 
 from app.hub.headers import add_security_headers
+from app.hub.http.bearer import metadata_document, metadata_path
 from app.hub.http.publish import publish
 from app.hub.http.responses import HUB_PATH, text
 from app.hub.http.subscribe import subscribe
@@ -27,6 +33,7 @@ if TYPE_CHECKING:
 __all__ = ["HUB_PATH", "create_blueprint", "text"]
 
 ALLOWED_HEADERS = "authorization, cache-control, last-event-id"
+EXPOSED_HEADERS = "link, mercure-last-event-id, last-event-id, www-authenticate"
 ALLOWED_METHODS = "GET, HEAD, POST, OPTIONS"
 
 
@@ -51,6 +58,7 @@ def create_blueprint(hub: Hub) -> Blueprint:
             response.vary.add("Origin")
         else:
             return response
+        response.headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
         if request.method == "OPTIONS":
             response.headers["Access-Control-Allow-Headers"] = ALLOWED_HEADERS
             response.headers["Access-Control-Allow-Methods"] = ALLOWED_METHODS
@@ -67,6 +75,16 @@ def create_blueprint(hub: Hub) -> Blueprint:
     @blueprint.route(HUB_PATH, methods=["POST"], endpoint="publish")
     def publish_view() -> Response:
         return publish(hub)
+
+    if settings.v1:
+
+        @blueprint.route(metadata_path(settings.resource), methods=["GET"], endpoint="metadata")
+        def metadata_view() -> Response:
+            return Response(
+                json.dumps(metadata_document(settings), indent=2),
+                content_type="application/json",
+                headers={"Cache-Control": "public, max-age=3600"},
+            )
 
     if settings.subscriptions:
 

@@ -27,7 +27,10 @@ from flask import Response, request
 
 from app.hub.auth import AuthorizationError
 from app.hub.form import FormError, go_quote, parse_uint64, read_post_form
+from app.hub.http.bearer import token_protocol
+from app.hub.http.publish_v1 import publish_v1
 from app.hub.http.responses import HUB_PATH, authorize, text, unauthorized
+from app.hub.settings import PROTOCOL_1
 from app.hub.size import update_size
 from app.hub.stream import client_socket, disable_nagle
 from app.hub.subscriber import EARLIEST
@@ -51,6 +54,8 @@ def publish(hub: Hub) -> Response:
     """Answer a publish request (``POST``)."""
     settings = hub.settings
     disable_nagle(client_socket(request.environ))
+    if token_protocol(settings) == PROTOCOL_1:
+        return publish_v1(hub)
     try:
         claims = authorize(
             hub.publisher_verifier,

@@ -1,0 +1,114 @@
+"""Which protocol a hub speaks (``MERCURE_PROTOCOLS``) and how 1.0 issuers are configured."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
+from flask import Flask
+
+from app.hub import Hub
+from app.hub.settings import HubSettings, HubSettingsError, IssuerSettings
+from tests.hub.conftest import token
+from tests.hub.v1 import LOCAL_ISSUER, access_token, detail, exact
+
+RESOURCE = "https://hub.example/.well-known/mercure"
+HubApp = Callable[..., tuple[Flask, Hub]]
+
+
+def test_a_hub_speaking_only_1_0_refuses_0_x_clients(hub_app: HubApp) -> None:
+    app, _ = hub_app(protocols=("1.0",), resource=RESOURCE, issuer=LOCAL_ISSUER)
+    client = app.test_client()
+    legacy = client.get("/.well-known/mercure?topic=https://example.com/a")
+    assert legacy.status_code == 400
+    publisher_0x = token(publish=("*",))
+    refused = client.post(
+        "/.well-known/mercure",
+        data={"topic": "https://example.com/a"},
+        headers={"Authorization": f"Bearer {publisher_0x}"},
+    )
+    assert refused.status_code == 401
+    assert 'error="invalid_token"' in refused.headers["WWW-Authenticate"]
+    publisher = access_token(RESOURCE, publish=exact("*"))
+    accepted = client.post(
+        "/.well-known/mercure",
+        data={"topic": "https://example.com/a"},
+        headers={"Authorization": f"Bearer {publisher}"},
+    )
+    assert accepted.status_code == 200
+
+
+def test_a_hub_speaking_only_0_x_has_no_1_0_face(hub_app: HubApp) -> None:
+    app, _ = hub_app(protocols=("0.x",))
+    client = app.test_client()
+    assert client.get("/.well-known/mercure?match=a").status_code == 400
+    assert (
+        client.get("/.well-known/oauth-protected-resource/.well-known/mercure").status_code == 404
+    )
+
+
+def test_refused_anonymous_subscribers_get_a_bare_challenge(hub_app: HubApp) -> None:
+    app, _ = hub_app(anonymous=False, resource=RESOURCE)
+    response = app.test_client().get("/.well-known/mercure?match=a")
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == (
+        'Bearer resource_metadata="https://hub.example/.well-known/oauth-protected-resource'
+        '/.well-known/mercure"'
+    )
+
+
+def test_an_issuer_with_a_jwks_file_signs_for_itself_only(hub_app: HubApp, tmp_path: Path) -> None:
+    private = ec.generate_private_key(ec.SECP256R1())
+    jwk = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(private.public_key()))
+    jwks = tmp_path / "jwks.json"
+    jwks.write_text(json.dumps({"keys": [{**jwk, "kid": "k1", "alg": "ES256"}]}))
+    issuer = IssuerSettings("https://as.example", ("ES256",), jwks_file=jwks)
+    app, _ = hub_app(resource=RESOURCE, issuer=LOCAL_ISSUER, issuers=(issuer,))
+    claims = {
+        "aud": RESOURCE,
+        "exp": 4102444800,
+        "sub": "s",
+        "authorization_details": [detail(["subscribe"], [{"match": "*"}])],
+    }
+    headers = {"typ": "at+jwt", "kid": "k1"}
+    good = jwt.encode({**claims, "iss": "https://as.example"}, private, "ES256", headers=headers)
+    # The same key claiming the hub's own issuer is not trusted.
+    forged = jwt.encode({**claims, "iss": LOCAL_ISSUER}, private, "ES256", headers=headers)
+    client = app.test_client()
+    ok = client.head("/.well-known/mercure?match=a", headers={"Authorization": f"Bearer {good}"})
+    assert ok.status_code == 200
+    bad = client.get("/.well-known/mercure?match=a", headers={"Authorization": f"Bearer {forged}"})
+    assert bad.status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({"MERCURE_PROTOCOLS": "2.0"}, "MERCURE_PROTOCOLS"),
+        ({"MERCURE_RESOURCE_IDENTIFIER": "/relative"}, "MERCURE_RESOURCE_IDENTIFIER"),
+        ({"MERCURE_ISSUERS": "not json"}, "MERCURE_ISSUERS"),
+        ({"MERCURE_ISSUERS": '[{"issuer": "x"}]'}, "exactly one of"),
+        ({"MERCURE_ISSUERS": '[{"issuer": "x", "key": "k", "algorithms": ["none"]}]'}, "alg"),
+    ],
+)
+def test_unusable_1_0_settings_are_named(environ: dict[str, str], message: str) -> None:
+    with pytest.raises(HubSettingsError, match=message):
+        HubSettings.from_env(environ)
+
+
+def test_1_0_settings_defaults() -> None:
+    settings = HubSettings.from_env({}, public_url="https://shop.example")
+    assert settings.protocols == ("0.x", "1.0")
+    assert settings.resource == "https://shop.example/.well-known/mercure"
+    assert settings.local_issuer == settings.resource
+    assert settings.access_token_cookie == "__Secure-mercure_access_token"
+    named = HubSettings.from_env(
+        {"MERCURE_PROTOCOLS": "1.0", "MERCURE_ACCESS_TOKEN_COOKIE": "mercure_access_token"}
+    )
+    assert named.protocols == ("1.0",)
+    assert not named.legacy
+    assert named.access_token_cookie == "mercure_access_token"
