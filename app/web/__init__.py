@@ -28,6 +28,7 @@ from app.hub import EXTENSION_KEY as HUB_EXTENSION_KEY
 from app.hub.http import HUB_PATH
 from app.hub.settings import DEFAULT_COOKIE_NAME
 from app.publish.payload import origin
+from app.publish.topic import IRI_PLACEHOLDER, url_pattern
 
 __all__ = ["ENDPOINT", "SIGN_OUT_PATH", "init_app", "page_config"]
 
@@ -47,14 +48,27 @@ def _cookie_name() -> str:
     return name
 
 
+def _access_token_cookie() -> str | None:
+    """The hub's 1.0 cookie name, or ``None`` when the built-in hub does not speak 1.0."""
+    hub = current_app.extensions.get(HUB_EXTENSION_KEY)
+    settings = getattr(hub, "settings", None)
+    if settings is None or not getattr(settings, "v1", False):
+        return None
+    name: str = settings.access_token_cookie
+    return name
+
+
 def _signing_in() -> dict[str, Any]:
     """What the sign-in control needs: whether users are authenticated at all, and the
     subscriber token route when the app serves it."""
     auth = current_app.extensions.get(AUTH_EXTENSION_KEY)
     served = any(rule.rule == SUBSCRIBER_TOKEN_PATH for rule in current_app.url_map.iter_rules())
+    tokens = SUBSCRIBER_TOKEN_PATH
+    if _access_token_cookie() is not None:
+        tokens += "?protocol=1.0"
     return {
         "enabled": bool(getattr(getattr(auth, "authenticator", None), "enabled", False)),
-        "tokens": SUBSCRIBER_TOKEN_PATH if served else None,
+        "tokens": tokens if served else None,
         "signOut": url_for("web.sign_out"),
     }
 
@@ -66,13 +80,15 @@ def _columns(resource: ResourceSpec) -> list[str]:
 
 
 def page_config(
-    spec: ResourcesSpec, origin: str, auth: dict[str, Any] | None = None
+    spec: ResourcesSpec, origin: str, auth: dict[str, Any] | None = None, protocol: str = "0.x"
 ) -> dict[str, Any]:
-    """The JSON the page script works from: resources with routes, columns and topics,
-    and the sign-in settings ``auth`` (``{"enabled", "tokens", "signOut"}``; signing in
-    is off when ``None``)."""
+    """The JSON the page script works from: resources with routes, columns and topics
+    (the 0.x URI template ``topic`` and the 1.0 URL ``pattern``), the ``protocol`` its
+    streams speak (``1.0`` when the hub does), and the sign-in settings ``auth``
+    (``{"enabled", "tokens", "signOut"}``; signing in is off when ``None``)."""
     return {
         "title": spec.api.title,
+        "protocol": protocol,
         "auth": auth or {"enabled": False, "tokens": None, "signOut": None},
         "resources": [
             {
@@ -82,6 +98,7 @@ def page_config(
                 "live": resource.mercure.enabled,
                 "private": resource.mercure.private,
                 "topic": f"{origin}{resource.route}/{{id}}",
+                "pattern": url_pattern(IRI_PLACEHOLDER, origin, resource.route),
             }
             for resource in spec.resources
             if "get_collection" in resource.operations
@@ -108,9 +125,14 @@ def init_app(app: Flask, spec: ResourcesSpec) -> None:
     def index() -> str:
         return render_template(
             "web/index.html",
-            config=page_config(spec, _origin(), _signing_in()),
+            config=page_config(
+                spec,
+                _origin(),
+                _signing_in(),
+                "0.x" if _access_token_cookie() is None else "1.0",
+            ),
             title=spec.api.title,
-            cookie_name=_cookie_name(),
+            cookie_name=_access_token_cookie() or _cookie_name(),
             ui_enabled="mercure_ui.index" in current_app.view_functions,
         )
 
@@ -121,13 +143,16 @@ def init_app(app: Flask, spec: ResourcesSpec) -> None:
         the visitor's live page out."""
         response = Response(status=204)
         response.headers["Cache-Control"] = "no-store"
-        response.delete_cookie(
-            _cookie_name(),
-            path=HUB_PATH,
-            secure=request.is_secure,
-            httponly=True,
-            samesite="Strict",
-        )
+        for name in (_cookie_name(), _access_token_cookie()):
+            if name is None:
+                continue
+            response.delete_cookie(
+                name,
+                path=HUB_PATH,
+                secure=request.is_secure or name.startswith("__Secure-"),
+                httponly=True,
+                samesite="Strict",
+            )
         return response
 
     app.register_blueprint(blueprint)
