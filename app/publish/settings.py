@@ -6,11 +6,17 @@ is set (the names API Platform and Symfony use):
 - ``MERCURE_PUBLISH_URL``: where to ``POST`` updates (an internal URL is fine);
 - ``MERCURE_SUBSCRIBE_URL``: the public URL clients subscribe to, advertised in
   ``Link: <...>; rel="mercure"`` (default: the publish URL);
-- ``MERCURE_JWT_TOKEN``: a publisher JWT whose ``mercure.publish`` claim allows the topics.
+- ``MERCURE_JWT_TOKEN``: a publisher JWT whose ``mercure.publish`` claim allows the topics;
+- ``MERCURE_PROTOCOL_VERSION``: the Mercure protocol the hub speaks, ``0.x`` (default) or
+  ``1.0``. For ``1.0`` the token must be a JWT access token (``typ: at+jwt``) whose
+  ``authorization_details`` grant ``publish`` on the topics (``flask hub token --protocol
+  1.0`` mints one for this app's hub); a 0.x token for a 1.0 hub, or the reverse, is
+  refused at start-up, since that hub would refuse every update.
 
 A resource's ``mercure.hub: NAME`` picks a named hub, configured the same way with
 ``MERCURE_HUBS_<NAME>_PUBLISH_URL``, ``MERCURE_HUBS_<NAME>_SUBSCRIBE_URL`` and
-``MERCURE_HUBS_<NAME>_JWT_TOKEN`` (``NAME`` upper-cased, other characters than letters and
+``MERCURE_HUBS_<NAME>_JWT_TOKEN`` and ``MERCURE_HUBS_<NAME>_PROTOCOL_VERSION`` (``NAME``
+upper-cased, other characters than letters and
 digits become ``_``). ``default`` names the default hub.
 
 Every update goes through the transactional outbox (:mod:`app.publish.outbox`); a hub
@@ -25,7 +31,10 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from app.hub.oauth import is_access_token
+
 DEFAULT_HUB = "default"
+PROTOCOL_VERSIONS = ("0.x", "1.0")
 BUILT_IN_DISCOVERY_URL = "/.well-known/mercure"
 DEFAULT_RETRY_MIN_DELAY = 0.5
 DEFAULT_RETRY_MAX_DELAY = 60.0
@@ -44,6 +53,8 @@ class ExternalHub:
     publish_url: str
     subscribe_url: str
     jwt_token: str
+    protocol_version: str = "0.x"
+    """The Mercure protocol the hub speaks: ``0.x`` or ``1.0``."""
 
 
 @dataclass(frozen=True)
@@ -104,7 +115,23 @@ def _external(env: Mapping[str, str], name: str, prefix: str) -> ExternalHub | N
             "(flask hub token can mint one for this app's hub)"
         )
     subscribe_url = env.get(f"{prefix}SUBSCRIBE_URL", "").strip() or publish_url
-    return ExternalHub(name, publish_url, subscribe_url, token)
+    version = env.get(f"{prefix}PROTOCOL_VERSION", "").strip() or "0.x"
+    if version not in PROTOCOL_VERSIONS:
+        raise PublishSettingsError(
+            f"{prefix}PROTOCOL_VERSION={version!r}: use 0.x or 1.0, the protocol the hub speaks"
+        )
+    if (version == "1.0") != is_access_token(token):
+        wanted = (
+            "a Mercure 1.0 access token (typ at+jwt with authorization_details; flask hub "
+            "token --protocol 1.0 mints one for this app's hub)"
+            if version == "1.0"
+            else "a 0.x publisher JWT with a mercure.publish claim"
+        )
+        raise PublishSettingsError(
+            f"{prefix}JWT_TOKEN does not fit {prefix}PROTOCOL_VERSION={version}: the hub would "
+            f"refuse every update; set it to {wanted}, or set the protocol the hub speaks"
+        )
+    return ExternalHub(name, publish_url, subscribe_url, token, version)
 
 
 def _seconds(env: Mapping[str, str], key: str, default: float) -> float:
