@@ -13,6 +13,7 @@ from flask import Flask
 
 from app.hub import Hub
 from app.hub.settings import HubSettings, HubSettingsError, IssuerSettings
+from app.hub.subscriber import SubscriberInfo
 from tests.hub.conftest import token
 from tests.hub.v1 import LOCAL_ISSUER, access_token, detail, exact
 
@@ -112,3 +113,25 @@ def test_1_0_settings_defaults() -> None:
     assert named.protocols == ("1.0",)
     assert not named.legacy
     assert named.access_token_cookie == "mercure_access_token"
+
+
+def test_a_1_0_token_grants_nothing_to_a_0_x_request(hub_app: HubApp) -> None:
+    app, _ = hub_app(resource=RESOURCE, issuer=LOCAL_ISSUER)
+    reader = access_token(RESOURCE, subscribe=exact("*"))
+    response = app.test_client().get(
+        "/.well-known/mercure?topic=https://example.com/a",
+        headers={"Authorization": f"Bearer {reader}"},
+    )
+    assert response.status_code == 401
+
+
+def test_1_0_subscriber_infos_cross_workers_whole() -> None:
+    info = SubscriberInfo(
+        id="urn:uuid:1",
+        topics=("https://example.com/:id", "https://example.com/a"),
+        match_types=("urlpattern", "exact"),
+        payloads=({"tenant": "t"}, None),
+    )
+    assert SubscriberInfo.from_dict(json.loads(json.dumps(info.to_dict()))) == info
+    legacy = SubscriberInfo(id="urn:uuid:2", topics=("a",), payload={"x": 1})
+    assert SubscriberInfo.from_dict(json.loads(json.dumps(legacy.to_dict()))) == legacy

@@ -12,6 +12,7 @@ from app.hub.auth import (
     origin_allowed,
     request_origin,
 )
+from app.hub.oauth import is_access_token
 
 __all__ = ["HUB_PATH", "authorize", "text", "unauthorized"]
 
@@ -36,7 +37,8 @@ def unauthorized() -> Response:
 def authorize(
     verifier: Verifier, cookie_name: str, *, post_origins: tuple[str, ...] | None
 ) -> Claims | None:
-    """Return the request's 0.x claims (``None`` when anonymous); raise AuthorizationError."""
+    """Return the request's 0.x claims (``None`` when anonymous); raise AuthorizationError,
+    also for a 1.0 access token (``typ: at+jwt``), which only 1.0 requests may carry."""
     found = extract_token(
         request.headers.get("Authorization"),
         request.args.getlist("authorization"),
@@ -44,6 +46,9 @@ def authorize(
     )
     if found is None:
         return None
+    if is_access_token(found.token):
+        # Each protocol by its own rules: a 1.0 access token grants nothing in 0.x.
+        raise AuthorizationError("a Mercure 1.0 access token sent with a 0.x request")
     if found.source == "cookie" and post_origins is not None:
         origin = request_origin(request.headers.get("Origin"), request.headers.get("Referer"))
         if origin is None:
