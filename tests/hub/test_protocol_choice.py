@@ -135,3 +135,24 @@ def test_1_0_subscriber_infos_cross_workers_whole() -> None:
     assert SubscriberInfo.from_dict(json.loads(json.dumps(info.to_dict()))) == info
     legacy = SubscriberInfo(id="urn:uuid:2", topics=("a",), payload={"x": 1})
     assert SubscriberInfo.from_dict(json.loads(json.dumps(legacy.to_dict()))) == legacy
+
+
+def test_0_x_publishers_cannot_forge_what_1_0_subscribers_trust(hub_app: HubApp) -> None:
+    app, _ = hub_app(resource=RESOURCE)
+    publisher = {"Authorization": f"Bearer {token(publish=('*',))}"}
+    client = app.test_client()
+    forged_type = client.post(
+        "/.well-known/mercure", data={"topic": "a", "type": "mercure"}, headers=publisher
+    )
+    assert forged_type.status_code == 400
+    encoded = client.post(
+        "/.well-known/mercure",
+        data={"topic": "/.well-known/%6Dercure/subscriptions/x"},
+        headers=publisher,
+    )
+    assert encoded.status_code == 403
+    app_0x, _ = hub_app(protocols=("0.x",))
+    allowed = app_0x.test_client().post(
+        "/.well-known/mercure", data={"topic": "a", "type": "mercure"}, headers=publisher
+    )
+    assert allowed.status_code == 200

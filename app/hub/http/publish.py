@@ -15,6 +15,13 @@ reconnecting after it would replay the whole history); 413 for an update larger 
 ``max_update_size`` (``MERCURE_MAX_UPDATE_SIZE``, measured by
 :func:`~app.hub.size.update_size`; the reference has no such limit); 500 when the transport
 cannot take the update; else 200 with the update id.
+
+While the hub also speaks 1.0 (``MERCURE_PROTOCOLS``), two 1.0 rules apply to 0.x
+publishers as well, since 1.0 subscribers rely on them: a topic that addresses the hub's
+namespace (below the hub's path) once resolved against the hub's URL is a 403 like the
+plain one, and the event
+type ``mercure``, which 1.0 reserves to the hub's subscription events, is a 400. A request
+carrying a 1.0 access token is answered by :mod:`.publish_v1`.
 """
 
 from __future__ import annotations
@@ -28,12 +35,13 @@ from flask import Response, request
 from app.hub.auth import AuthorizationError
 from app.hub.form import FormError, go_quote, parse_uint64, read_post_form
 from app.hub.http.bearer import token_protocol
-from app.hub.http.publish_v1 import publish_v1
+from app.hub.http.publish_v1 import publish_v1, reserved
 from app.hub.http.responses import HUB_PATH, authorize, text, unauthorized
 from app.hub.settings import PROTOCOL_1
 from app.hub.size import update_size
 from app.hub.stream import client_socket, disable_nagle
 from app.hub.subscriber import EARLIEST
+from app.hub.subscriptions import MERCURE_EVENT_TYPE
 from app.hub.topics import match_any
 from app.hub.transport.base import TransportError
 from app.hub.update import SSE_FORBIDDEN, Update
@@ -84,7 +92,10 @@ def publish(hub: Hub) -> Response:
     if not all(match_any(claims.publish, (t,), settings.template_limits) for t in topics):
         return unauthorized()
     for topic in topics:
-        if HUB_PATH in topic:
+        # Beside 1.0, the 1.0 check of what lies below the hub's path too (the
+        # subscription events 1.0 subscribers trust), without reading a 0.x topic such as
+        # "?q" or "#f" as the hub's own URL.
+        if HUB_PATH in topic or (settings.v1 and reserved(topic, settings.resource, itself=False)):
             return text(
                 f"{go_quote(topic)}: topic value references the reserved "
                 '"/.well-known/mercure" namespace',
@@ -104,6 +115,9 @@ def publish(hub: Hub) -> Response:
         return text('"id" field cannot be "earliest": it is reserved for Last-Event-ID', 400)
     if SSE_FORBIDDEN.search(event_type):
         return text('"type" field contains a forbidden control character', 400)
+    if settings.v1 and event_type == MERCURE_EVENT_TYPE:
+        # 1.0 subscribers trust that events of this type come from the hub itself.
+        return text('"type" field cannot be "mercure": it is reserved for the hub', 400)
     for name, value in (("id", update_id), ("type", event_type), ("data", data)):
         if _INVALID_UTF8.search(value):
             return text(f'"{name}" field contains invalid UTF-8', 400)

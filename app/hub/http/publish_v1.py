@@ -71,9 +71,10 @@ def _remove_dot_segments(path: str) -> str:
     return "/".join(output)
 
 
-def reserved(topic: str, base: str) -> bool:
+def reserved(topic: str, base: str, *, itself: bool = True) -> bool:
     """Whether ``topic``, resolved against the hub URL ``base``, addresses the hub's
-    reserved namespace (the hub's path, or below it), whatever its scheme or authority."""
+    reserved namespace (the hub's path, or below it; below it only when ``itself`` is
+    false), whatever its scheme or authority."""
     hub_path = urlsplit(base).path.rstrip("/")
     try:
         parts = urlsplit(urljoin(base, topic))
@@ -83,7 +84,7 @@ def reserved(topic: str, base: str) -> bool:
     if parts.scheme in ("http", "https", "ws", "wss", "ftp", "file"):
         path = path.replace("\\", "/")  # as the URL Standard reads special URLs
     path = _remove_dot_segments(_ESCAPE.sub(_decode_unreserved, path))
-    return path == hub_path or path.startswith(hub_path + "/")
+    return (itself and path == hub_path) or path.startswith(hub_path + "/")
 
 
 def publish_v1(hub: Hub) -> Response:
