@@ -73,6 +73,10 @@ PUBLISH = "publish"
 SUBSCRIBE = "subscribe"
 PUBLISHER = "publisher"
 SUBSCRIBER = "subscriber"
+JWKS_LIFESPAN = 300.0
+"""Seconds an issuer's JWK Set fetched from its URL is trusted before it is fetched again."""
+JWKS_COOLDOWN = 30.0
+"""The least seconds between two fetches of an issuer's JWK Set for an unknown ``kid``."""
 MAX_DETAILS = 100
 """The most Mercure authorization details one token may carry."""
 
@@ -170,27 +174,46 @@ class StaticKey:
 
 
 class JwksKeys:
-    """A JWK Set, from a URL (fetched, cached, fetched again for an unknown ``kid``) or a
-    file's text; the key is chosen by the token's ``kid`` (or the set's only key)."""
+    """A JWK Set, from a URL or a file's text; the key is chosen by the token's ``kid``
+    (or the set's only key).
+
+    From a URL, the set is cached for :data:`JWKS_LIFESPAN` seconds and fetched again for
+    an unknown ``kid`` at most once per :data:`JWKS_COOLDOWN` seconds, so forged ``kid``
+    headers cannot make every request fetch it; no per-``kid`` cache, which would keep
+    trusting retired keys. The key is the JWK itself, so PyJWT also refuses a token whose
+    ``alg`` is not the key's own."""
 
     def __init__(
         self, algorithms: Sequence[str], *, url: str | None = None, text: str | None = None
     ) -> None:
         self.algorithms = tuple(algorithms)
-        self._client = jwt.PyJWKClient(url, cache_keys=True, timeout=5) if url else None
+        self._client = (
+            jwt.PyJWKClient(
+                url,
+                cache_keys=False,
+                lifespan=JWKS_LIFESPAN,
+                cooldown_duration=JWKS_COOLDOWN,
+                timeout=5,
+            )
+            if url
+            else None
+        )
         self._set = jwt.PyJWKSet.from_json(text) if text is not None else None
 
     def key_for(self, token: str) -> Any:
         if self._client is not None:
-            return self._client.get_signing_key_from_jwt(token).key
+            try:
+                return self._client.get_signing_key_from_jwt(token)
+            except ValueError as error:  # a refetch that answered no JSON
+                raise InvalidToken(f"the issuer's key set cannot be used: {error}") from None
         assert self._set is not None
         kid = jwt.get_unverified_header(token).get("kid")
         keys = self._set.keys
         for jwk in keys:
             if jwk.key_id == kid:
-                return jwk.key
+                return jwk
         if kid is None and len(keys) == 1:
-            return keys[0].key
+            return keys[0]
         raise InvalidToken(f"no key with kid {kid!r}")
 
 

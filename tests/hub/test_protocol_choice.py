@@ -14,8 +14,10 @@ from flask import Flask
 from app.hub import Hub
 from app.hub.settings import HubSettings, HubSettingsError, IssuerSettings
 from app.hub.subscriber import SubscriberInfo
+from tests.auth.conftest import KeyPair, KeySet, rsa_pair
 from tests.hub.conftest import token
 from tests.hub.v1 import LOCAL_ISSUER, access_token, detail, exact
+from tests.services import LiveServer
 
 RESOURCE = "https://hub.example/.well-known/mercure"
 HubApp = Callable[..., tuple[Flask, Hub]]
@@ -154,5 +156,58 @@ def test_0_x_publishers_cannot_forge_what_1_0_subscribers_trust(hub_app: HubApp)
     app_0x, _ = hub_app(protocols=("0.x",))
     allowed = app_0x.test_client().post(
         "/.well-known/mercure", data={"topic": "a", "type": "mercure"}, headers=publisher
+    )
+    assert allowed.status_code == 200
+
+
+def test_an_issuer_with_a_jwks_url_is_fetched_sparingly(
+    hub_app: HubApp, serve: Callable[..., LiveServer]
+) -> None:
+    keys = KeySet()
+    keys.url = f"{serve(keys).url}/.well-known/jwks.json"
+    first, second = rsa_pair("rsa-1"), rsa_pair("rsa-2")
+    keys.publish([first])
+    issuer = IssuerSettings("https://as.example", ("RS256",), jwks_url=keys.url)
+    app, _ = hub_app(resource=RESOURCE, issuers=(issuer,))
+    claims = {
+        "iss": "https://as.example",
+        "aud": [RESOURCE, "https://other.example"],
+        "exp": 4102444800,
+        "sub": "s",
+        "authorization_details": [detail(["subscribe"], [{"match": "*"}])],
+    }
+    client = app.test_client()
+
+    def status(key: KeyPair) -> int:
+        signed = key.sign(claims, typ="at+jwt")
+        answer = client.head(
+            "/.well-known/mercure?match=a", headers={"Authorization": f"Bearer {signed}"}
+        )
+        return answer.status_code
+
+    assert status(first) == 200
+    assert keys.fetches == 1
+    # An unknown kid: at most one fetch again within the cool-down, however many tokens
+    # name it (forged kids cannot make the hub hammer the issuer).
+    for _ in range(5):
+        assert status(second) == 401
+    assert keys.fetches <= 2
+    assert status(first) == 200
+
+
+def test_a_1_0_cookie_publishes_only_from_a_publish_origin(hub_app: HubApp) -> None:
+    app, _ = hub_app(
+        resource=RESOURCE, issuer=LOCAL_ISSUER, publish_origins=("https://shop.example",)
+    )
+    client = app.test_client()
+    client.set_cookie("__Secure-mercure_access_token", access_token(RESOURCE, publish=exact("*")))
+    refused = client.post("/.well-known/mercure", data={"topic": "a"})
+    assert refused.status_code == 403
+    foreign = client.post(
+        "/.well-known/mercure", data={"topic": "a"}, headers={"Origin": "https://evil.example"}
+    )
+    assert foreign.status_code == 403
+    allowed = client.post(
+        "/.well-known/mercure", data={"topic": "a"}, headers={"Origin": "https://shop.example"}
     )
     assert allowed.status_code == 200
