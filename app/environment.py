@@ -583,6 +583,47 @@ VARIABLES: tuple[Variable, ...] = (
         "hub",
     ),
     Variable(
+        "MERCURE_PROTOCOLS",
+        Text(),
+        None,
+        "the Mercure protocols the hub speaks: `0.x 1.0` (both, chosen per request) or `1.0` "
+        "(0.x clients refused)",
+        "hub",
+        shown_default="`0.x 1.0`",
+    ),
+    Variable(
+        "MERCURE_RESOURCE_IDENTIFIER",
+        Url(),
+        None,
+        "the hub's OAuth resource identifier, which 1.0 access tokens name in `aud`",
+        "hub",
+        shown_default="`PUBLIC_URL` + `/.well-known/mercure`",
+    ),
+    Variable(
+        "MERCURE_ISSUER",
+        Text(),
+        None,
+        "the issuer (`iss`) of 1.0 access tokens signed with the hub's own keys",
+        "hub",
+        shown_default="none (such tokens need no issuer)",
+    ),
+    Variable(
+        "MERCURE_ISSUERS",
+        Text(),
+        None,
+        "other trusted issuers of 1.0 access tokens, a JSON array of "
+        '`{"issuer", "key" | "jwks_url" | "jwks_file", "algorithms"}`',
+        "hub",
+    ),
+    Variable(
+        "MERCURE_ACCESS_TOKEN_COOKIE",
+        Text(),
+        "__Secure-mercure_access_token",
+        "the cookie holding a 1.0 access token (a name without `__Secure-` for plain-HTTP "
+        "development)",
+        "hub",
+    ),
+    Variable(
         "MERCURE_UI",
         Flag(),
         None,
@@ -683,6 +724,13 @@ VARIABLES: tuple[Variable, ...] = (
         secret=True,
     ),
     Variable(
+        "MERCURE_PROTOCOL_VERSION",
+        Choice(("0.x", "1.0")),
+        "0.x",
+        "the Mercure protocol that hub speaks; `1.0` needs a 1.0 access token",
+        "publish",
+    ),
+    Variable(
         "MERCURE_HUBS_<NAME>_PUBLISH_URL",
         Url(),
         None,
@@ -704,6 +752,13 @@ VARIABLES: tuple[Variable, ...] = (
         "a publisher JWT for the hub `<name>`",
         "publish",
         secret=True,
+    ),
+    Variable(
+        "MERCURE_HUBS_<NAME>_PROTOCOL_VERSION",
+        Choice(("0.x", "1.0")),
+        "0.x",
+        "the Mercure protocol the hub `<name>` speaks",
+        "publish",
     ),
     Variable(
         "MERCURE_PUBLISH_RETRY_MIN_DELAY",
@@ -850,8 +905,8 @@ class Environment:
         assert isinstance(value, float)
         return value
 
-    def choice(self, name: str) -> str:
-        value = self._read(name, Choice, None, {})
+    def choice(self, name: str, **parts: str) -> str:
+        value = self._read(name, Choice, None, parts)
         assert isinstance(value, str)
         return value
 

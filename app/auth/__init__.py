@@ -64,9 +64,23 @@ def init_app(
         hub_settings.subscriber_key if algorithm.startswith("HS") else settings.mercure_private_key
     )
     if auth.authenticator.enabled and key:
-        tokens = SubscriberTokens(spec, key, algorithm, settings.mercure_token_lifetime)
+        tokens = SubscriberTokens(
+            spec,
+            key,
+            algorithm,
+            settings.mercure_token_lifetime,
+            issuer=hub_settings.local_issuer,
+            resource=hub_settings.resource,
+        )
         app.register_blueprint(
-            blueprint(tokens, auth.current_user, origin, hub_settings.cookie_name, hub_path)
+            blueprint(
+                tokens,
+                auth.current_user,
+                origin,
+                hub_settings.cookie_name,
+                hub_path,
+                hub_settings.access_token_cookie if hub_settings.v1 else "",
+            )
         )
     app.cli.add_command(auth_command(settings))
     app.extensions[EXTENSION_KEY] = auth

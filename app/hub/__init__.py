@@ -15,6 +15,14 @@ from pathlib import Path
 from flask import Flask
 
 from app.hub.auth import Verifier
+from app.hub.oauth import (
+    PUBLISHER,
+    SUBSCRIBER,
+    AccessTokenVerifier,
+    KeySource,
+    VerifierKeys,
+    issuer_keys,
+)
 from app.hub.settings import HubSettings, HubSettingsError
 from app.hub.subscriber import Subscriber
 from app.hub.subscriptions import subscription_updates
@@ -45,6 +53,26 @@ def _verifier(
         ) from error
 
 
+def _issuers(settings: HubSettings, hub: Hub) -> dict[str, dict[str, KeySource]]:
+    """The trusted issuers of 1.0 tokens: the hub's own (its publisher and subscriber
+    keys), then ``MERCURE_ISSUERS`` (one key source for both roles)."""
+    issuers: dict[str, dict[str, KeySource]] = {
+        settings.local_issuer: {
+            PUBLISHER: VerifierKeys(hub.publisher_verifier),
+            SUBSCRIBER: VerifierKeys(hub.subscriber_verifier),
+        }
+    }
+    for issuer in settings.issuers:
+        try:
+            source = issuer_keys(issuer)
+        except (ValueError, OSError) as error:
+            raise HubSettingsError(
+                f"MERCURE_ISSUERS: the keys of {issuer.identifier!r} are unusable: {error}"
+            ) from error
+        issuers[issuer.identifier] = {PUBLISHER: source, SUBSCRIBER: source}
+    return issuers
+
+
 class Hub:
     """One hub: settings, token verifiers and a transport.
 
@@ -67,6 +95,9 @@ class Hub:
             settings.subscriber_key,
             settings.subscriber_jwks_file,
             settings.jwt_leeway,
+        )
+        self.access_tokens = AccessTokenVerifier(
+            settings.resource, _issuers(settings, self), leeway=settings.jwt_leeway
         )
         if transport is None:
             try:

@@ -205,7 +205,8 @@ class Verifier:
         else:
             raise ValueError("a JWT key or a JWKS file is required")
 
-    def _key_for(self, token: str) -> Any:
+    def key_for(self, token: str) -> Any:
+        """The key verifying ``token`` (chosen by its ``kid`` in a JWKS)."""
         if None in self._keys:
             return self._keys[None]
         try:
@@ -220,7 +221,7 @@ class Verifier:
 
     def verify(self, token: str) -> Claims:
         """Verify ``token`` and return its claims; raise :class:`AuthorizationError`."""
-        key = self._key_for(token)
+        key = self.key_for(token)
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", jwt.InsecureKeyLengthWarning)

@@ -20,10 +20,13 @@ with the development key; in development a missing key falls back to
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from app import environment
 from app.environment import SUPPORTED_ALGORITHMS, Environment, variable
@@ -34,6 +37,7 @@ __all__ = [
     "SUPPORTED_ALGORITHMS",
     "HubSettings",
     "HubSettingsError",
+    "IssuerSettings",
     "parse_duration",
     "parse_size",
 ]
@@ -77,6 +81,107 @@ def parse_duration(name: str, raw: str) -> float:
 parse_size = environment.parse_size
 
 
+PROTOCOL_0X = "0.x"
+PROTOCOL_1 = "1.0"
+PROTOCOLS = (PROTOCOL_0X, PROTOCOL_1)
+DEFAULT_RESOURCE = "http://localhost:8000/.well-known/mercure"
+"""The hub's resource identifier in development when neither
+``MERCURE_RESOURCE_IDENTIFIER`` nor the gateway's ``PUBLIC_URL`` gives it."""
+DEFAULT_ACCESS_TOKEN_COOKIE = "__Secure-mercure_access_token"
+
+
+@dataclass(frozen=True)
+class IssuerSettings:
+    """A trusted issuer of 1.0 access tokens and its keys (``MERCURE_ISSUERS``).
+
+    Exactly one of ``key`` (an HMAC secret or a PEM public key), ``jwks_url`` (an
+    authorization server's JWK Set, fetched and cached) or ``jwks_file``.
+    """
+
+    identifier: str
+    algorithms: tuple[str, ...]
+    key: str | None = None
+    jwks_url: str | None = None
+    jwks_file: Path | None = None
+    authorization_server: bool = False
+    """Advertised in the protected resource metadata's ``authorization_servers``."""
+
+
+def _issuers(env: Environment) -> tuple[IssuerSettings, ...]:
+    raw = env.text("MERCURE_ISSUERS")
+    if not raw:
+        return ()
+    example = (
+        'e.g. MERCURE_ISSUERS=\'[{"issuer": "https://as.example", "jwks_url": '
+        '"https://as.example/jwks.json", "algorithms": ["RS256"]}]\''
+    )
+    try:
+        entries = json.loads(raw)
+    except ValueError as error:
+        raise HubSettingsError(f"MERCURE_ISSUERS is not JSON ({error}); {example}") from None
+    if not isinstance(entries, list):
+        raise HubSettingsError(f"MERCURE_ISSUERS must be a JSON array of objects; {example}")
+    issuers = []
+    for index, entry in enumerate(entries):
+        where = f"MERCURE_ISSUERS[{index}]"
+        if not isinstance(entry, dict) or not isinstance(entry.get("issuer"), str):
+            raise HubSettingsError(f'{where} needs an "issuer" string; {example}')
+        sources = [name for name in ("key", "jwks_url", "jwks_file") if entry.get(name)]
+        if len(sources) != 1:
+            raise HubSettingsError(
+                f'{where} needs exactly one of "key", "jwks_url" or "jwks_file"; {example}'
+            )
+        algorithms = entry.get("algorithms") or [DEFAULT_ALGORITHM]
+        if not isinstance(algorithms, list):
+            raise HubSettingsError(f'{where}: "algorithms" must be an array of names')
+        try:
+            checked = tuple(environment.Algorithm().parse(where, str(name)) for name in algorithms)
+        except ValueError as problem:
+            raise HubSettingsError(str(problem)) from None
+        jwks_file = entry.get("jwks_file")
+        if jwks_file and not Path(jwks_file).is_file():
+            raise HubSettingsError(f"{where}: jwks_file {jwks_file!r} is not a readable file")
+        issuers.append(
+            IssuerSettings(
+                identifier=entry["issuer"],
+                algorithms=checked,
+                key=environment.Secret().parse(where, entry["key"]) if entry.get("key") else None,
+                jwks_url=entry.get("jwks_url") or None,
+                jwks_file=Path(jwks_file) if jwks_file else None,
+                authorization_server=bool(entry.get("authorization_server")),
+            )
+        )
+    return tuple(issuers)
+
+
+def _protocols(env: Environment) -> tuple[str, ...]:
+    raw = env.text("MERCURE_PROTOCOLS")
+    if raw is None:
+        return PROTOCOLS
+    names = tuple(dict.fromkeys(part for part in re.split(r"[\s,]+", raw.strip()) if part))
+    unknown = [name for name in names if name not in PROTOCOLS]
+    if unknown or not names:
+        raise HubSettingsError(
+            f'MERCURE_PROTOCOLS={raw!r}: use 1.0 (refuse 0.x clients) or "0.x 1.0" (both)'
+        )
+    return names
+
+
+def _resource(env: Environment, public_url: str | None) -> str:
+    raw = env.text("MERCURE_RESOURCE_IDENTIFIER")
+    if not raw:
+        if public_url:
+            return public_url.rstrip("/") + "/.well-known/mercure"
+        return DEFAULT_RESOURCE
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise HubSettingsError(
+            f"MERCURE_RESOURCE_IDENTIFIER={raw!r} is not an absolute URL; use the hub's "
+            "public URL, e.g. https://shop.example/.well-known/mercure"
+        )
+    return raw
+
+
 @dataclass(frozen=True)
 class HubSettings:
     """Settings of the built-in hub. Durations are seconds; 0 disables a timer."""
@@ -114,6 +219,33 @@ class HubSettings:
     ui: bool = False
     transport_url: str | None = None
     development_key: bool = False
+    protocols: tuple[str, ...] = PROTOCOLS
+    """``MERCURE_PROTOCOLS``: the protocol versions the hub speaks (``0.x``, ``1.0``)."""
+    resource: str = DEFAULT_RESOURCE
+    """``MERCURE_RESOURCE_IDENTIFIER``: the hub's OAuth resource identifier (its public URL):
+    the ``aud`` of 1.0 access tokens and the base URL of relative URL patterns."""
+    issuer: str = ""
+    """``MERCURE_ISSUER``: the issuer of 1.0 tokens signed with the hub's own publisher
+    and subscriber keys (default: :attr:`resource`)."""
+    issuers: tuple[IssuerSettings, ...] = ()
+    """``MERCURE_ISSUERS``: other trusted issuers of 1.0 access tokens."""
+    access_token_cookie: str = DEFAULT_ACCESS_TOKEN_COOKIE
+    """``MERCURE_ACCESS_TOKEN_COOKIE``: the cookie carrying 1.0 access tokens."""
+
+    @property
+    def legacy(self) -> bool:
+        """Whether 0.x clients are served."""
+        return PROTOCOL_0X in self.protocols
+
+    @property
+    def v1(self) -> bool:
+        """Whether 1.0 clients are served."""
+        return PROTOCOL_1 in self.protocols
+
+    @property
+    def local_issuer(self) -> str:
+        """The issuer of the tokens the hub's own keys sign."""
+        return self.issuer or self.resource
 
     @property
     def effective_transport_url(self) -> str:
@@ -128,9 +260,16 @@ class HubSettings:
 
     @classmethod
     def from_env(
-        cls, environ: Mapping[str, str] | None = None, *, production: bool = False
+        cls,
+        environ: Mapping[str, str] | None = None,
+        *,
+        production: bool = False,
+        public_url: str | None = None,
     ) -> HubSettings:
         """Read settings from ``environ`` (default: the process environment).
+
+        ``public_url`` (the gateway's ``PUBLIC_URL``) gives the default resource
+        identifier, ``<public_url>/.well-known/mercure``.
 
         Raises :class:`HubSettingsError` for any invalid value, and in production when a
         role has neither a key nor a JWKS file.
@@ -213,4 +352,10 @@ class HubSettings:
             ui=env.flag("MERCURE_UI", not production),
             transport_url=env.text("MERCURE_TRANSPORT_URL"),
             development_key=development_key,
+            protocols=_protocols(env),
+            resource=_resource(env, public_url),
+            issuer=env.text("MERCURE_ISSUER") or "",
+            issuers=_issuers(env),
+            access_token_cookie=env.text("MERCURE_ACCESS_TOKEN_COOKIE")
+            or DEFAULT_ACCESS_TOKEN_COOKIE,
         )

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from gevent.event import Event
 
@@ -47,9 +47,21 @@ __all__ = [
     "DEFAULT_MAX_QUEUE_BYTES",
     "DRAIN_CHUNK",
     "EARLIEST",
+    "Matching",
     "Subscriber",
     "SubscriberInfo",
 ]
+
+
+class Matching(Protocol):
+    """A compiled set of selectors or matchers (:class:`~app.hub.topics.Selection`, or
+    :class:`~app.hub.matchers.MatcherSet` for 1.0)."""
+
+    @property
+    def exact_only(self) -> bool: ...
+
+    def matches(self, topics: tuple[str, ...]) -> bool: ...
+
 
 DEFAULT_MAX_QUEUE = 1000
 DEFAULT_MAX_QUEUE_BYTES = 16 * 1024 * 1024
@@ -62,19 +74,39 @@ EARLIEST = "earliest"
 
 @dataclass(frozen=True)
 class SubscriberInfo:
-    """What the subscriptions API and subscription events expose about a subscriber."""
+    """What the subscriptions API and subscription events expose about a subscriber.
+
+    ``match_types`` is ``None`` for a 0.x subscriber (``topics`` are its ``topic``
+    selectors, ``payload`` its token's ``mercure.payload``); for a 1.0 subscriber it holds
+    the matcher type of each of ``topics`` (its matcher values), and ``payloads`` the
+    payload of each subscription (``None`` where its token gives none).
+    """
 
     id: str
     topics: tuple[str, ...]
     payload: Any = None
+    match_types: tuple[str, ...] | None = None
+    payloads: tuple[Any, ...] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serializable form, for transports sharing subscribers across workers."""
-        return {"id": self.id, "topics": list(self.topics), "payload": self.payload}
+        raw = {"id": self.id, "topics": list(self.topics), "payload": self.payload}
+        if self.match_types is not None:
+            raw["match_types"] = list(self.match_types)
+            raw["payloads"] = list(self.payloads or ())
+        return raw
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> SubscriberInfo:
-        return cls(id=str(raw["id"]), topics=tuple(raw["topics"]), payload=raw.get("payload"))
+        match_types = raw.get("match_types")
+        payloads = raw.get("payloads")
+        return cls(
+            id=str(raw["id"]),
+            topics=tuple(raw["topics"]),
+            payload=raw.get("payload"),
+            match_types=None if match_types is None else tuple(match_types),
+            payloads=None if payloads is None else tuple(payloads),
+        )
 
 
 class Subscriber:
@@ -94,6 +126,8 @@ class Subscriber:
         "allowed_private",
         "closed",
         "exact_only",
+        "group",
+        "info_extra",
         "interrupt",
         "max_queue",
         "max_queue_bytes",
@@ -116,18 +150,37 @@ class Subscriber:
         max_queue_bytes: int = DEFAULT_MAX_QUEUE_BYTES,
         subscriber_id: str | None = None,
         limits: TemplateLimits = DEFAULT_LIMITS,
+        selection: Matching | None = None,
+        authorization: Matching | None = None,
+        match_types: tuple[str, ...] | None = None,
+        payloads: tuple[Any, ...] | None = None,
     ) -> None:
+        """A 0.x subscriber by default: ``topics`` are selectors and ``allowed_private`` its
+        token's ``mercure.subscribe``, both compiled under ``limits``. A 1.0 subscriber
+        passes its compiled ``selection`` (its matchers) and ``authorization`` (its
+        token's ``subscribe`` grants, ``None`` when anonymous), with ``topics`` the
+        matcher values, ``match_types`` their types and ``payloads`` their payloads."""
         if not topics:
             raise ValueError("a subscriber needs at least one topic selector")
         self._id: str | None = subscriber_id or None
-        self.topics: tuple[str, ...] = tuple(dict.fromkeys(topics))
+        # 1.0 matchers were deduplicated by (type, value): one value may come twice.
+        self.topics: tuple[str, ...] = (
+            tuple(dict.fromkeys(topics)) if selection is None else tuple(topics)
+        )
         self.allowed_private: tuple[str, ...] | None = (
             None if allowed_private is None else tuple(allowed_private)
         )
         # Compiled once per connection (shared between identical selections).
-        self._selection = Selection.of(self.topics, limits)
-        self._authorization: Selection | None = (
-            None if self.allowed_private is None else Selection.of(self.allowed_private, limits)
+        self._selection: Matching = (
+            Selection.of(self.topics, limits) if selection is None else selection
+        )
+        self._authorization: Matching | None = authorization
+        if authorization is None and self.allowed_private is not None:
+            self._authorization = Selection.of(self.allowed_private, limits)
+        # Subscribers with one shared selection are delivered to as one group.
+        self.group: object = self._selection
+        self.info_extra: tuple[tuple[str, ...], tuple[Any, ...] | None] | None = (
+            None if match_types is None else (match_types, payloads)
         )
         self.payload: Any = payload
         self.request_last_event_id: str | None = last_event_id or None
@@ -135,7 +188,11 @@ class Subscriber:
         self.max_queue = max_queue
         self.max_queue_bytes = max_queue_bytes
         self.queued_bytes = 0
-        self.exact_only: bool = not any(t == "*" or is_template(t) for t in self.topics)
+        self.exact_only: bool = (
+            not any(t == "*" or is_template(t) for t in self.topics)
+            if selection is None
+            else selection.exact_only
+        )
         self.closed = False
         self.overflowed = False
         self.interrupt: Callable[[], None] | None = None
@@ -165,7 +222,12 @@ class Subscriber:
 
     @property
     def info(self) -> SubscriberInfo:
-        return SubscriberInfo(id=self.id, topics=self.topics, payload=self.payload)
+        extra = self.info_extra
+        if extra is None:
+            return SubscriberInfo(id=self.id, topics=self.topics, payload=self.payload)
+        return SubscriberInfo(
+            id=self.id, topics=self.topics, match_types=extra[0], payloads=extra[1]
+        )
 
     # -- matching ------------------------------------------------------------------------
 

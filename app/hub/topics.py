@@ -272,6 +272,11 @@ class Selection:
             cls._registry[key] = found
         return found
 
+    @property
+    def exact_only(self) -> bool:
+        """Whether every selector is an exact topic (no wildcard, no template)."""
+        return not self.wildcard and not self._templates
+
     def matches(self, topics: tuple[str, ...]) -> bool:
         """Whether one of ``topics`` matches one of the selectors."""
         if self.wildcard:

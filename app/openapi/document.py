@@ -21,6 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.config.spec import Operation, ResourceSpec, ResourcesSpec
+from app.hub.http import HUB_PATH
 from app.openapi.parameters import Parameter, filter_parameters, pagination_parameters
 from app.openapi.problems import ERROR_RESPONSES, problem_components
 from app.openapi.schema import Schema, ref, resource_schemas
@@ -35,6 +36,7 @@ from app.openapi.security import (
     subscriber_token_path_item,
     subscriber_token_schema,
 )
+from app.publish.topic import IRI_PLACEHOLDER, url_pattern
 
 OPENAPI_VERSION = "3.1.0"
 JSONLD = "application/ld+json"
@@ -68,6 +70,8 @@ def build_document(
         schemas.update(_collection_schemas(resource))
         collection, item = _path_items(spec, resource)
         if collection:
+            if resource.mercure.enabled:
+                collection = {"x-mercure": mercure_topics(resource), **collection}
             paths[resource.route] = collection
         if item:
             paths[f"{resource.route}/{{id}}"] = {
@@ -96,6 +100,21 @@ def build_document(
         "tags": tags,
         "paths": paths,
         "components": components,
+    }
+
+
+def mercure_topics(resource: ResourceSpec) -> dict[str, Any]:
+    """How to subscribe to a resource's updates, in the ``x-mercure`` extension of its
+    collection path: its topics as Mercure 0.x URI templates (``topic``) and as Mercure 1.0
+    URL Patterns (``match_urlpattern``), relative to the gateway's origin (absolute in
+    the updates), and whether they are private."""
+    templates = resource.mercure.topics or (IRI_PLACEHOLDER,)
+    item = f"{resource.route}/{{id}}"
+    return {
+        "hub": HUB_PATH,
+        "private": resource.mercure.private,
+        "topic": [item if t == IRI_PLACEHOLDER else t for t in templates],
+        "match_urlpattern": [url_pattern(t, "", resource.route) for t in templates],
     }
 
 

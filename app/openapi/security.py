@@ -88,7 +88,19 @@ def subscriber_token_path_item(route: SubscriberTokenRoute) -> dict[str, Any]:
             "exactly when the user may `GET` the item. It expires with the user's own token, "
             "or earlier. The same token is set as the hub's authorization cookie, which "
             "`EventSource` sends to the hub by itself; send it to the hub as "
-            "`Authorization: Bearer` otherwise.",
+            "`Authorization: Bearer` otherwise. With `protocol=1.0`, a Mercure 1.0 access "
+            "token (`typ: at+jwt`) whose `subscribe` authorization detail lists the same "
+            "topics as `exact` matchers, set in the 1.0 cookie "
+            "(`__Secure-mercure_access_token` unless configured).",
+            "parameters": [
+                {
+                    "name": "protocol",
+                    "in": "query",
+                    "required": False,
+                    "description": "The Mercure protocol of the token: `0.x` (default) or `1.0`.",
+                    "schema": {"type": "string", "enum": ["0.x", "1.0"], "default": "0.x"},
+                }
+            ],
             "security": requirement(),
             "responses": {
                 "200": {
@@ -105,6 +117,7 @@ def subscriber_token_path_item(route: SubscriberTokenRoute) -> dict[str, Any]:
                     },
                     "content": {"application/json": {"schema": ref(SUBSCRIBER_TOKEN_SCHEMA)}},
                 },
+                "400": {"$ref": "#/components/responses/BadRequest"},
                 "401": {"$ref": "#/components/responses/Unauthorized"},
             },
         }
@@ -130,6 +143,11 @@ def subscriber_token_schema() -> Schema:
                 "type": "string",
                 "format": "date-time",
                 "description": "When the token expires (UTC).",
+            },
+            "protocol": {
+                "type": "string",
+                "enum": ["0.x", "1.0"],
+                "description": "The Mercure protocol of the token.",
             },
         },
     }

@@ -1,7 +1,10 @@
 """Delivering updates to an external Mercure hub over HTTP, as a standard publisher.
 
 :class:`HttpDeliverer` ``POST``\\ s one update: form fields ``topic`` (repeated), ``data``,
-``private``, ``id``, ``type``, ``retry``; ``Authorization: Bearer <MERCURE_JWT_TOKEN>``.
+``private``, ``id``, ``type``, ``retry``; ``Authorization: Bearer <MERCURE_JWT_TOKEN>``,
+the same form in both protocols (``MERCURE_PROTOCOL_VERSION`` only decides which token the
+hub is sent; a 1.0 hub answers ``403`` to a topic the token does not grant, and ``400`` to
+the reserved type ``mercure``: both are rejections).
 The outbox relay (:mod:`app.publish.relay`) calls it for every row, oldest first, and
 retries what fails. Outcomes:
 

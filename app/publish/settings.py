@@ -6,11 +6,17 @@ is set (the names API Platform and Symfony use):
 - ``MERCURE_PUBLISH_URL``: where to ``POST`` updates (an internal URL is fine);
 - ``MERCURE_SUBSCRIBE_URL``: the public URL clients subscribe to, advertised in
   ``Link: <...>; rel="mercure"`` (default: the publish URL);
-- ``MERCURE_JWT_TOKEN``: a publisher JWT whose ``mercure.publish`` claim allows the topics.
+- ``MERCURE_JWT_TOKEN``: a publisher JWT whose ``mercure.publish`` claim allows the topics;
+- ``MERCURE_PROTOCOL_VERSION``: the Mercure protocol the hub speaks, ``0.x`` (default) or
+  ``1.0``. For ``1.0`` the token must be a JWT access token (``typ: at+jwt``) whose
+  ``authorization_details`` grant ``publish`` on the topics (``flask hub token --protocol
+  1.0`` mints one for this app's hub); a 0.x token for a 1.0 hub, or the reverse, is
+  refused at start-up, since that hub would refuse every update.
 
 A resource's ``mercure.hub: NAME`` picks a named hub, configured the same way with
 ``MERCURE_HUBS_<NAME>_PUBLISH_URL``, ``MERCURE_HUBS_<NAME>_SUBSCRIBE_URL`` and
-``MERCURE_HUBS_<NAME>_JWT_TOKEN`` (``NAME`` upper-cased, other characters than letters and
+``MERCURE_HUBS_<NAME>_JWT_TOKEN`` and ``MERCURE_HUBS_<NAME>_PROTOCOL_VERSION`` (``NAME``
+upper-cased, other characters than letters and
 digits become ``_``). ``default`` names the default hub.
 
 Every update goes through the transactional outbox (:mod:`app.publish.outbox`); a hub
@@ -26,6 +32,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from app.environment import Environment, variable
+from app.hub.oauth import is_access_token
 
 DEFAULT_HUB = "default"
 BUILT_IN_DISCOVERY_URL = "/.well-known/mercure"
@@ -46,6 +53,8 @@ class ExternalHub:
     publish_url: str
     subscribe_url: str
     jwt_token: str
+    protocol_version: str = "0.x"
+    """The Mercure protocol the hub speaks: ``0.x`` or ``1.0``."""
 
 
 @dataclass(frozen=True)
@@ -99,6 +108,7 @@ def _external(env: Environment, name: str, part: str | None) -> ExternalHub | No
     prefix = "MERCURE_" if part is None else "MERCURE_HUBS_<NAME>_"
     parts = {} if part is None else {"NAME": part}
     shown = "MERCURE_" if part is None else f"MERCURE_HUBS_{part}_"
+    version = env.choice(f"{prefix}PROTOCOL_VERSION", **parts)  # checked even if unused
     publish_url = env.text(f"{prefix}PUBLISH_URL", **parts)
     if not publish_url:
         return None
@@ -110,4 +120,15 @@ def _external(env: Environment, name: str, part: str | None) -> ExternalHub | No
             "(flask hub token can mint one for this app's hub)"
         )
     subscribe_url = env.text(f"{prefix}SUBSCRIBE_URL", **parts) or publish_url
-    return ExternalHub(name, publish_url, subscribe_url, token)
+    if (version == "1.0") != is_access_token(token):
+        wanted = (
+            "a Mercure 1.0 access token (typ at+jwt with authorization_details; flask hub "
+            "token --protocol 1.0 mints one for this app's hub)"
+            if version == "1.0"
+            else "a 0.x publisher JWT with a mercure.publish claim"
+        )
+        raise PublishSettingsError(
+            f"{shown}JWT_TOKEN does not fit {shown}PROTOCOL_VERSION={version}: the hub would "
+            f"refuse every update; set it to {wanted}, or set the protocol the hub speaks"
+        )
+    return ExternalHub(name, publish_url, subscribe_url, token, version)

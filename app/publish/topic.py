@@ -123,3 +123,44 @@ def _scalar_text(value: object) -> str:
     if isinstance(value, datetime.date | datetime.time):
         return value.isoformat()
     return str(value)
+
+
+_PATTERN_SPECIAL = re.compile(r"([\\:*()+?{}])")
+_NAME_CHARACTER = re.compile(r"[A-Za-z0-9_$]")
+
+
+def url_pattern(template: str, origin: str, route: str) -> str:
+    """The WHATWG URL Pattern (Mercure 1.0 ``match_urlpattern``) matching every topic
+    ``template`` expands to, for a resource at ``route`` under ``origin``.
+
+    ``@iri`` is ``<origin><route>/:id``; a template's literal text is escaped, ``{path}``
+    becomes a named group matching one path segment (``{book.id}`` is ``:book_id``) and
+    ``{+path}`` one matching anything (``:path(.*)``); a relative template is made absolute
+    against ``origin``, as its topics are. Raises :class:`TopicError` for a bad template.
+    """
+    parts = parse(template)
+    if parts == (IRI_PLACEHOLDER,):
+        return f"{origin}{_escape(route)}/:id"
+    pieces: list[str] = []
+    for index, part in enumerate(parts):
+        if isinstance(part, str):
+            if index == 0 and "://" in part:
+                scheme_and_host, _, path = part.partition("://")
+                host, slash, rest = path.partition("/")
+                pieces.append(f"{scheme_and_host}://{host}{slash}{_escape(rest)}")
+            else:
+                pieces.append(_escape(part))
+            continue
+        group = ":" + "_".join(part.path) + ("(.*)" if part.reserved else "")
+        following = parts[index + 1] if index + 1 < len(parts) else ""
+        if isinstance(following, str) and following and _NAME_CHARACTER.match(following[0]):
+            group = "{" + group + "}"
+        pieces.append(group)
+    pattern = "".join(pieces)
+    if pattern.startswith("/"):
+        pattern = origin + pattern
+    return pattern
+
+
+def _escape(literal: str) -> str:
+    return _PATTERN_SPECIAL.sub(r"\\\1", literal)

@@ -8,6 +8,10 @@ project's built-in hub, and flask-mercure-sse 0.4.1 where it installs
 process. Figures are printed as a Markdown table with the hub's ratios to each baseline,
 because absolute figures drift on a shared machine; ``--json FILE`` also writes them.
 
+``--v1`` also measures the built-in hub driven with Mercure 1.0: every subscriber
+subscribes with a URL Pattern (``match_urlpattern``) and its own 1.0 access token, and
+the publisher uses a 1.0 token (the row ``built-in hub, Mercure 1.0``).
+
 ``--quick`` (under about 30 s) uses 300 subscribers and few messages, and measures the peer
 only when it is already installed. The full run uses 1,000 and 10,000 subscribers.
 ``--repeat R`` runs R interleaved rounds and reports each metric's median. Besides
@@ -83,7 +87,7 @@ def table(results: list[dict[str, object]]) -> str:
     for count in sorted({int(str(r["subscribers"])) for r in results}):
         group = {str(r["kind"]): r for r in results if r["subscribers"] == count}
         hub = group.get("hub")
-        for name in ("hub", "bare", "peer"):
+        for name in ("hub", "hub-v1", "bare", "peer"):
             row = group.get(name)
             if row is None:
                 continue
@@ -92,7 +96,7 @@ def table(results: list[dict[str, object]]) -> str:
                 rows.append(f"| {count:,} | {name} | failed: {reason} | | | | | | | |")
                 continue
             ratios = ["", "", ""]
-            if hub is not None and "error" not in hub and name != "hub":
+            if hub is not None and "error" not in hub and name not in ("hub", "hub-v1"):
                 ratios = [
                     ratio(hub["deliveries_per_second"], row["deliveries_per_second"]),
                     ratio(hub["latency_p99_ms"], row["latency_p99_ms"]),
@@ -100,6 +104,7 @@ def table(results: list[dict[str, object]]) -> str:
                 ]
             label = {
                 "hub": "built-in hub",
+                "hub-v1": "built-in hub, Mercure 1.0",
                 "bare": "bare gevent",
                 "peer": "flask-mercure-sse 0.4.1",
             }[name]
@@ -144,6 +149,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--no-peer", action="store_true", help="skip flask-mercure-sse")
     parser.add_argument(
+        "--v1",
+        action="store_true",
+        help="also measure the hub with Mercure 1.0 subscriptions (URL Pattern) and tokens",
+    )
+    parser.add_argument(
         "--repeat", type=int, default=1, help="rounds per size; the median is reported"
     )
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
@@ -159,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
         messages, burst = plan(count, args.quick)
         runs: dict[str, list[dict[str, object]]] = {}
         for round_number in range(1, args.repeat + 1):
-            for kind in kinds(peer):  # interleaved, so drift hits every kind alike
+            for kind in kinds(peer, args.v1):  # interleaved, so drift hits every kind alike
                 print(
                     f"round {round_number}/{args.repeat}: {kind.name}, {count:,} subscribers",
                     file=sys.stderr,

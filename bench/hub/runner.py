@@ -19,9 +19,13 @@ from pathlib import Path
 
 import jwt
 
+from bench.hub.serve import BENCH_ISSUER, BENCH_RESOURCE
+
 ROOT = Path(__file__).resolve().parents[2]
 BENCH_KEY = "bench-only-key-that-is-long-enough-for-hs256!"
 TOPIC = "https://example.com/books/1"
+PATTERN = "https://example.com/books/:id"
+"""The 1.0 subscription of the hub-v1 kind, a URL Pattern matching :data:`TOPIC`."""
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,9 @@ class Kind:
     subscribe_path: str
     publish_path: str
     authenticated: bool
+    v1: bool = False
+    """Mercure 1.0: a URL Pattern subscription with a 1.0 access token per subscriber,
+    and a 1.0 publisher token."""
 
 
 def free_port() -> int:
@@ -45,7 +52,30 @@ def publisher_token() -> str:
     return jwt.encode({"mercure": {"publish": ["*"]}}, BENCH_KEY, algorithm="HS256")
 
 
-def kinds(peer_python: str | None) -> list[Kind]:
+def access_token(action: str, match: str, match_type: str) -> str:
+    """A Mercure 1.0 access token of the bench hub's own issuer."""
+    now = int(time.time())
+    claims = {
+        "iss": BENCH_ISSUER,
+        "aud": BENCH_RESOURCE,
+        "sub": "bench",
+        "client_id": "bench",
+        "iat": now,
+        "exp": now + 3600,
+        "jti": f"bench-{action}",
+        "authorization_details": [
+            {
+                "type": "https://mercure.rocks/authorization-detail",
+                "actions": [action],
+                "topics": [{"match": match, "match_type": match_type}],
+            }
+        ],
+    }
+    return jwt.encode(claims, BENCH_KEY, algorithm="HS256", headers={"typ": "at+jwt"})
+
+
+def kinds(peer_python: str | None, v1: bool = False) -> list[Kind]:
+    """The server kinds to measure; ``v1`` adds the hub driven with Mercure 1.0."""
     quoted = TOPIC.replace(":", "%3A").replace("/", "%2F")
     found = [
         Kind("bare", sys.executable, f"/sub?topic={quoted}", "/pub", False),
@@ -57,6 +87,18 @@ def kinds(peer_python: str | None) -> list[Kind]:
             True,
         ),
     ]
+    if v1:
+        found.append(
+            Kind(
+                "hub-v1",
+                sys.executable,
+                "/.well-known/mercure?match_urlpattern="
+                + PATTERN.replace(":", "%3A").replace("/", "%2F"),
+                "/.well-known/mercure",
+                True,
+                v1=True,
+            )
+        )
     if peer_python:
         found.append(
             Kind(
@@ -112,7 +154,14 @@ def measure(kind: Kind, subscribers: int, messages: int, burst: int) -> dict[str
             "--burst",
             str(burst),
         ]
-        if kind.authenticated:
+        if kind.v1:
+            command += [
+                "--token",
+                access_token("publish", "*", "exact"),
+                "--subscriber-token",
+                access_token("subscribe", PATTERN, "urlpattern"),
+            ]
+        elif kind.authenticated:
             command += ["--token", publisher_token()]
         started = time.perf_counter()
         result = subprocess.run(

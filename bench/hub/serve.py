@@ -5,7 +5,8 @@ pywsgi in one process, a listening socket with ``TCP_NODELAY`` (small SSE frames
 wait for delayed ACKs) and a deep backlog for 10,000 connections. Kinds:
 
 * ``bare``: the naive baseline of :mod:`bench.hub.bare`;
-* ``hub``: this project's built-in hub, mounted on a bare Flask app;
+* ``hub``: this project's built-in hub, mounted on a bare Flask app (``hub-v1``: the same,
+  driven with Mercure 1.0 subscriptions and tokens);
 * ``peer``: flask-mercure-sse's built-in hub (its own interpreter, see :mod:`bench.hub.peer`).
 
 Prints ``ready`` on stdout once listening. Publisher and subscriber keys come from
@@ -25,6 +26,8 @@ from collections.abc import Callable  # noqa: E402
 from gevent.pywsgi import WSGIServer  # noqa: E402
 
 JWT_KEY_VARIABLE = "BENCH_JWT_KEY"
+BENCH_RESOURCE = "https://bench.example/.well-known/mercure"
+BENCH_ISSUER = "https://bench.example"
 
 
 def bare_app() -> Callable[..., object]:
@@ -49,6 +52,9 @@ def hub_app() -> Callable[..., object]:
                 "MERCURE_SUBSCRIBER_JWT_KEY": key,
                 "MERCURE_PUBLISHER_JWT_ALG": "HS256",
                 "MERCURE_SUBSCRIBER_JWT_ALG": "HS256",
+                # For 1.0 access tokens (the hub-v1 kind): their audience and issuer.
+                "MERCURE_RESOURCE_IDENTIFIER": BENCH_RESOURCE,
+                "MERCURE_ISSUER": BENCH_ISSUER,
             }
         ),
     )
@@ -69,6 +75,7 @@ def peer_app() -> Callable[..., object]:
 KINDS: dict[str, Callable[[], Callable[..., object]]] = {
     "bare": bare_app,
     "hub": hub_app,
+    "hub-v1": hub_app,  # the same hub, measured with Mercure 1.0 subscriptions and tokens
     "peer": peer_app,
 }
 

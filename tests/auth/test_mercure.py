@@ -22,6 +22,7 @@ from app.auth.settings import DEVELOPMENT_AUTH_KEY, AuthSettings
 from app.hub.auth import Verifier
 from app.hub.settings import DEFAULT_COOKIE_NAME
 from tests.auth.conftest import HUB_KEY, ROOT, USER_KEY, Bookshop, Certificate, bookshop_app
+from tests.hub.sse_client import Subscription
 from tests.publish.sse import Subscriber
 
 AUDIENCES = "/auth/mercure/audiences/reviews"
@@ -29,12 +30,12 @@ HUB_PATH = "/.well-known/mercure"
 JSON_LD = {"Content-Type": "application/ld+json", "Accept": "application/ld+json"}
 
 
-def cookie_of(response: httpx.Response) -> dict[str, Any]:
-    """The ``mercureAuthorization`` cookie set by ``response``: value and attributes."""
+def cookie_of(response: httpx.Response, name: str = DEFAULT_COOKIE_NAME) -> dict[str, Any]:
+    """The cookie ``name`` set by ``response``: value and attributes."""
     [header] = response.headers.get_list("set-cookie")
     jar: SimpleCookie = SimpleCookie()
     jar.load(header)
-    morsel = jar[DEFAULT_COOKIE_NAME]
+    morsel = jar[name]
     attributes = {key: morsel[key] for key in morsel if morsel[key]}
     return {"value": morsel.value, "flags": header.lower(), **attributes}
 
@@ -98,7 +99,8 @@ def test_body_and_token_grant_the_audiences_of_the_read_rule(
     assert response.headers["Content-Type"] == "application/json"
     assert response.headers["Cache-Control"] == "no-store"
     body = response.json()
-    assert set(body) == {"token", "subscribe", "expiresAt"}
+    assert set(body) == {"token", "subscribe", "expiresAt", "protocol"}
+    assert body["protocol"] == "0.x"
     assert body["subscribe"] == [f"{bookshop.url}{path}" for path in subscribe]
 
     claims = Verifier("HS256", HUB_KEY).verify(body["token"])
@@ -297,3 +299,63 @@ def test_flask_auth_token_in_a_subprocess(tmp_path: Path) -> None:
     assert len(lines) == 1
     claims = jwt.decode(lines[0], DEVELOPMENT_AUTH_KEY, algorithms=["HS256"])
     assert (claims["sub"], claims["roles"]) == ("alice", ["admin"])
+
+
+# Mercure 1.0
+
+
+def test_a_1_0_token_grants_the_same_audiences(bookshop: Bookshop) -> None:
+    token = bookshop.user_token("alice")
+    response = bookshop.http.get("/auth/mercure?protocol=1.0", headers=bookshop.as_user(token))
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["protocol"] == "1.0"
+    assert body["subscribe"] == [f"{bookshop.url}{AUDIENCES}/author/%22alice%22"]
+    hub = bookshop.app.extensions["mercure_hub"]
+    grants = hub.access_tokens.verify(body["token"], "subscriber")
+    assert [m.value for m in grants.subscribe_matchers] == body["subscribe"]
+    assert {m.type for m in grants.subscribe_matchers} == {"exact"}
+    assert grants.subject == "alice"
+    assert jwt.get_unverified_header(body["token"])["typ"] == "at+jwt"
+    cookie = cookie_of(response, "__Secure-mercure_access_token")
+    assert cookie["value"] == body["token"]
+    assert "secure" in cookie["flags"]
+    wrong = bookshop.http.get("/auth/mercure?protocol=2", headers=bookshop.as_user(token))
+    assert wrong.status_code == 400
+
+
+def test_a_1_0_subscriber_receives_exactly_the_users_private_updates(bookshop: Bookshop) -> None:
+    admin = bookshop.as_user(bookshop.user_token("root", "admin"))
+    alice = bookshop.as_user(bookshop.user_token("alice"))
+    bob = bookshop.as_user(bookshop.user_token("bob"))
+    book = bookshop.http.post(
+        "/books", json={"title": "Dune", "author": "Frank Herbert"}, headers={**JSON_LD, **admin}
+    )
+    grant = bookshop.http.get("/auth/mercure?protocol=1.0", headers=alice).json()
+    reviews = ("match_urlpattern", f"{bookshop.url}/reviews/:id")
+    hub = f"{bookshop.url}{HUB_PATH}"
+    with (
+        Subscription(bookshop.http, hub, [], query=[reviews], headers=alice_bearer(grant)) as one,
+        Subscription(
+            bookshop.http,
+            hub,
+            [],
+            query=[reviews],
+            cookies={"__Secure-mercure_access_token": grant["token"]},
+        ) as two,
+    ):
+        for headers, text in ((bob, "bob's"), (alice, "alice's")):
+            created = bookshop.http.post(
+                "/reviews",
+                json={"rating": 5, "body": text, "book": book.json()["@id"]},
+                headers={**JSON_LD, **headers},
+            )
+            assert created.status_code == 201, created.text
+        for stream in (one, two):
+            data = stream.next_event().data
+            assert "alice's" in data
+            assert "bob's" not in data
+
+
+def alice_bearer(grant: dict[str, str]) -> dict[str, str]:
+    return {"Authorization": f"Bearer {grant['token']}"}

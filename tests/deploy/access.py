@@ -24,6 +24,9 @@ ADMIN = "admin"
 TOKEN_LIFETIME = 3600.0
 REVIEW_TOPIC = f"{PUBLIC_URL}/reviews/{{id}}"
 BOOK_TOPIC = f"{PUBLIC_URL}/books/{{id}}"
+REVIEW_PATTERN = f"{PUBLIC_URL}/reviews/:id"
+BOOK_PATTERN = f"{PUBLIC_URL}/books/:id"
+"""The same topics as Mercure 1.0 URL Patterns."""
 JSONLD = "application/ld+json"
 PROBLEM = "application/problem+json"
 
@@ -101,9 +104,10 @@ class Api:
             headers=sent,
         )
 
-    def subscriber_token(self, actor: Actor) -> dict[str, Any]:
-        """``GET /auth/mercure`` as ``actor``: ``{"token", "subscribe", "expiresAt"}``."""
-        response = self.request(actor, "GET", "/auth/mercure")
+    def subscriber_token(self, actor: Actor, protocol: str = "0.x") -> dict[str, Any]:
+        """``GET /auth/mercure`` as ``actor``: ``{"token", "subscribe", "expiresAt",
+        "protocol"}``, a Mercure 1.0 access token for ``protocol="1.0"``."""
+        response = self.request(actor, "GET", "/auth/mercure", params={"protocol": protocol})
         assert response.status_code == 200, response.text
         answer: dict[str, Any] = response.json()
         return answer

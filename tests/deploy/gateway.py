@@ -130,7 +130,10 @@ class Listener:
         last_event_id: str | None = None,
         token: str | None = None,
         verify: bool = True,
+        patterns: Sequence[str] = (),
     ) -> None:
+        """``topics`` are 0.x selectors; ``patterns`` 1.0 URL Patterns (``match_urlpattern``):
+        give one or the other."""
         headers = {"Accept": "text/event-stream"}
         if last_event_id is not None:
             headers["Last-Event-ID"] = last_event_id
@@ -140,7 +143,8 @@ class Listener:
         request = self._client.build_request(
             "GET",
             f"{base_url}/.well-known/mercure",
-            params=[("topic", topic) for topic in topics],
+            params=[("topic", topic) for topic in topics]
+            + [("match_urlpattern", pattern) for pattern in patterns],
             headers=headers,
         )
         self.response = self._client.send(request, stream=True)

@@ -1,7 +1,10 @@
 """Live updates follow the read rules: random writes through REST, every stream checked.
 
 The property: a subscriber connected with the token that ``GET /auth/mercure`` gives its
-user receives exactly the committed changes of the items that user may ``GET``: every book
+user (a Mercure 0.x token with URI template selectors, or, through
+``GET /auth/mercure?protocol=1.0``, a 1.0 access token with URL Pattern matchers: each
+user holds one subscriber of each protocol on the same hub) receives exactly the
+committed changes of the items that user may ``GET``: every book
 change, and a review's changes when the user is its author or an administrator. The
 anonymous subscriber receives the book changes and no review change at all.
 
@@ -48,7 +51,9 @@ import pytest
 from tests.deploy.access import (
     ADMIN,
     ANONYMOUS,
+    BOOK_PATTERN,
     BOOK_TOPIC,
+    REVIEW_PATTERN,
     REVIEW_TOPIC,
     Actor,
     Api,
@@ -451,12 +456,18 @@ def test_subscribers_receive_exactly_the_changes_their_users_may_read(
     with running(gunicorn(tmp_path, env, workers=1)) as server:
         api = Api(server.url)
         topics = [REVIEW_TOPIC, BOOK_TOPIC]
-        listeners: dict[Actor, Listener] = {}
+        patterns = [REVIEW_PATTERN, BOOK_PATTERN]
+        listeners: dict[tuple[Actor, str], Listener] = {}
         try:
             for user in users:
                 token = api.subscriber_token(user)["token"]
-                listeners[user] = Listener(server.url, topics, token=token)
-            listeners[ANONYMOUS] = Listener(server.url, topics)
+                listeners[user, "0.x"] = Listener(server.url, topics, token=token)
+                access_token = api.subscriber_token(user, "1.0")["token"]
+                listeners[user, "1.0"] = Listener(
+                    server.url, [], patterns=patterns, token=access_token
+                )
+            listeners[ANONYMOUS, "0.x"] = Listener(server.url, topics)
+            listeners[ANONYMOUS, "1.0"] = Listener(server.url, [], patterns=patterns)
             shop = Bookshop(api, users, seed)
             for _ in range(MIN_BOOKS + 2):
                 shop.create_book(random.Random(seed), shop.admins[0])
@@ -474,12 +485,15 @@ def test_subscribers_receive_exactly_the_changes_their_users_may_read(
 
             first_ids: dict[Key, str] = {}
             problems = [
-                problem
-                for user, listener in listeners.items()
+                f"[{protocol}] {problem}"
+                for (user, protocol), listener in listeners.items()
                 for problem in check_subscriber(shop, user, listener, first_ids)
             ]
             print(f"operations: {dict(sorted(shop.tally.items()))}")
-            counts = {user.label: len(listener.events) for user, listener in listeners.items()}
+            counts = {
+                f"{user.label} ({protocol})": len(listener.events)
+                for (user, protocol), listener in listeners.items()
+            }
             print(f"updates received: {counts}")
             assert not problems, f"seed {seed}:\n" + "\n".join(problems)
 

@@ -20,8 +20,11 @@ import httpx
 import pytest
 from redis import Redis
 
+from app.hub.command import mint_access_token
+from app.hub.matchers import Matcher
 from tests.deploy.gateway import (
     BOOK_TOPIC,
+    JWT_KEY,
     PUBLIC_URL,
     SUBSCRIBER,
     WAIT,
@@ -255,3 +258,61 @@ def test_subscriptions_api_splits_the_raw_path_gunicorn_gives(
             by_topic = client.get(f"{api}/{escaped}", headers=auth)
             assert by_topic.status_code == 200, by_topic.text
             assert by_topic.json()["id"] == f"/.well-known/mercure/subscriptions/{escaped}"
+
+
+@pytest.mark.redis
+def test_1_0_and_0_x_subscribers_share_updates_and_subscriptions_across_workers(
+    tmp_path: Path, database_url: str, redis_stream: tuple[str, str]
+) -> None:
+    transport_url, stream = redis_stream
+    redis_url = transport_url.split("?")[0]
+    env = gateway_env(database_url, transport_url, MERCURE_SUBSCRIPTIONS="1")
+    resource = f"{PUBLIC_URL}/.well-known/mercure"
+
+    def access_token(**grants: list[Matcher]) -> str:
+        return mint_access_token(JWT_KEY, "HS256", issuer=resource, audience=resource, **grants)
+
+    pattern = f"{PUBLIC_URL}/books/:id"
+    with running(gunicorn(tmp_path, env, workers=3)) as server:
+        modern: list[Listener] = []
+        legacy: list[Listener] = []
+        try:
+            while len(modern) < 48:
+                modern += [Listener(server.url, [], patterns=[pattern]) for _ in range(6)]
+                legacy += [Listener(server.url, [BOOK_TOPIC]) for _ in range(2)]
+                loads = worker_loads(redis_url, stream, expected=len(modern) + len(legacy))
+                if len(loads) >= 2:
+                    break
+            assert len(loads) >= 2, loads
+            publisher = access_token(publish=[Matcher("urlpattern", pattern)])
+            published = []
+            for number in range(10):
+                response = httpx.post(
+                    f"{server.url}/.well-known/mercure",
+                    data={"topic": f"{PUBLIC_URL}/books/{number}", "data": f"update {number}"},
+                    headers={"Authorization": f"Bearer {publisher}"},
+                    timeout=WAIT,
+                )
+                assert response.status_code == 200, response.text
+                published.append(response.text)
+            for listener in modern + legacy:
+                assert listener.wait_for(10) == published
+
+            # Any worker lists the 1.0 subscriptions of all of them, in 1.0 documents.
+            watcher = access_token(
+                subscribe=[Matcher("urlpattern", "/.well-known/mercure/subscriptions{/*}?")]
+            )
+            for _attempt in range(3):
+                response = httpx.get(
+                    f"{server.url}/.well-known/mercure/subscriptions",
+                    headers={"Authorization": f"Bearer {watcher}"},
+                )
+                assert response.status_code == 200, response.text
+                assert response.headers["Content-Type"] == "application/json"
+                documents = response.json()["subscriptions"]
+                assert sum(1 for d in documents if d["match"] == pattern) == len(modern)
+                assert all(d["match_type"] == "urlpattern" for d in documents)
+                assert f'last-event-id="{published[-1]}"' in response.headers["Link"]
+        finally:
+            for listener in modern + legacy:
+                listener.close()

@@ -26,13 +26,17 @@ class Subscription:
         headers: Mapping[str, str] | None = None,
         params: Mapping[str, str] | None = None,
         cookies: Mapping[str, str] | None = None,
+        query: Sequence[tuple[str, str]] = (),
     ) -> None:
-        query: list[tuple[str, str]] = [("topic", topic) for topic in topics]
-        query.extend((params or {}).items())
+        """``topics`` become 0.x ``topic`` parameters; ``query`` adds any pairs (1.0
+        ``match`` parameters among them), then ``params``."""
+        pairs: list[tuple[str, str]] = [("topic", topic) for topic in topics]
+        pairs.extend(query)
+        pairs.extend((params or {}).items())
         all_headers = {"Accept": "text/event-stream", **(headers or {})}
         if cookies:
             all_headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in cookies.items())
-        request = client.build_request("GET", url, params=query, headers=all_headers)
+        request = client.build_request("GET", url, params=pairs, headers=all_headers)
         self.response = client.send(request, stream=True)
         self._events: Iterator[ServerSentEvent] | None = None
 

@@ -166,7 +166,8 @@ def test_subscriber_tokens_are_documented_when_served() -> None:
     document = build_document(EVERYTHING, subscriber_tokens=TOKENS)
     OpenAPIV31SpecValidator(document).validate()
     operation = document["paths"]["/auth/mercure"]["get"]
-    assert set(operation["responses"]) == {"200", "401"}
+    assert set(operation["responses"]) == {"200", "400", "401"}
+    assert operation["parameters"][0]["name"] == "protocol"
     assert operation["security"] == BEARER
     assert "bearerAuth" in document["components"]["securitySchemes"]
     ok = operation["responses"]["200"]

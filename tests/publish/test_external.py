@@ -9,22 +9,30 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import gevent
 import httpx
 import pytest
+from flask import Flask
 
+from app import hub as hub_package
 from app.config.spec import ResourcesSpec
+from app.hub.command import mint_access_token
+from app.hub.matchers import URLPATTERN, Matcher
 from app.hub.update import Update
 from app.publish import EXTENSION_KEY
 from app.publish.external import form
 from app.publish.outbox import Outbox
-from app.publish.settings import PublishSettings
+from app.publish.settings import PublishSettings, PublishSettingsError
+from tests.hub.sse_client import Subscription
 from tests.publish.conftest import AUTHOR, BOOK, REVIEW, SHELF, make_library, with_mercure
 from tests.publish.gateway import (
     ADMIN,
+    HUB_SETTINGS,
     JSON_LD,
+    JWT_KEY,
     MERGE_PATCH,
     Gateway,
     KillableServer,
@@ -229,3 +237,83 @@ def test_named_hubs_and_updates_a_hub_rejects(
         subscriber.close()
         lib.publisher.close()
         hub.publisher.close()
+
+
+def test_a_1_0_hub_receives_updates_from_the_gateway_as_a_1_0_publisher(
+    serve: Serve, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    port = free_port()
+    hub_url = f"http://127.0.0.1:{port}/.well-known/mercure"
+    issuer = "https://shop.example"
+    hub_app = Flask("external_1_0_hub")
+    external = hub_package.init_app(
+        hub_app,
+        replace(HUB_SETTINGS, protocols=("1.0",), resource=hub_url, issuer=issuer),
+    )
+    serve(hub_app, port)
+    spec = ResourcesSpec(
+        resources=(
+            AUTHOR,
+            with_mercure(SHELF, hub="modern"),
+            with_mercure(BOOK, hub="modern"),
+            REVIEW,
+        )
+    )
+    # Granted: the books only, so the hub refuses the shelves' updates (403).
+    publisher_token = mint_access_token(
+        JWT_KEY,
+        "HS256",
+        issuer=issuer,
+        audience=hub_url,
+        publish=[Matcher(URLPATTERN, "http://shop.test/books/:id")],
+    )
+    environ = {
+        "MERCURE_HUBS_MODERN_PUBLISH_URL": hub_url,
+        "MERCURE_HUBS_MODERN_JWT_TOKEN": publisher_token,
+        "MERCURE_HUBS_MODERN_PROTOCOL_VERSION": "1.0",
+    }
+    settings = PublishSettings.from_env(environ, hub_names=["modern"])
+    assert settings.hubs["modern"].protocol_version == "1.0"
+    lib = make_library(tmp_path / "lib", spec, publish_settings=settings)
+    with httpx.Client(timeout=10) as client:
+        stream = Subscription(
+            client, hub_url, [], query=[("match_urlpattern", "http://shop.test/:kind/:id")]
+        )
+        try:
+            with lib.app.app_context(), caplog.at_level(logging.ERROR, "app.publish"):
+                session = lib.db.session
+                session.add(lib.model["Shelf"](label="Not granted"))
+                session.commit()
+                session.add(lib.model["Book"](title="Granted"))
+                session.commit()
+                delivered = stream.next_event()
+            assert json.loads(delivered.data)["title"] == "Granted"
+            assert "rejected update" in caplog.text
+            assert "HTTP 403" in caplog.text
+        finally:
+            stream.close()
+            lib.publisher.close()
+            external.close()
+
+
+@pytest.mark.parametrize(
+    ("version", "token_kind"), [("1.0", "0.x"), ("0.x", "1.0"), ("2.0", "1.0")]
+)
+def test_a_token_that_does_not_fit_the_hubs_protocol_is_refused_at_start(
+    version: str, token_kind: str
+) -> None:
+    jwt_token = (
+        token(publish=["*"])
+        if token_kind == "0.x"
+        else mint_access_token(
+            JWT_KEY, "HS256", issuer="i", audience="a", publish=[Matcher(URLPATTERN, "*")]
+        )
+    )
+    with pytest.raises(PublishSettingsError, match="PROTOCOL_VERSION"):
+        PublishSettings.from_env(
+            {
+                "MERCURE_PUBLISH_URL": "http://hub.internal/.well-known/mercure",
+                "MERCURE_JWT_TOKEN": jwt_token,
+                "MERCURE_PROTOCOL_VERSION": version,
+            }
+        )

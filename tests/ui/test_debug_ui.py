@@ -9,9 +9,12 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page
 
+from app.hub.command import mint_access_token
+from app.hub.matchers import Matcher
+from app.hub.settings import DEFAULT_RESOURCE
 from tests.services import LiveServer
 from tests.ui.browser import TIMEOUT_MS
-from tests.ui.gateway import Gateway, start_gateway, token
+from tests.ui.gateway import JWT_KEY, Gateway, start_gateway, token
 
 pytestmark = pytest.mark.browser
 
@@ -120,3 +123,63 @@ def test_lists_active_subscriptions_when_the_hub_has_them(
     )
     topics = page.locator("#subs-table tbody td:first-child").all_inner_texts()
     assert "https://example.com/watched/{id}" in topics
+
+
+DEBUG = "/.well-known/mercure/debug/"
+
+
+def access_token(**grants: list[Matcher]) -> str:
+    """A 1.0 access token of the gateway hub's own issuer (its resource identifier)."""
+    return mint_access_token(
+        JWT_KEY, "HS256", issuer=DEFAULT_RESOURCE, audience=DEFAULT_RESOURCE, **grants
+    )
+
+
+def test_the_debugger_at_debug_speaks_1_0(
+    serve: Callable[..., LiveServer], tmp_path: Path, page: Page
+) -> None:
+    gateway = start_gateway(serve, tmp_path / "ui.sqlite", subscriptions=True)
+    page.goto(gateway.url + DEBUG)
+    assert page.is_checked('input[name="protocol"][value="1.0"]')
+    assert page.inner_text("#cookie-label") == "__Secure-mercure_access_token"
+    everything = [Matcher("exact", "*")]
+    save_token(page, access_token(publish=everything, subscribe=everything), "header")
+    subscribe(page, "https://example.com/books/:id", last_event_id="earliest")
+    assert "Mercure-Last-Event-ID: earliest" in page.inner_text("#sub-status")
+
+    page.fill("#pub-topics", "https://example.com/books/7")
+    page.fill("#pub-data", "private news")
+    page.check("#pub-private")
+    page.click("#pub-send")
+    page.wait_for_selector(".update")
+    assert page.inner_text(".update .data") == "private news"
+
+    page.fill("#pub-type", "mercure")
+    page.click("#pub-send")
+    page.wait_for_function(
+        "() => document.getElementById('pub-status').textContent.startsWith('Refused: 400')"
+    )
+
+    page.click("#subs-load")
+    page.wait_for_function(
+        "() => document.getElementById('subs-status').textContent.includes('active')"
+    )
+    listed = page.locator("#subs-table tbody td:first-child").all_inner_texts()
+    assert "urlpattern https://example.com/books/:id" in listed
+
+
+def test_the_debugger_switches_to_0_x_on_the_same_page(
+    serve: Callable[..., LiveServer], tmp_path: Path, page: Page
+) -> None:
+    gateway = start_gateway(serve, tmp_path / "ui.sqlite")
+    page.goto(gateway.url + DEBUG)
+    page.check('input[name="protocol"][value="0.x"]')
+    assert page.input_value("#sub-topics") == "https://example.com/books/{id}"
+    save_token(page, token(publish=["*"], subscribe=["*"]), "cookie")
+    assert "mercureAuthorization cookie is set" in page.inner_text("#token-status")
+    subscribe(page, "https://example.com/books/{id}")
+    page.fill("#pub-topics", "https://example.com/books/8")
+    page.fill("#pub-data", "from 0.x")
+    page.click("#pub-send")
+    page.wait_for_selector(".update")
+    assert page.inner_text(".update .data") == "from 0.x"

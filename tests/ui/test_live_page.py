@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import httpx
 import pytest
@@ -28,7 +29,8 @@ pytestmark = pytest.mark.browser
 ADMIN = user_token("root", "admin")
 ALICE = user_token("alice")
 BOB = user_token("bob")
-COOKIE = "mercureAuthorization"
+COOKIE = "__Secure-mercure_access_token"
+"""The hub speaks Mercure 1.0, so the page asks for a 1.0 token, kept in the 1.0 cookie."""
 
 
 @pytest.fixture
@@ -117,8 +119,20 @@ def test_live_page_follows_create_update_and_delete(
     gateway: Gateway, context: BrowserContext
 ) -> None:
     post(gateway, ADMIN, "/books", {"title": "Dune", "author": "Frank Herbert"})
+    streams: list[str] = []
+    context.on(
+        "request",
+        lambda request: (
+            streams.append(request.url) if "/.well-known/mercure" in request.url else None
+        ),
+    )
     page = open_live_page(context, gateway)
     assert cell(page, "/books/1", "title") == "Dune"
+    # Mercure 1.0: the page subscribes with the URL Pattern of the books' IRIs.
+    books = [url for url in streams if "books" in unquote(url)]
+    assert books
+    assert all("match_urlpattern=" in url and "topic=" not in url for url in books), books
+    assert unquote(books[0]).endswith(f"match_urlpattern={gateway.url}/books/:id")
     assert page.inner_text("#resource-Review .status") == "sign in to read"
     assert listed(page, "Review") == []
 

@@ -67,6 +67,7 @@ def test_page_config_describes_each_listable_resource(
     entry = entries[resource.name]
     assert entry["route"] == resource.route
     assert entry["topic"] == f"http://shop.example{resource.route}/{{id}}"
+    assert entry["pattern"] == f"http://shop.example{resource.route}/:id"
     assert {key: entry[key] for key in expected} == expected
 
 
@@ -131,7 +132,7 @@ def test_the_page_offers_signing_in_when_users_are_authenticated(tmp_path: Path)
     html = client.get("/", headers={"Accept": "text/html"}).text
     assert embedded_config(html)["auth"] == {
         "enabled": True,
-        "tokens": "/auth/mercure",
+        "tokens": "/auth/mercure?protocol=1.0",
         "signOut": web.SIGN_OUT_PATH,
     }
     assert 'id="sign-in"' in html
@@ -158,12 +159,18 @@ def test_page_config_turns_signing_in_off_by_default() -> None:
     }
 
 
-def test_sign_out_expires_the_hub_cookie_only(tmp_path: Path) -> None:
+def test_sign_out_expires_the_hub_cookies_only(tmp_path: Path) -> None:
     client = gateway(tmp_path, AuthSettings(key="u" * 32), cookie_name="hubToken").test_client()
     response = client.post(web.SIGN_OUT_PATH)
     assert response.status_code == 204
     assert response.headers["Cache-Control"] == "no-store"
-    (cookie,) = response.headers.getlist("Set-Cookie")
+    # The 0.x cookie, then the 1.0 one (Secure whatever the scheme: its name demands it).
+    cookie, v1_cookie = response.headers.getlist("Set-Cookie")
+    v1_attributes = [part.strip() for part in v1_cookie.split(";")]
+    assert v1_attributes[0] == "__Secure-mercure_access_token="
+    assert {"HttpOnly", "SameSite=Strict", "Secure", "Path=/.well-known/mercure"} <= set(
+        v1_attributes
+    )
     attributes = [part.strip() for part in cookie.split(";")]
     assert attributes[0] == "hubToken="
     assert "Path=/.well-known/mercure" in attributes
@@ -171,5 +178,5 @@ def test_sign_out_expires_the_hub_cookie_only(tmp_path: Path) -> None:
     assert {"HttpOnly", "SameSite=Strict"} <= set(attributes)
     assert "Secure" not in attributes
     secure = client.post(web.SIGN_OUT_PATH, base_url="https://shop.example")
-    assert "Secure" in secure.headers["Set-Cookie"]
+    assert "Secure" in secure.headers.getlist("Set-Cookie")[0]
     assert client.get(web.SIGN_OUT_PATH).status_code == 405

@@ -1,9 +1,10 @@
 """The local fan-out index every transport uses to deliver live updates in this process.
 
 Subscribers whose selectors are all exact strings are indexed by topic in a dict, so an
-update reaches them with one look-up per update topic. Subscribers with ``*`` or a URI
-template are grouped by their selector tuple; each group's selection is computed once per
-update (by its first member's compiled selection, see :mod:`app.hub.topics`), so ten
+update reaches them with one look-up per update topic. Subscribers with ``*``, a URI
+template or a URL pattern are grouped by their shared compiled selection; each group's
+selection is computed once per update (by its first member, see :mod:`app.hub.topics` and
+:mod:`app.hub.matchers`), so ten
 thousand subscribers to the same template cost one match, not ten thousand.
 
 Contracts:
@@ -34,7 +35,7 @@ class FanOut:
 
     def __init__(self) -> None:
         self._exact: dict[str, dict[Subscriber, None]] = {}
-        self._groups: dict[tuple[str, ...], dict[Subscriber, None]] = {}
+        self._groups: dict[object, dict[Subscriber, None]] = {}
         self._count = 0
 
     def __len__(self) -> int:
@@ -61,7 +62,7 @@ class FanOut:
             if added:
                 self._count += 1
             return
-        group = self._groups.setdefault(subscriber.topics, {})
+        group = self._groups.setdefault(subscriber.group, {})
         if subscriber not in group:
             group[subscriber] = None
             self._count += 1
@@ -78,12 +79,12 @@ class FanOut:
                     if not members:
                         del self._exact[topic]
         else:
-            group = self._groups.get(subscriber.topics)
+            group = self._groups.get(subscriber.group)
             if group is not None and subscriber in group:
                 del group[subscriber]
                 removed = True
                 if not group:
-                    del self._groups[subscriber.topics]
+                    del self._groups[subscriber.group]
         if removed:
             self._count -= 1
 

@@ -1,9 +1,12 @@
-"""The hub's debug UI at ``/.well-known/mercure/ui/``.
+"""The hub's debug UI at ``/.well-known/mercure/debug/`` and ``/.well-known/mercure/ui/``.
 
-A single page, with its script and style packaged beside this module (no CDN), to
-subscribe (topic selectors, ``Last-Event-ID``), publish (every form field of the protocol),
-set the JWT used for both (kept in the hub's authorization cookie or sent as the
-``authorization`` query parameter) and list active subscriptions when the hub has them.
+A single page, with its script and style packaged beside this module (no CDN), speaking
+both protocols the hub speaks: subscribe (0.x topic selectors, or 1.0 ``match`` /
+``match_urlpattern`` matchers; ``Last-Event-ID``), publish (every form field), set the
+token used for both (kept in the protocol's cookie, sent as ``Authorization: Bearer``, or,
+in 0.x only, as the ``authorization`` query parameter) and list active subscriptions
+when the hub has them. ``/debug/`` (the reference hub's 1.0 path) starts in 1.0 when the
+hub speaks it; ``/ui/`` starts in 0.x.
 
 Security: the page holds no secret; it only uses the token the visitor types, so mounting
 it grants nothing. It is mounted by the hub when ``MERCURE_UI`` is on (development). It
@@ -20,18 +23,24 @@ from app.hub.headers import add_security_headers
 from app.hub.http import HUB_PATH
 from app.hub.settings import HubSettings
 
-__all__ = ["UI_PATH", "init_app"]
+__all__ = ["DEBUG_PATH", "UI_PATH", "init_app"]
 
 UI_PATH = f"{HUB_PATH}/ui"
+DEBUG_PATH = f"{HUB_PATH}/debug"
 
 
-def create_blueprint(settings: HubSettings) -> Blueprint:
-    """The blueprint serving the page and its assets under :data:`UI_PATH`, for a hub
-    with ``settings`` (its cookie name, whether it has the subscriptions API)."""
+def create_blueprint(
+    settings: HubSettings, *, name: str = "mercure_ui", path: str = UI_PATH, protocol: str = "0.x"
+) -> Blueprint:
+    """The blueprint ``name`` serving the page and its assets under ``path``, for a hub
+    with ``settings`` (its cookie names, protocols, whether it has the subscriptions
+    API); the page starts in ``protocol`` when the hub speaks it."""
+    if protocol not in settings.protocols:
+        protocol = settings.protocols[0]
     blueprint = Blueprint(
-        "mercure_ui",
+        name,
         __name__,
-        url_prefix=UI_PATH,
+        url_prefix=path,
         static_folder="static",
         static_url_path="/static",
         template_folder="templates",
@@ -44,7 +53,11 @@ def create_blueprint(settings: HubSettings) -> Blueprint:
             "mercure_ui/index.html",
             hub_path=request.script_root + HUB_PATH,
             cookie_name=settings.cookie_name,
+            access_token_cookie=settings.access_token_cookie,
+            protocols=" ".join(settings.protocols),
+            protocol=protocol,
             subscriptions=settings.subscriptions,
+            static=f"{name}.static",
         )
 
     return blueprint
@@ -53,3 +66,6 @@ def create_blueprint(settings: HubSettings) -> Blueprint:
 def init_app(app: Flask, settings: HubSettings) -> None:
     """Serve the debug UI of the hub with ``settings``, mounted on ``app``."""
     app.register_blueprint(create_blueprint(settings))
+    app.register_blueprint(
+        create_blueprint(settings, name="mercure_debug", path=DEBUG_PATH, protocol="1.0")
+    )

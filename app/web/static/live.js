@@ -109,7 +109,8 @@
       section.append(el("p", { class: "hint" }, auth.tokens
         ? "Private updates: once you sign in, those of the items you may read arrive here."
         : `Private updates: they arrive only with a subscriber token allowing ` +
-          `${resource.topic}, kept in the ${cookieName} cookie (see the README).`));
+          `${config.protocol === "1.0" ? resource.pattern : resource.topic}, kept in the ` +
+          `${cookieName} cookie (see the README).`));
     }
     const table = el("table", { "data-resource": resource.name });
     const headRow = el("tr");
@@ -208,7 +209,9 @@
         return;
       }
       const url = new URL(hub);
-      url.searchParams.append("topic", resource.topic);
+      // Mercure 1.0 when the hub speaks it: a URL Pattern; else a 0.x URI template.
+      if (config.protocol === "1.0") url.searchParams.append("match_urlpattern", resource.pattern);
+      else url.searchParams.append("topic", resource.topic);
       // Same origin: the hub's authorization cookie, when set, goes with the request.
       const stream = new EventSource(url.href, { withCredentials: true });
       source = stream;

@@ -1,4 +1,6 @@
-/* The hub debugger: settings, subscribe, publish and active subscriptions.
+/* The hub debugger: settings, subscribe, publish and active subscriptions, in Mercure 1.0
+ * (match / match_urlpattern parameters, access tokens, Mercure-Last-Event-ID, the 1.0
+ * cookie) or 0.x (topic parameters, the mercure claim), as chosen in the settings.
  *
  * Everything received is rendered with textContent, never as HTML. The token typed in the
  * settings is kept in sessionStorage for this tab; in "cookie" mode it is also written to
@@ -9,7 +11,8 @@
 (() => {
   const body = document.body;
   const hubUrl = new URL(body.dataset.hub, location.href).href;
-  const cookieName = body.dataset.cookieName;
+  const cookieNames = { "0.x": body.dataset.cookieName, "1.0": body.dataset.accessTokenCookie };
+  const protocols = (body.dataset.protocols || "0.x").split(" ");
   const cookiePath = new URL(hubUrl).pathname;
   const $ = (id) => document.getElementById(id);
   const lines = (text) => text.split(/\r\n|\r|\n/).map((s) => s.trim()).filter(Boolean);
@@ -17,6 +20,32 @@
   const MAX_UPDATES = 200;
 
   $("hub-url").textContent = hubUrl;
+
+  /* ---- protocol ---- */
+  const protocol = () => document.querySelector('input[name="protocol"]:checked').value;
+  let cookieName = cookieNames["0.x"];
+  const cookie = (value, extra) =>
+    `${cookieName}=${value}; path=${cookiePath}; SameSite=Strict` +
+    (cookieName.startsWith("__Secure-") ? "; Secure" : "") + (extra || "");
+  const showProtocol = () => {
+    const v1 = protocol() === "1.0";
+    cookieName = cookieNames[protocol()];
+    $("cookie-label").textContent = cookieName;
+    $("query-choice").hidden = v1;
+    if (v1 && authMode() === "query") document.querySelector('input[name="auth"][value="header"]').checked = true;
+    $("match-type-choice").hidden = !v1;
+    $("sub-topics-label").textContent = v1
+      ? "Matchers (one per line: a URL Pattern, an exact topic or *)"
+      : "Topic selectors (one per line: exact topic, URI template or *)";
+    const topics = $("sub-topics");
+    if (v1 && topics.value === "https://example.com/books/{id}") topics.value = "https://example.com/books/:id";
+    if (!v1 && topics.value === "https://example.com/books/:id") topics.value = "https://example.com/books/{id}";
+  };
+  for (const input of document.querySelectorAll('input[name="protocol"]')) {
+    input.disabled = !protocols.includes(input.value);
+    input.checked = input.value === body.dataset.protocol;
+    input.addEventListener("change", showProtocol);
+  }
 
   /* ---- settings ---- */
   const readCookie = () => {
@@ -27,6 +56,7 @@
   const authMode = () => document.querySelector('input[name="auth"]:checked').value;
   const token = () => $("jwt").value.trim();
 
+  showProtocol();
   $("jwt").value = sessionStorage.getItem(STORAGE_KEY) || readCookie();
 
   $("settings-form").addEventListener("submit", (event) => {
@@ -34,19 +64,20 @@
     const jwt = token();
     sessionStorage.setItem(STORAGE_KEY, jwt);
     if (authMode() === "cookie" && jwt) {
-      document.cookie = `${cookieName}=${encodeURIComponent(jwt)}; path=${cookiePath}; SameSite=Strict`;
+      document.cookie = cookie(encodeURIComponent(jwt));
       $("token-status").textContent = `Saved; the ${cookieName} cookie is set.`;
     } else {
-      document.cookie = `${cookieName}=; path=${cookiePath}; max-age=0; SameSite=Strict`;
+      document.cookie = cookie("", "; max-age=0");
+      const how = authMode() === "header" ? "the Authorization header" : "the authorization query parameter";
       $("token-status").textContent = jwt
-        ? "Saved; it will be sent as the authorization query parameter."
+        ? `Saved; it will be sent as ${how}.`
         : "No token: subscriptions are anonymous.";
     }
   });
   $("clear-token").addEventListener("click", () => {
     $("jwt").value = "";
     sessionStorage.removeItem(STORAGE_KEY);
-    document.cookie = `${cookieName}=; path=${cookiePath}; max-age=0; SameSite=Strict`;
+    document.cookie = cookie("", "; max-age=0");
     $("token-status").textContent = "Token forgotten.";
   });
 
@@ -94,10 +125,13 @@
     if (stream) stream.close();
     const topics = lines($("sub-topics").value);
     const url = new URL(hubUrl);
-    topics.forEach((t) => url.searchParams.append("topic", t));
+    const v1 = protocol() === "1.0";
+    const parameter = !v1 ? "topic" : $("sub-match-type").value === "exact" ? "match" : "match_urlpattern";
+    topics.forEach((t) => url.searchParams.append(parameter, t));
     const jwt = token();
-    if (jwt && authMode() === "query") url.searchParams.set("authorization", jwt);
+    if (jwt && authMode() === "query" && !v1) url.searchParams.set("authorization", jwt);
     const headers = {};
+    if (jwt && authMode() === "header") headers.Authorization = `Bearer ${jwt}`;
     const lastEventId = $("sub-last-event-id").value.trim();
     if (lastEventId) headers["Last-Event-ID"] = lastEventId;
     $("sub-status").textContent = "Connecting...";
@@ -106,10 +140,11 @@
       headers,
       onOpen: async (response) => {
         if (response.ok) {
-          const cursor = response.headers.get("Last-Event-ID");
+          const field = v1 ? "Mercure-Last-Event-ID" : "Last-Event-ID";
+          const cursor = response.headers.get(field);
           $("sub-status").textContent =
-            `Subscribed to ${topics.length} selector(s)` +
-            (cursor ? `; Last-Event-ID: ${cursor}` : "") + ".";
+            `Subscribed to ${topics.length} ${v1 ? "matcher" : "selector"}(s)` +
+            (cursor ? `; ${field}: ${cursor}` : "") + ".";
         } else {
           $("sub-status").textContent =
             `Refused: ${response.status} ${(await response.text()).trim()}`;
@@ -184,7 +219,7 @@
     for (const subscription of document_.subscriptions || []) {
       const row = document.createElement("tr");
       for (const value of [
-        subscription.topic,
+        subscription.topic ?? `${subscription.match_type} ${subscription.match}`,
         subscription.subscriber,
         JSON.stringify(subscription.payload ?? null),
       ]) {
@@ -194,8 +229,11 @@
       }
       tbody.appendChild(row);
     }
+    // 0.x has the cursor in the document, 1.0 in the Link header.
+    const link = /last-event-id="([^"]*)"/.exec(response.headers.get("Link") || "");
+    const cursor = document_.lastEventID ?? (link ? link[1] : "");
     $("subs-status").textContent =
-      `${(document_.subscriptions || []).length} active; lastEventID ${document_.lastEventID}.`;
+      `${(document_.subscriptions || []).length} active; lastEventID ${cursor}.`;
   };
   if ($("subs-load")) {
     $("subs-load").addEventListener("click", () => {
