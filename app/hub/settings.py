@@ -25,8 +25,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from app import environment
-from app.environment import SUPPORTED_ALGORITHMS, Environment, variable
+from app.environment import SUPPORTED_ALGORITHMS, Environment, parse_size, variable
+from app.environment import parse_duration as _parse_duration
 from app.hub.topics import DEFAULT_LIMITS, TemplateLimits
 
 __all__ = [
@@ -69,12 +69,9 @@ def parse_duration(name: str, raw: str) -> float:
     """Parse ``raw`` (``40s``, ``10m``, ``1h30m``, ``500ms`` or plain seconds) from ``name``;
     :class:`HubSettingsError` naming it otherwise."""
     try:
-        return environment.parse_duration(name, raw)
+        return _parse_duration(name, raw)
     except ValueError as error:
         raise HubSettingsError(str(error)) from None
-
-
-parse_size = environment.parse_size
 
 
 @dataclass(frozen=True)
