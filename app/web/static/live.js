@@ -109,7 +109,7 @@
       section.append(el("p", { class: "hint" }, auth.tokens
         ? "Private updates: once you sign in, those of the items you may read arrive here."
         : `Private updates: they arrive only with a subscriber token allowing ` +
-          `${resource.topic}, kept in the ${cookieName} cookie (see the README).`));
+          `${resource.topic}, kept in the ${cookieName} cookie (see the security page of the documentation).`));
     }
     const table = el("table", { "data-resource": resource.name });
     const headRow = el("tr");
