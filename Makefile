@@ -70,7 +70,7 @@ test: lint typecheck docs
 		npm install --silent --no-audit --no-fund --prefix tests/interop; fi
 	$(BIN)/pytest
 
-bench: install-dev
+bench: install
 	$(BIN)/python -m bench.rest
 	$(BIN)/python -m bench.hub
 	$(BIN)/python -m bench.transport

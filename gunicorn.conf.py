@@ -1,10 +1,11 @@
 """gunicorn settings: gevent workers holding many long-lived SSE connections.
 
 HOST, PORT, WEB_CONCURRENCY (workers), WORKER_CONNECTIONS, GRACEFUL_TIMEOUT and
-LIMIT_REQUEST_LINE override the defaults. Several workers need a transport shared between
-processes (``MERCURE_TRANSPORT_URL=redis://...``); with the in-process ``memory://`` or
-``sqlite://`` transports gunicorn refuses to start more than one worker (see README,
-"Deployment").
+LIMIT_REQUEST_LINE override the defaults (declared in app/environment.py's table, whose
+defaults a test compares with these; this file reads them before any of app is imported).
+Several workers need a transport shared between processes
+(``MERCURE_TRANSPORT_URL=redis://...``); with the in-process ``memory://`` or ``sqlite://``
+transports gunicorn refuses to start more than one worker (see docs/deployment.md).
 """
 
 import os
@@ -103,7 +104,9 @@ def post_worker_init(worker):  # type: ignore[no-untyped-def]
 
 
 def worker_exit(server, worker):  # type: ignore[no-untyped-def]
-    """Stop the relays (rows not relayed stay in the outbox), then close the hub."""
+    """Stop the relays (rows not relayed stay in the outbox), then close the hub. The app
+    would also close itself at the process's exit (app/lifecycle.py); this is earlier,
+    and closing twice does nothing more."""
     from app.lifecycle import close
 
     app = getattr(worker, "wsgi", None)

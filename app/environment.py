@@ -635,7 +635,7 @@ VARIABLES: tuple[Variable, ...] = (
         "MERCURE_TRANSPORT_URL",
         Url(),
         None,
-        "`memory://`, `sqlite:///path` or `redis://host:6379/0` (see Transports)",
+        "`memory://`, `sqlite:///path` or `redis://host:6379/0` (see [Transports](transports.md))",
         "hub",
         shown_default="`memory://` with `MERCURE_HISTORY_SIZE` and `MERCURE_HISTORY_BYTES`",
     ),

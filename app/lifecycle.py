@@ -8,19 +8,21 @@ the hub keeps publishing, so a REST write accepted while draining still publishe
 :func:`close` runs once the worker serves nothing any more: the relays stop (rows not
 relayed stay in the outbox for the next process), then the hub closes.
 
-The app closes itself: :func:`create_app` calls :func:`register`, so a process that exits
-normally (a gunicorn worker, ``flask run``, a script) closes every app it built and did not
-close, from :mod:`atexit`. gunicorn's ``worker_exit`` hook calls :func:`close` earlier;
-closing twice does nothing more.
+The app closes itself: :func:`create_app` calls :func:`register`, so a serving process
+(gevent-patched, as ``wsgi.py`` and gunicorn's gevent workers are) that exits normally
+closes every app it built and did not close, from :mod:`atexit`. gunicorn's
+``worker_exit`` hook calls :func:`close` earlier; closing twice does nothing more.
 """
 
 from __future__ import annotations
 
 import atexit
+import gc
 import logging
 import weakref
 
 from flask import Flask
+from gevent import monkey
 
 from app.hub import EXTENSION_KEY as HUB_KEY
 from app.hub import Hub
@@ -69,6 +71,12 @@ def close(app: Flask) -> None:
 
 @atexit.register
 def _close_open_apps() -> None:
+    # Only where gevent patched the standard library (wsgi.py, gunicorn's gevent workers):
+    # elsewhere (a flask command) a background greenlet would block the whole process in a
+    # socket call while being stopped, and none has run anything worth closing.
+    if not monkey.is_module_patched("socket"):
+        return
+    gc.collect()  # apps nobody holds any more are not closed: they opened nothing alive
     for app in list(_open):
         try:
             close(app)

@@ -1,7 +1,7 @@
 """The accepted keys of ``resources.yaml``: one table, read by the validator and the docs test.
 
 The shapes below describe every key the loader accepts, its type and a one-line meaning.
-:mod:`app.config.validation` checks a document against :data:`DOCUMENT`; the README test
+:mod:`app.config.validation` checks a document against :data:`DOCUMENT`; the docs test
 walks the same table (:func:`iter_keys`) so an accepted key cannot go undocumented.
 Cross-field rules (option X only for type Y, names that must exist) live in
 :mod:`app.config.rules`, :mod:`app.config.fields` and :mod:`app.config.references`.

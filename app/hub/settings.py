@@ -28,8 +28,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from app import environment
-from app.environment import SUPPORTED_ALGORITHMS, Environment, variable
+from app.environment import (
+    SUPPORTED_ALGORITHMS,
+    Algorithm,
+    Environment,
+    Secret,
+    parse_size,
+    variable,
+)
+from app.environment import parse_duration as _parse_duration
 from app.hub.topics import DEFAULT_LIMITS, TemplateLimits
 
 __all__ = [
@@ -73,12 +80,9 @@ def parse_duration(name: str, raw: str) -> float:
     """Parse ``raw`` (``40s``, ``10m``, ``1h30m``, ``500ms`` or plain seconds) from ``name``;
     :class:`HubSettingsError` naming it otherwise."""
     try:
-        return environment.parse_duration(name, raw)
+        return _parse_duration(name, raw)
     except ValueError as error:
         raise HubSettingsError(str(error)) from None
-
-
-parse_size = environment.parse_size
 
 
 PROTOCOL_0X = "0.x"
@@ -135,7 +139,7 @@ def _issuers(env: Environment) -> tuple[IssuerSettings, ...]:
         if not isinstance(algorithms, list):
             raise HubSettingsError(f'{where}: "algorithms" must be an array of names')
         try:
-            checked = tuple(environment.Algorithm().parse(where, str(name)) for name in algorithms)
+            checked = tuple(Algorithm().parse(where, str(name)) for name in algorithms)
         except ValueError as problem:
             raise HubSettingsError(str(problem)) from None
         jwks_file = entry.get("jwks_file")
@@ -145,7 +149,7 @@ def _issuers(env: Environment) -> tuple[IssuerSettings, ...]:
             IssuerSettings(
                 identifier=entry["issuer"],
                 algorithms=checked,
-                key=environment.Secret().parse(where, entry["key"]) if entry.get("key") else None,
+                key=Secret().parse(where, entry["key"]) if entry.get("key") else None,
                 jwks_url=entry.get("jwks_url") or None,
                 jwks_file=Path(jwks_file) if jwks_file else None,
                 authorization_server=bool(entry.get("authorization_server")),

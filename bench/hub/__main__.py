@@ -119,7 +119,7 @@ def table(results: list[dict[str, object]]) -> str:
 
 
 def verdict(results: list[dict[str, object]]) -> list[str]:
-    """One line per performance target (see the README) that this run can judge."""
+    """One line per performance target (see docs/benchmarks.md) that this run can judge."""
     lines = []
     for count in sorted({int(str(r["subscribers"])) for r in results}):
         group = {str(r["kind"]): r for r in results if r["subscribers"] == count}

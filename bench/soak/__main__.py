@@ -18,7 +18,7 @@ A bounded run of the gateway as deployed, on this machine's loopback only:
   ends and resumes on the new workers) and a restart of the redis-server every 120 s
   from 60 s on, down for 5 s, so that reloads fall 25 to 30 s away from outages: a Redis
   that keeps nothing on disk forgets the history when it restarts, so a subscriber still
-  resuming then is answered ``earliest`` and misses updates, as the README says (the run
+  resuming then is answered ``earliest`` and misses updates, as docs/transports.md says (the run
   warns when the schedule given brings them closer). The load runs ``--minutes`` (10),
   or 45 s with ``--quick`` (a reload at 10 s, an outage at 30 s; about 70 s in all).
 
@@ -372,7 +372,7 @@ def main(argv: list[str] | None = None) -> int:
     for call in [] if args.redis_aof else close_calls(schedule):
         print(
             f"warning: {call}: subscribers resuming across a restart of a Redis that keeps "
-            "nothing on disk are answered earliest and lose updates (see the README)",
+            "nothing on disk are answered earliest and lose updates (see docs/transports.md)",
             file=sys.stderr,
         )
     directory = Path(tempfile.mkdtemp(prefix="mercure-gateway-soak-"))

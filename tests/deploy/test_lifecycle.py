@@ -14,6 +14,7 @@ import textwrap
 from pathlib import Path
 
 import gevent
+import pytest
 import sqlalchemy as sa
 
 from tests.deploy.gateway import WAIT, gateway_env
@@ -41,10 +42,15 @@ def _leases(database_url: str) -> list[tuple[str, str]]:
         engine.dispose()
 
 
+@pytest.mark.parametrize("transport", ["memory", pytest.param("redis", marks=pytest.mark.redis)])
 def test_a_process_that_exits_closes_its_relays_and_releases_their_lease(
-    tmp_path: Path, database_url: str
+    tmp_path: Path, database_url: str, transport: str, request: pytest.FixtureRequest
 ) -> None:
-    env = {**os.environ, **gateway_env(database_url, "memory://")}
+    """Closing at exit also ends the Redis transport's reader (blocked in ``XREAD``)."""
+    url = "memory://"
+    if transport == "redis":
+        url, _stream = request.getfixturevalue("redis_stream")
+    env = {**os.environ, **gateway_env(database_url, url)}
     stop = tmp_path / "stop"
     process = subprocess.Popen(
         [sys.executable, "-c", SCRIPT, str(stop)],

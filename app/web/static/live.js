@@ -110,7 +110,7 @@
         ? "Private updates: once you sign in, those of the items you may read arrive here."
         : `Private updates: they arrive only with a subscriber token allowing ` +
           `${config.protocol === "1.0" ? resource.pattern : resource.topic}, kept in the ` +
-          `${cookieName} cookie (see the README).`));
+          `${cookieName} cookie (see the security page of the documentation).`));
     }
     const table = el("table", { "data-resource": resource.name });
     const headRow = el("tr");
