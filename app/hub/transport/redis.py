@@ -256,17 +256,20 @@ class RedisTransport(Transport):
 
     def _append_again(self, epoch: str) -> None:
         """Append again, in the stream of ``epoch``, what this transport appended in the
-        last seconds before the stream lost its last entries; those it did not lose are
-        skipped by their key, so this may be interrupted and retried. ``self._mark`` moves
-        only when all are in. Call with ``self._appending`` held."""
-        updates = self._appended.updates()
-        log.warning(
-            "stream %r lost its last entries (Redis restarted without persistence or "
-            "without its last writes, or its keys were deleted); appending again the %d "
-            "updates this worker appended just before",
-            self._stream.name,
-            len(updates),
-        )
+        last seconds before the stream lost its last entries and its own reader had not
+        delivered yet (had it, the other workers' readers most likely had too, and their
+        subscribers would get them twice on reconnecting); those the stream kept are
+        skipped by their key, so this may be interrupted and retried. ``self._mark``
+        moves only when all are in. Call with ``self._appending`` held."""
+        updates = [u for u in self._appended.updates() if u.key not in self._delivered]
+        if updates:
+            log.warning(
+                "stream %r lost its last entries (Redis restarted without persistence or "
+                "without its last writes, or its keys were deleted); appending again the "
+                "%d updates this worker appended just before and had not read back",
+                self._stream.name,
+                len(updates),
+            )
         mark = StreamMark(epoch, "", "")
         for update in updates:
             mark = self._stream.append(update, mark)

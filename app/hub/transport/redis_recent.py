@@ -1,11 +1,11 @@
 """What a Redis transport remembers of the last seconds, to survive a Redis that forgets.
 
 A Redis server restarted without persistence (or a flushed database) loses the entries
-appended just before it went away; some workers' readers may not have read them yet. Each
-transport therefore remembers what it appended recently (:class:`RecentAppends`) and appends
-it again once it sees the stream's epoch change, and each reader remembers the keys it
-delivered recently (:class:`DeliveredKeys`), so that an update appended again reaches the
-subscribers that missed it and nobody twice.
+appended just before it went away; readers may not have read them yet. Each transport
+therefore remembers what it appended recently (:class:`RecentAppends`) and, once it sees
+that its last append is gone, appends again those its own reader had not delivered; each
+reader remembers the keys it delivered recently (:class:`DeliveredKeys`), so that an
+update appended again reaches the subscribers that missed it and nobody twice.
 
 Both are bounded in count (and the appends in bytes); neither does I/O or switches
 greenlets.
@@ -75,6 +75,9 @@ class DeliveredKeys:
         self._capacity = capacity
         self._order: deque[str] = deque()
         self._known: set[str] = set()
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._known
 
     def first_time(self, key: str | None) -> bool:
         """True, and remember ``key``, unless an update with this key was delivered
