@@ -59,7 +59,7 @@ from app.hub.auth import (
 from app.hub.form import FormError, go_quote, parse_uint64, read_post_form
 from app.hub.headers import add_security_headers
 from app.hub.size import update_size
-from app.hub.stream import SubscriberStream, client_socket, disable_nagle
+from app.hub.stream import SubscriberStream, client_socket, direct_framing, disable_nagle
 from app.hub.subscriber import EARLIEST, Subscriber, SubscriberInfo
 from app.hub.subscriptions import (
     SUBSCRIPTIONS_PATH,
@@ -317,6 +317,7 @@ def _stream(
         ends_at=time.monotonic() if hub.draining else _lifetime_end(settings.write_timeout, claims),
         write_deadline=settings.dispatch_timeout,
         sock=sock,
+        framing=direct_framing(request.environ, sock),
     )
     return Response(
         body, status=200, content_type="text/event-stream", headers=headers, direct_passthrough=True

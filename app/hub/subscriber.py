@@ -35,7 +35,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from gevent.event import Event
 
@@ -47,6 +47,7 @@ __all__ = [
     "DEFAULT_MAX_QUEUE_BYTES",
     "DRAIN_CHUNK",
     "EARLIEST",
+    "Sink",
     "Subscriber",
     "SubscriberInfo",
 ]
@@ -58,6 +59,12 @@ DRAIN_CHUNK = 64 * 1024
 """The most bytes :meth:`Subscriber.drain` hands out at once."""
 EARLIEST = "earliest"
 """The reserved Last-Event-ID meaning "everything kept" (request) or "unknown" (response)."""
+
+
+class Sink(Protocol):
+    """What a subscriber tells of each live frame queued, instead of waking its connection."""
+
+    def queued(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -102,6 +109,7 @@ class Subscriber:
         "queued_bytes",
         "request_last_event_id",
         "response_last_event_id",
+        "sink",
         "topics",
     )
 
@@ -139,6 +147,9 @@ class Subscriber:
         self.closed = False
         self.overflowed = False
         self.interrupt: Callable[[], None] | None = None
+        # Set by a stream that writes its socket itself: told of live frames instead of
+        # waking the connection's greenlet (see app.hub.stream, "direct writes").
+        self.sink: Sink | None = None
         self._frames: list[bytes | memoryview] = []
         # The replayed history, written before the live frames; not counted against the
         # live queue's bounds (the transport's history bounds it). None when done.
@@ -205,7 +216,11 @@ class Subscriber:
             return False
         frames.append(frame)
         self.queued_bytes = queued
-        self._event.set()
+        sink = self.sink
+        if sink is None:
+            self._event.set()
+        else:
+            sink.queued()
         return True
 
     def _replaying(self, update: Update, frame: bytes, from_history: bool) -> bool:
@@ -280,6 +295,12 @@ class Subscriber:
             return True
         woken: bool = self._event.wait(timeout)
         return woken
+
+    def sleep(self) -> None:
+        """Block this greenlet until :meth:`wake`, :meth:`disconnect` or the end of a
+        history replay, whatever is queued: the greenlet of a stream whose :attr:`sink`
+        writes live frames waits only for what it must handle itself."""
+        self._event.wait(None)
 
     def drain(self) -> bytes:
         """Return queued frames (the replayed history first) joined into one chunk of at
