@@ -103,12 +103,20 @@ class Endpoint:
             raise NotFound(f"No {self.resource.name} at {iri}: it does not exist or was deleted.")
         return obj
 
+    def _reading(self) -> sa.Connection:
+        """A connection of its own for reads that load no model instance: Core
+        statements, without the session's ORM execution path and transaction events (a
+        read has nothing to flush, and the session is left untouched)."""
+        connection: sa.Connection = self.registry.db.engine.connect()
+        return connection
+
     def read(self, item_id: int) -> Any:
         """The row of the item ``item_id`` (its attributes are the model's), as
         :meth:`find` finds it, without loading a model instance."""
         row = None
         if item_id <= ID_MAX:
-            row = self.session.execute(self.item_select, {"id": item_id}).first()
+            with self._reading() as connection:
+                row = connection.execute(self.item_select, {"id": item_id}).first()
         if row is None:
             iri = iri_for_id(self.resource, item_id)
             raise NotFound(f"No {self.resource.name} at {iri}: it does not exist or was deleted.")
@@ -128,28 +136,35 @@ class Endpoint:
             }
         return document_response(data, fmt, 200, ITEM_HEADERS, plain=self.dumper.plain_json)
 
-    def rows(self, where: list[Any], order: list[Any], page: Page | None) -> list[Any]:
+    def collection(
+        self, where: list[Any], order: list[Any], page: Page | None
+    ) -> tuple[list[Any], int]:
         """The rows of :attr:`Dumper.columns` matching ``where``, in ``order``, on ``page``
-        (all when ``None``)."""
+        (all when ``None``), and how many items match, read in one transaction. Counted
+        only when the page does not tell (a full page, or an empty one past the first)."""
         unfiltered = self.unfiltered
-        if not where and self.queries.is_default_order(order):
+        with self._reading() as connection:
+            if not where and self.queries.is_default_order(order):
+                if page is None:
+                    rows = list(connection.execute(unfiltered.all))
+                else:
+                    bounds = {"offset": page.offset, "limit": page.size}
+                    rows = list(connection.execute(unfiltered.page, bounds))
+            else:
+                query = sa.select(*self.dumper.columns).where(*where).order_by(*order)
+                if page is not None:
+                    query = query.offset(page.offset).limit(page.size)
+                rows = list(connection.execute(query))
             if page is None:
-                return list(self.session.execute(unfiltered.all))
-            bounds = {"offset": page.offset, "limit": page.size}
-            return list(self.session.execute(unfiltered.page, bounds))
-        query = sa.select(*self.dumper.columns).where(*where).order_by(*order)
-        if page is not None:
-            query = query.offset(page.offset).limit(page.size)
-        return list(self.session.execute(query))
-
-    def count(self, where: list[Any]) -> int:
-        """How many items match ``where``."""
-        counted = (
-            sa.select(sa.func.count()).select_from(self.model).where(*where)
-            if where
-            else self.unfiltered.count
-        )
-        return int(self.session.scalar(counted) or 0)
+                return rows, len(rows)
+            if len(rows) < page.size and (rows or page.number == 1):
+                return rows, page.offset + len(rows)
+            counted = (
+                sa.select(sa.func.count()).select_from(self.model).where(*where)
+                if where
+                else unfiltered.count
+            )
+            return rows, int(connection.scalar(counted) or 0)
 
     def members(self, rows: Any, *, jsonld: bool) -> list[dict[str, Any]]:
         """Collection members of ``rows`` of :attr:`Dumper.columns`, as

@@ -85,13 +85,7 @@ class CollectionView(ResourceView):
             where.append(visible)
         order = endpoint.queries.order_by(args)
         page = pagination.requested_page(resource.pagination, args)
-        rows = endpoint.rows(where, order, page)
-        if page is None:
-            total = len(rows)
-        elif len(rows) < page.size and (rows or page.number == 1):
-            total = page.offset + len(rows)
-        else:
-            total = endpoint.count(where)
+        rows, total = endpoint.collection(where, order, page)
         members = endpoint.members(rows, jsonld=fmt == "jsonld")
         plain = endpoint.dumper.plain_json
         if fmt == "json":
