@@ -20,6 +20,10 @@ Contracts:
   (under the write deadline) before the flusher writes to that socket again.
 * A stream is written at most once per pass, in the order streams were handed over; a
   stream whose flush raises does not keep the others from being flushed.
+* A pass lasts about :data:`SLICE` seconds at most: the rest of the streams are written
+  in the next loop iteration, after the loop polled for I/O (so new requests, and the
+  next updates, are not held up by a fan-out to many thousands of sockets; the updates
+  queued meanwhile go out with the same ``send``).
 """
 
 from __future__ import annotations
@@ -79,20 +83,40 @@ class Flusher:
         return framed
 
     def _flush(self) -> None:
-        pending, self._pending = self._pending, []
-        self._scheduled = False
+        """Flush the pending streams in order, for at most :data:`SLICE` seconds; the rest
+        waits for the next loop iteration, after the loop has polled for I/O."""
+        pending = self._pending
         now = time.monotonic()
+        deadline = now + SLICE
         done = 0
         try:
             for stream in pending:
                 done += 1
                 stream.flush(now, self)
+                if not done % SLICE_CHECK and time.monotonic() > deadline:
+                    break
         finally:
             self._last_chunk = None
             self._last_framed = b""
-            # A stream that raised (a defect, reported by the loop) must not strand the rest.
-            for stream in pending[done:]:
-                self.add(stream)
+            # What is left (and a stream that raised, a defect the loop reports, must not
+            # strand the rest) goes first in the next pass.
+            self._pending = pending[done:]
+            if self._pending:
+                timer = self._loop.timer(0.0, ref=False)
+                timer.start(self._resume, timer)
+            else:
+                self._scheduled = False
 
+    def _resume(self, timer: Any) -> None:
+        timer.close()
+        self._flush()
+
+
+SLICE = 0.005
+"""Seconds one pass writes before letting the loop poll (gevent's switch interval): under
+a burst, the streams not written yet meanwhile gather later updates, and write them with
+the same ``send``."""
+SLICE_CHECK = 64
+"""Streams written between two looks at the clock."""
 
 _FLUSHERS: weakref.WeakKeyDictionary[Any, Flusher] = weakref.WeakKeyDictionary()
