@@ -51,7 +51,8 @@ def running_gateway(key: str, workers: int = 1, transport: str = "memory") -> It
         port = free_port()
         env = gateway_env(f"sqlite:///{directory / 'gateway.db'}", transport_url, port, workers)
         env["MERCURE_JWT_KEY"] = key
-        migrate(env)
+        # The schema needs no hub: migrate without connecting to the transport.
+        migrate({**env, "MERCURE_TRANSPORT_URL": "memory://"})
         gunicorn = Gunicorn(directory, env, port)
         gunicorn.start()
         stack.callback(gunicorn.stop)
