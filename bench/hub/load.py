@@ -172,8 +172,15 @@ class Publisher:
 
     def publish(self, seq: int) -> None:
         body = urlencode({"topic": self.topic, "data": f"m{seq}"})
-        self.connection.request("POST", self.path, body=body, headers=self.headers)
-        response = self.connection.getresponse()
+        try:
+            self.connection.request("POST", self.path, body=body, headers=self.headers)
+            response = self.connection.getresponse()
+        except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected):
+            # The server closed the idle keep-alive connection (gunicorn after 5 s, while
+            # thousands of subscribers connect): publish again on a new one.
+            self.connection.close()
+            self.connection.request("POST", self.path, body=body, headers=self.headers)
+            response = self.connection.getresponse()
         text = response.read()
         if response.status != 200:
             raise RuntimeError(f"publish answered {response.status}: {text[:200]!r}")
