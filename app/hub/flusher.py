@@ -78,7 +78,7 @@ class Flusher:
         """``chunk`` in chunked transfer coding, built once for consecutive equal objects."""
         if chunk is self._last_chunk:
             return self._last_framed
-        framed = self._last_framed = b"%x\r\n%b\r\n" % (len(chunk), chunk)
+        framed = self._last_framed = chunked(chunk)
         self._last_chunk = chunk
         return framed
 

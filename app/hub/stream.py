@@ -44,7 +44,7 @@ from typing import Any
 
 from gevent import get_hub, getcurrent
 
-from app.hub.flusher import Flusher
+from app.hub.flusher import Flusher, chunked
 from app.hub.sse import COMMENT
 from app.hub.subscriber import Subscriber
 
@@ -488,7 +488,7 @@ class SubscriberStream:
                 return
 
     def _frame(self, chunk: bytes) -> bytes:
-        return b"%x\r\n%b\r\n" % (len(chunk), chunk) if self._framing == CHUNKED else chunk
+        return chunked(chunk) if self._framing == CHUNKED else chunk
 
     def _send_queued(self) -> None:
         """Write what the flusher left and what was queued meanwhile, cooperatively."""
