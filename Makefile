@@ -72,7 +72,7 @@ test: lint typecheck docs
 
 bench: install
 	$(BIN)/python -m bench.rest
-	$(BIN)/python -m bench.hub
+	$(BIN)/python -m bench.hub --workers
 	$(BIN)/python -m bench.transport
 
 clean:

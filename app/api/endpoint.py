@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import sqlalchemy as sa
 from flask import Response, request
 from sqlalchemy.exc import IntegrityError
 
@@ -17,14 +18,33 @@ from app.api import documents
 from app.api.filters import QueryBuilder
 from app.api.integrity import write_error
 from app.api.negotiation import MERGE_PATCH, document_response, response_format
+from app.api.pagination import Page
 from app.api.values import ID_MAX
 from app.config.spec import ResourceSpec
 from app.errors import NotFound, ValidationFailed, Violation
 from app.models import ModelRegistry, iri_for_id, item_iri
 from app.models.columns import relation_column
-from app.schemas import Mode, load_payload, serialize_flushed, serialize_item
+from app.schemas import Dumper, Mode, load_payload, schemas_for, serialize_flushed, serialize_item
+from app.schemas.serializer import context_iri
 
 ITEM_HEADERS = {"Accept-Patch": MERGE_PATCH}
+
+
+@dataclass(frozen=True)
+class Unfiltered:
+    """The statements of a collection without filters in its default order: built once,
+    so each request skips building them and SQLAlchemy finds their compiled form at once."""
+
+    all: sa.Select[Any]
+    page: sa.Select[Any]
+    """With the bound parameters ``offset`` and ``limit``."""
+    count: sa.Select[Any]
+
+    @classmethod
+    def build(cls, model: type[Any], dumper: Dumper, queries: QueryBuilder) -> Unfiltered:
+        ordered = sa.select(*dumper.columns).order_by(*queries.default_order)
+        page = ordered.offset(sa.bindparam("offset")).limit(sa.bindparam("limit"))
+        return cls(ordered, page, sa.select(sa.func.count()).select_from(model))
 
 
 @dataclass(frozen=True)
@@ -40,6 +60,12 @@ class Endpoint:
     """Fields of type ``json``, whose ``PATCH`` values are merge patches themselves."""
     guard: Guard
     """The resource's security rules, applied to the request's user."""
+    dumper: Dumper
+    """The resource's output schema, compiled (reads dump rows with it)."""
+    item_select: sa.Select[Any]
+    """One item's row, by ``id`` (a Core ``SELECT`` of :attr:`Dumper.columns`)."""
+    unfiltered: Unfiltered
+    """The statements of an unfiltered collection in its default order, built once."""
 
     @classmethod
     def build(cls, registry: ModelRegistry, resource: ResourceSpec, guard: Guard) -> Endpoint:
@@ -47,7 +73,24 @@ class Endpoint:
         queries = QueryBuilder(registry.spec, resource, model)
         json_fields = frozenset(f.name for f in resource.fields if f.type == "json")
         search = documents.search_template(resource)
-        return cls(registry, resource, model, queries, search, json_fields, guard)
+        dumper = schemas_for(registry).dumper(resource)
+        table = sa.inspect(model).local_table
+        item_select = sa.select(*dumper.columns).where(
+            table.c[sa.inspect(model).primary_key[0].name] == sa.bindparam("id")
+        )
+        unfiltered = Unfiltered.build(model, dumper, queries)
+        return cls(
+            registry,
+            resource,
+            model,
+            queries,
+            search,
+            json_fields,
+            guard,
+            dumper,
+            item_select,
+            unfiltered,
+        )
 
     @property
     def session(self) -> Any:
@@ -59,6 +102,78 @@ class Endpoint:
             iri = iri_for_id(self.resource, item_id)
             raise NotFound(f"No {self.resource.name} at {iri}: it does not exist or was deleted.")
         return obj
+
+    def _reading(self) -> sa.Connection:
+        """A connection of its own for reads that load no model instance: Core
+        statements, without the session's ORM execution path and transaction events (a
+        read has nothing to flush, and the session is left untouched)."""
+        connection: sa.Connection = self.registry.db.engine.connect()
+        return connection
+
+    def read(self, item_id: int) -> Any:
+        """The row of the item ``item_id`` (its attributes are the model's), as
+        :meth:`find` finds it, without loading a model instance."""
+        row = None
+        if item_id <= ID_MAX:
+            with self._reading() as connection:
+                row = connection.execute(self.item_select, {"id": item_id}).first()
+        if row is None:
+            iri = iri_for_id(self.resource, item_id)
+            raise NotFound(f"No {self.resource.name} at {iri}: it does not exist or was deleted.")
+        return row
+
+    def row_response(self, row: Any) -> Response:
+        """The item document of ``row`` (from :meth:`read`), as :meth:`item_response`."""
+        fmt = response_format(request)
+        resource = self.resource
+        data = self.dumper.dump_row(row)
+        if fmt == "jsonld":
+            data = {
+                "@context": context_iri(resource),
+                "@id": item_iri(resource, row),
+                "@type": resource.name,
+                **data,
+            }
+        return document_response(data, fmt, 200, ITEM_HEADERS, plain=self.dumper.plain_json)
+
+    def collection(
+        self, where: list[Any], order: list[Any], page: Page | None
+    ) -> tuple[list[Any], int]:
+        """The rows of :attr:`Dumper.columns` matching ``where``, in ``order``, on ``page``
+        (all when ``None``), and how many items match, read in one transaction. Counted
+        only when the page does not tell (a full page, or an empty one past the first)."""
+        unfiltered = self.unfiltered
+        with self._reading() as connection:
+            if not where and self.queries.is_default_order(order):
+                if page is None:
+                    rows = list(connection.execute(unfiltered.all))
+                else:
+                    bounds = {"offset": page.offset, "limit": page.size}
+                    rows = list(connection.execute(unfiltered.page, bounds))
+            else:
+                query = sa.select(*self.dumper.columns).where(*where).order_by(*order)
+                if page is not None:
+                    query = query.offset(page.offset).limit(page.size)
+                rows = list(connection.execute(query))
+            if page is None:
+                return rows, len(rows)
+            if len(rows) < page.size and (rows or page.number == 1):
+                return rows, page.offset + len(rows)
+            counted = (
+                sa.select(sa.func.count()).select_from(self.model).where(*where)
+                if where
+                else unfiltered.count
+            )
+            return rows, int(connection.scalar(counted) or 0)
+
+    def members(self, rows: Any, *, jsonld: bool) -> list[dict[str, Any]]:
+        """Collection members of ``rows`` of :attr:`Dumper.columns`, as
+        :func:`~app.schemas.serialize_members` makes them."""
+        dump_row = self.dumper.dump_row
+        if not jsonld:
+            return [dump_row(row) for row in rows]
+        route, name = self.resource.route, self.resource.name
+        return [{"@id": f"{route}/{row.id}", "@type": name, **dump_row(row)} for row in rows]
 
     def load(self, body: dict[str, Any], mode: Mode) -> dict[str, Any]:
         """Validated values whose relations point at existing items."""
@@ -117,4 +232,5 @@ class Endpoint:
             document = serialize_flushed(self.registry, self.resource, obj, session, jsonld=jsonld)
         else:
             document = serialize_item(self.registry, self.resource, obj, jsonld=jsonld)
-        return document_response(document, fmt, status, {**ITEM_HEADERS, **headers})
+        plain = self.dumper.plain_json
+        return document_response(document, fmt, status, {**ITEM_HEADERS, **headers}, plain=plain)

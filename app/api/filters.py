@@ -148,6 +148,18 @@ class QueryBuilder:
             return list(self._default_order)  # built once: clause objects are immutable
         return self._sort_keys(requested)
 
+    @property
+    def default_order(self) -> list[sa.ColumnElement[Any]]:
+        """The declared default sort keys (the very objects :meth:`order_by` returns)."""
+        return list(self._default_order)
+
+    def is_default_order(self, order: Sequence[sa.ColumnElement[Any]]) -> bool:
+        """Whether ``order`` (from :meth:`order_by`) is the declared default."""
+        default = self._default_order
+        return len(order) == len(default) and all(
+            key is kept for key, kept in zip(order, default, strict=True)
+        )
+
     def _sort_keys(self, order: Sequence[tuple[str, str]]) -> list[sa.ColumnElement[Any]]:
         """``(name, direction)`` pairs as sort keys, then ``id`` as the tie-breaker."""
         keys: list[sa.ColumnElement[Any]] = []

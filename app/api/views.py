@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-import sqlalchemy as sa
 from flask import request
 from flask.typing import ResponseReturnValue
 from flask.views import MethodView
@@ -32,7 +31,7 @@ from app.api.negotiation import document_response, json_body, response_format
 from app.config.spec import Operation
 from app.errors import ApiError, Unauthorized
 from app.models import iri_for_id
-from app.schemas import Mode, serialize_members
+from app.schemas import Mode
 
 
 class ResourceView(MethodView):
@@ -86,23 +85,14 @@ class CollectionView(ResourceView):
             where.append(visible)
         order = endpoint.queries.order_by(args)
         page = pagination.requested_page(resource.pagination, args)
-        query = sa.select(endpoint.model).where(*where).order_by(*order)
-        if page is not None:
-            query = query.offset(page.offset).limit(page.size)
-        rows = endpoint.session.scalars(query).all()
-        if page is None:
-            total = len(rows)
-        elif len(rows) < page.size and (rows or page.number == 1):
-            total = page.offset + len(rows)
-        else:
-            counted = sa.select(sa.func.count()).select_from(endpoint.model).where(*where)
-            total = int(endpoint.session.scalar(counted) or 0)
-        members = serialize_members(endpoint.registry, resource, rows, jsonld=fmt == "jsonld")
+        rows, total = endpoint.collection(where, order, page)
+        members = endpoint.members(rows, jsonld=fmt == "jsonld")
+        plain = endpoint.dumper.plain_json
         if fmt == "json":
-            return document_response(members, fmt)
+            return document_response(members, fmt, plain=plain)
         view = None if page is None else pagination.view(resource.route, args, page, total)
         document = documents.collection(resource, members, total, view, endpoint.search)
-        return document_response(document, fmt)
+        return document_response(document, fmt, plain=plain)
 
     def post(self) -> ResponseReturnValue:
         endpoint, owner = self.endpoint, self.endpoint.resource.owner
@@ -128,9 +118,9 @@ class ItemView(ResourceView):
         response_format(request)  # 406 before any work; item_response reuses the result
         endpoint = self.endpoint
         user = endpoint.guard.enter("get")
-        obj = endpoint.find(item_id)
-        endpoint.guard.check("get", user, obj)
-        return endpoint.item_response(obj)
+        row = endpoint.read(item_id)  # the rule reads its attributes as the model's
+        endpoint.guard.check("get", user, row)
+        return endpoint.row_response(row)
 
     def put(self, item_id: int) -> ResponseReturnValue:
         return self._write(item_id, "replace")

@@ -18,9 +18,16 @@ connection's own greenlet:
 * when the WSGI server can give us the client socket, a libev read watcher notices a
   client that hangs up while idle, so its subscriber is removed at once rather than at
   the next heartbeat;
-* frames are never written from the publisher's greenlet: waking the connection's
-  greenlet lets every frame queued meanwhile go out in one write, which measured
-  faster under load than one non-blocking ``send`` per frame and subscriber.
+* direct writes: when the server frames the body in a way the stream can reproduce
+  (:func:`direct_framing`: gunicorn's or gevent's HTTP/1.x server on a plain TCP socket),
+  every chunk after the first is written by the stream itself, HTTP/1.1 chunk framing
+  included. Live frames are then written from the event loop by the process's
+  :class:`~app.hub.flusher.Flusher`, once per loop iteration, with a non-blocking
+  ``send`` of everything queued for the stream; its greenlet is woken only for what it
+  must do itself: finish a write the socket could not take at once (under the write
+  deadline), a history replayed late, a heartbeat, the end of its life, a disconnect or
+  a peer that hung up. Otherwise (another server, TLS, HTTP/2) every chunk is handed to
+  the server and each wake-up drains all queued frames into one write.
 
 :meth:`close` (called by the WSGI server, also for ``HEAD`` and aborted responses) calls
 ``on_close(subscriber)`` exactly once.
@@ -37,15 +44,24 @@ from typing import Any
 
 from gevent import get_hub, getcurrent
 
+from app.hub.flusher import Flusher, chunked
 from app.hub.sse import COMMENT
 from app.hub.subscriber import Subscriber
 
 __all__ = [
+    "CHUNKED",
+    "RAW",
     "SubscriberDropped",
     "SubscriberStream",
     "client_socket",
+    "direct_framing",
     "disable_nagle",
 ]
+
+CHUNKED = "chunked"
+"""The server frames the body in HTTP/1.1 chunked transfer coding."""
+RAW = "raw"
+"""The server writes the body as it is (HTTP/1.0: the body ends when the connection does)."""
 
 
 class SubscriberDropped(BrokenPipeError):
@@ -81,6 +97,31 @@ def disable_nagle(sock: Any | None) -> None:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
+def direct_framing(environ: dict[str, Any], sock: Any | None) -> str | None:
+    """How the server frames this response's body, when the stream may write its socket
+    itself: :data:`CHUNKED`, :data:`RAW`, or ``None`` (hand every chunk to the server).
+
+    Only for the servers whose framing is known (gunicorn's HTTP worker and gevent's
+    pywsgi: chunked for an HTTP/1.1 ``GET`` answered without ``Content-Length``, as is
+    written for HTTP/1.0) on a plain TCP socket: never under TLS or HTTP/2, whose bytes
+    only the server can write.
+    """
+    if sock is None or hasattr(sock, "cipher") or environ.get("REQUEST_METHOD") != "GET":
+        return None
+    if "gunicorn.socket" not in environ and not _is_pywsgi(environ):
+        return None
+    protocol = environ.get("SERVER_PROTOCOL")
+    if protocol == "HTTP/1.1":
+        return CHUNKED
+    if protocol == "HTTP/1.0":
+        return RAW
+    return None
+
+
+def _is_pywsgi(environ: dict[str, Any]) -> bool:
+    return type(environ.get("wsgi.input")).__module__ == "gevent.pywsgi"
+
+
 class SubscriberStream:
     """Iterates the SSE chunks of one subscriber until it must end.
 
@@ -96,13 +137,20 @@ class SubscriberStream:
         "_arming",
         "_deadline",
         "_ends_at",
+        "_failure",
+        "_flush_pending",
+        "_flusher",
+        "_framing",
         "_greenlet",
         "_heartbeat",
+        "_last_write",
         "_next_heartbeat",
         "_on_close",
         "_peer_readable",
         "_raw",
+        "_sock",
         "_state",
+        "_unsent",
         "_wake_due",
         "_wake_timer",
         "_watcher",
@@ -120,6 +168,7 @@ class SubscriberStream:
         ends_at: float | None = None,
         write_deadline: float = 0.0,
         sock: Any | None = None,
+        framing: str | None = None,
     ) -> None:
         self.subscriber = subscriber
         # Called once with ``subscriber``; a shared callable, so no closure per stream.
@@ -129,6 +178,14 @@ class SubscriberStream:
         self._write_deadline = write_deadline
         # The OS-level non-blocking socket under gevent's wrapper: peeking it never blocks.
         self._raw: Any | None = getattr(sock, "_sock", None)
+        # Direct writes (see the module's docstring): the server's framing, else None.
+        self._framing = framing if self._raw is not None else None
+        self._sock: Any | None = sock
+        self._flush_pending = False
+        self._flusher: Flusher | None = None
+        self._unsent: memoryview | None = None
+        self._failure: OSError | None = None
+        self._last_write = 0.0
         self._watcher: Any | None = None
         self._peer_readable = False
         self._state = _NEW
@@ -154,6 +211,8 @@ class SubscriberStream:
         """Stop for good: no write in progress, no deadline, no watcher, no interrupt."""
         self._written()
         self._state = _DONE
+        self.subscriber.sink = None
+        self._unsent = None
         self._stop_watching()
         timer, self._wake_timer = self._wake_timer, None
         if timer is not None:
@@ -290,7 +349,11 @@ class SubscriberStream:
         try:
             if state == _NEW:
                 return self._first()
-            chunk = self._next_chunk(state)
+            if self._framing is not None:
+                self._serve_directly()
+                chunk = None
+            else:
+                chunk = self._next_chunk(state)
         except BaseException:
             self._finish()
             raise
@@ -341,10 +404,121 @@ class SubscriberStream:
             if ends_at is not None and now >= ends_at:
                 return None
 
+    # -- direct writes -------------------------------------------------------------------
+
+    def queued(self) -> None:
+        """A live frame was queued: have the flusher write it in this loop iteration."""
+        if not self._flush_pending:
+            flusher = self._flusher
+            if flusher is not None:
+                self._flush_pending = True
+                flusher.add(self)
+
+    def flush(self, now: float, flusher: Flusher) -> None:
+        """Runs in the event loop: send what is queued without blocking.
+
+        Only while the greenlet sleeps (``_DIRECT``); otherwise it writes the queue itself
+        once it is done. Bytes the socket cannot take, or a failed send, wake it.
+        """
+        self._flush_pending = False
+        if self._state != _DIRECT:
+            return
+        subscriber = self.subscriber
+        raw: Any = self._raw
+        chunked = self._framing == CHUNKED
+        while True:
+            chunk = subscriber.drain()
+            if not chunk:
+                return
+            data = flusher.framed(chunk) if chunked else chunk
+            try:
+                sent = raw.send(data)
+            except BlockingIOError:
+                sent = 0
+            except OSError as error:
+                self._failure = error
+                self._state = _WAITING
+                subscriber.wake()
+                return
+            self._last_write = now
+            if sent < len(data):
+                self._unsent = memoryview(data)[sent:]
+                self._state = _WAITING
+                subscriber.wake()
+                return
+
+    def _serve_directly(self) -> None:
+        """After the first chunk: write every later one to the socket until the end.
+
+        Returns at the end of the body, or raises as :meth:`_next_chunk` does.
+        """
+        self._written()
+        subscriber = self.subscriber
+        heartbeat = self._heartbeat
+        ends_at = self._ends_at
+        now = self._last_write = time.monotonic()
+        self._flusher = Flusher.current()
+        subscriber.sink = self
+        while True:
+            self._send_queued()
+            now = time.monotonic()
+            if ends_at is not None and now >= ends_at:
+                return
+            wake_at = None
+            if heartbeat:
+                wake_at = self._last_write + heartbeat
+                if now >= wake_at:
+                    self._send(self._frame(COMMENT))
+                    continue
+            if ends_at is not None and (wake_at is None or ends_at < wake_at):
+                wake_at = ends_at
+            if wake_at is not None:
+                self._wake_by(wake_at, now)
+            self._state = _DIRECT
+            subscriber.sleep()
+            self._state = _WAITING
+            if subscriber.closed:
+                if subscriber.overflowed:
+                    raise SubscriberDropped("queue overflow")
+                return
+            failure, self._failure = self._failure, None
+            if failure is not None:
+                raise failure
+            if self._peer_readable and self._peer_gone():
+                return
+
+    def _frame(self, chunk: bytes) -> bytes:
+        return chunked(chunk) if self._framing == CHUNKED else chunk
+
+    def _send_queued(self) -> None:
+        """Write what the flusher left and what was queued meanwhile, cooperatively."""
+        unsent, self._unsent = self._unsent, None
+        if unsent is not None:
+            self._send(unsent)
+        subscriber = self.subscriber
+        while True:
+            chunk = subscriber.drain()
+            if not chunk:
+                return
+            self._send(self._frame(chunk))
+
+    def _send(self, data: bytes | memoryview) -> None:
+        """Write ``data`` in full from this greenlet, under the write deadline."""
+        sock = self._sock
+        assert sock is not None
+        started = time.monotonic()
+        self._write(b"", started, _WRITING_MORE)
+        try:
+            sock.sendall(data)
+        finally:
+            self._written()
+        self._last_write = time.monotonic()
+
 
 _NEW = 0
 _WRITING_FIRST = 1
 _WRITING_MORE = 2
 _WAITING = 3
 _DONE = 4
+_DIRECT = 5
 _WRITING = frozenset((_WRITING_FIRST, _WRITING_MORE))

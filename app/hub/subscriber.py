@@ -48,6 +48,7 @@ __all__ = [
     "DRAIN_CHUNK",
     "EARLIEST",
     "Matching",
+    "Sink",
     "Subscriber",
     "SubscriberInfo",
 ]
@@ -70,6 +71,12 @@ DRAIN_CHUNK = 64 * 1024
 """The most bytes :meth:`Subscriber.drain` hands out at once."""
 EARLIEST = "earliest"
 """The reserved Last-Event-ID meaning "everything kept" (request) or "unknown" (response)."""
+
+
+class Sink(Protocol):
+    """What a subscriber tells of each live frame queued, instead of waking its connection."""
+
+    def queued(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -136,6 +143,7 @@ class Subscriber:
         "queued_bytes",
         "request_last_event_id",
         "response_last_event_id",
+        "sink",
         "topics",
     )
 
@@ -196,6 +204,9 @@ class Subscriber:
         self.closed = False
         self.overflowed = False
         self.interrupt: Callable[[], None] | None = None
+        # Set by a stream that writes its socket itself: told of live frames instead of
+        # waking the connection's greenlet (see app.hub.stream, "direct writes").
+        self.sink: Sink | None = None
         self._frames: list[bytes | memoryview] = []
         # The replayed history, written before the live frames; not counted against the
         # live queue's bounds (the transport's history bounds it). None when done.
@@ -267,7 +278,11 @@ class Subscriber:
             return False
         frames.append(frame)
         self.queued_bytes = queued
-        self._event.set()
+        sink = self.sink
+        if sink is None:
+            self._event.set()
+        else:
+            sink.queued()
         return True
 
     def _replaying(self, update: Update, frame: bytes, from_history: bool) -> bool:
@@ -342,6 +357,12 @@ class Subscriber:
             return True
         woken: bool = self._event.wait(timeout)
         return woken
+
+    def sleep(self) -> None:
+        """Block this greenlet until :meth:`wake`, :meth:`disconnect` or the end of a
+        history replay, whatever is queued: the greenlet of a stream whose :attr:`sink`
+        writes live frames waits only for what it must handle itself."""
+        self._event.wait(None)
 
     def drain(self) -> bytes:
         """Return queued frames (the replayed history first) joined into one chunk of at

@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -62,6 +62,24 @@ class Outbox:
         self.table = table
         self.leases = leases
         self._engine: sa.Engine | None = None
+        # The row, returning whether an older row of its hub is pending; built once, in
+        # two forms: with and without keys of relayed rows to leave out.
+        older = table.alias("older")
+        pending = (
+            older.c.hub == sa.bindparam("of_hub"),
+            older.c.status == "pending",
+            older.c.key != sa.bindparam("own_key"),
+        )
+        settled = older.c.key.not_in(sa.bindparam("settled", expanding=True))
+        self._stage_statement = table.insert().returning(
+            sa.exists().where(*pending).label("behind")
+        )
+        self._stage_settled_statement = table.insert().returning(
+            sa.exists().where(*pending, settled).label("behind")
+        )
+        self._delete_statement = table.delete().where(
+            table.c.key.in_(sa.bindparam("keys", expanding=True))
+        )
 
     def bind(self, engine: sa.Engine) -> None:
         self._engine = engine
@@ -72,26 +90,34 @@ class Outbox:
             raise RuntimeError("the outbox is not bound to an engine")
         return self._engine
 
-    def stage(self, session: Session, hub: str, updates: Sequence[Update]) -> list[Queued]:
-        """Write ``updates`` for ``hub`` in ``session``'s transaction, in order (one
-        statement); return them as queued rows, each with a fresh key, marked ``behind``
-        when an older row of the hub is pending (checked in the same transaction)."""
+    def stage(
+        self,
+        session: Session,
+        hub: str,
+        updates: Sequence[Update],
+        *,
+        settled: Collection[str] = (),
+    ) -> list[Queued]:
+        """Write ``updates`` for ``hub`` in ``session``'s transaction, in order; return
+        them as queued rows, each with a fresh key, marked ``behind`` when an older row of
+        the hub is pending (seen in the same transaction). ``settled``: keys of rows known
+        to be relayed already, whose deletion is on its way (not pending for this check).
+
+        One statement per row: the insert returns whether another row of the hub is
+        pending (a subquery in ``RETURNING``), so no ``SELECT`` follows it.
+        """
         now = time.time()
         keyed = [_with_key(update) for update in updates]
-        table = self.table
-        session.execute(
-            table.insert(), [{**_row(update), "hub": hub, "created_at": now} for update in keyed]
-        )
-        older = (
-            sa.select(table.c.seq)
-            .where(
-                table.c.hub == hub,
-                table.c.status == "pending",
-                table.c.key.not_in([update.key for update in keyed]),
-            )
-            .limit(1)
-        )
-        behind = session.execute(older).first() is not None
+        params: dict[str, object] = {"hub": hub, "created_at": now, "of_hub": hub}
+        if settled:
+            statement = self._stage_settled_statement
+            params["settled"] = list(settled)
+        else:
+            statement = self._stage_statement
+        # The first row tells: the others of the transaction are behind it anyway.
+        own = {"own_key": keyed[0].key} if keyed else {}
+        found = [session.execute(statement, {**_row(update), **params, **own}) for update in keyed]
+        behind = bool(found[0].scalar()) if found else False
         return [Queued(hub, update, created_at=now, behind=behind) for update in keyed]
 
     def pending(
@@ -143,7 +169,7 @@ class Outbox:
         chosen = list(keys)
         if chosen:
             with self.engine.begin() as connection:
-                connection.execute(self.table.delete().where(self.table.c.key.in_(chosen)))
+                connection.execute(self._delete_statement, {"keys": chosen})
 
     def failed(self, key: str, error: str, *, final: bool = False) -> None:
         """Count a failed attempt; ``final`` marks the row ``rejected`` (never retried)."""

@@ -76,7 +76,9 @@ class Publisher:
             by_hub.setdefault(hub, []).append(update)
         staged: Staged = []
         for hub, batch in by_hub.items():
-            staged += self.outbox.stage(session, hub, batch)
+            relay = self.relays.get(hub)
+            settled = relay.settled() if relay is not None else ()
+            staged += self.outbox.stage(session, hub, batch, settled=settled)
         return staged
 
     def committed(self, staged: Staged) -> None:

@@ -3,8 +3,10 @@
 One :class:`Relay` per hub and process. Two paths take a committed row to its hub:
 
 - **at once**: right after the commit, in the committing greenlet, :meth:`Relay.committed`
-  hands the rows to the hub (the built-in hub: a dispatch to its transport) and deletes
-  them, so the usual latency is the same as publishing directly. It does so only when no
+  hands the rows to the hub (the built-in hub: a dispatch to its transport), so the usual
+  latency is the same as publishing directly; a greenlet then deletes them, with the rows
+  of every other commit relayed meanwhile, in one transaction (rows delivered and not yet
+  deleted do not count as pending for later writes of this process). It does so only when no
   older row of the hub is pending, whichever process wrote it; otherwise the rows queue
   behind the older ones, which keeps every item's updates in commit order across
   processes, reloads and outages.
@@ -56,6 +58,8 @@ STALE = 1.0
 """Seconds the oldest pending row waits before the lease holder relays the backlog."""
 POLL = 1.0
 LEASE_TTL = 15.0
+SETTLED_MAX = 100
+"""Keys of relayed rows waiting for their ``DELETE`` beyond which it is done at once."""
 
 
 class Unavailable(Exception):
@@ -107,6 +111,10 @@ class Relay:
         self._closed = Event()
         self._renewed_at = 0.0
         self._greenlet: gevent.Greenlet[[], None] | None = None
+        # Keys of rows relayed at once whose deletion is pending (one DELETE per batch).
+        self._settled: list[str] = []
+        self._deleting: list[str] = []
+        self._deleter: gevent.Greenlet[[], None] | None = None
 
     def start(self) -> None:
         if self._greenlet is None:
@@ -137,7 +145,49 @@ class Relay:
                 self._wake.set()
                 break
             delivered.append(row.key)
-        self._safely(lambda: self._outbox.delete(delivered))
+        self._settle(delivered)
+
+    def settled(self) -> list[str]:
+        """Keys of rows this relay delivered and is about to delete: not pending for
+        :meth:`Outbox.stage`'s check, so later writes need not queue behind them."""
+        return [*self._deleting, *self._settled]
+
+    def _settle(self, keys: list[str]) -> None:
+        """Delete the rows of ``keys`` (delivered) soon, with those of other commits.
+
+        Every commit relayed at once adds its keys; one greenlet deletes, in one
+        transaction, all the keys added since its last ``DELETE``, as soon as the event
+        loop is idle, so a busy process shares one ``DELETE`` between many commits (past
+        :data:`SETTLED_MAX` keys, the committing greenlet deletes them itself). A row not
+        deleted yet is relayed at most once more (by the backlog, after :data:`STALE`
+        seconds), which its key makes harmless.
+        """
+        if not keys:
+            return
+        self._settled += keys
+        if len(self._settled) >= SETTLED_MAX:
+            self._delete_batch()
+        elif self._deleter is None:
+            self._deleter = gevent.spawn(self._delete_settled)
+
+    def _delete_settled(self) -> None:
+        try:
+            # Once the loop has nothing else to run: a busy process deletes for many
+            # commits at once, an idle one at once.
+            gevent.idle()
+            while self._settled:
+                self._delete_batch()
+        finally:
+            self._deleter = None
+
+    def _delete_batch(self) -> None:
+        batch, self._settled = self._settled, []
+        self._deleting += batch
+        try:
+            self._safely(lambda: self._outbox.delete(batch))
+        finally:
+            done = set(batch)
+            self._deleting = [key for key in self._deleting if key not in done]
 
     def drain(self) -> None:
         """Stop relaying the backlog and hand it (and, for a local hub, new rows) over."""
@@ -152,6 +202,11 @@ class Relay:
         if self._greenlet is not None:
             self._greenlet.join(timeout=5)
             self._greenlet.kill(block=True, timeout=1)
+        deleter = self._deleter
+        if deleter is not None:
+            deleter.join(timeout=5)
+        while self._settled:  # relayed rows are not left to be relayed again
+            self._delete_batch()
         if self._renewed_at:  # held: hand it over now rather than when it expires
             self._renewed_at = 0.0
             self._safely(lambda: self._outbox.release(self.hub, self._owner))

@@ -15,6 +15,7 @@ from marshmallow import RAISE, Schema, fields
 
 from app.config.spec import FieldSpec, RelationSpec, ResourceSpec
 from app.models import ModelRegistry
+from app.schemas.dumper import Dumper
 from app.schemas.fields import relation_field, scalar_field
 
 
@@ -37,6 +38,7 @@ class SchemaSet:
         self._registry = registry
         self._inputs: dict[str, Schema] = {}
         self._outputs: dict[tuple[str, tuple[str, ...]], Schema] = {}
+        self._dumpers: dict[str, Dumper] = {}
 
     def input(self, resource: ResourceSpec) -> Schema:
         schema = self._inputs.get(resource.name)
@@ -50,6 +52,14 @@ class SchemaSet:
         if schema is None:
             schema = self._outputs[key] = self._build_output(resource, groups)
         return schema
+
+    def dumper(self, resource: ResourceSpec) -> Dumper:
+        """The compiled form of ``output(resource)`` (see :mod:`app.schemas.dumper`)."""
+        dumper = self._dumpers.get(resource.name)
+        if dumper is None:
+            model = self._registry.model(resource.name)
+            dumper = self._dumpers[resource.name] = Dumper(self.output(resource), model)
+        return dumper
 
     def _target(self, relation: RelationSpec) -> ResourceSpec:
         return self._registry.spec.resource(relation.target)

@@ -36,7 +36,11 @@ def serialize_item(
     whose groups intersect them (``id`` and the ``@`` keys always). Relations are IRIs.
     With ``jsonld=False`` the ``@`` keys are left out.
     """
-    data: dict[str, Any] = schemas_for(registry).output(resource, groups).dump(obj)
+    schemas = schemas_for(registry)
+    # The compiled form of the output schema when no group narrows it (same document).
+    data: dict[str, Any] = (
+        schemas.output(resource, groups).dump(obj) if groups else schemas.dumper(resource).dump(obj)
+    )
     if not jsonld:
         return data
     return {
@@ -55,8 +59,8 @@ def serialize_members(
     jsonld: bool = True,
 ) -> list[dict[str, Any]]:
     """Collection members: as :func:`serialize_item` but without ``@context``."""
-    objects = list(objects)
-    dumped: list[dict[str, Any]] = schemas_for(registry).output(resource).dump(objects, many=True)
+    dump = schemas_for(registry).dumper(resource).dump
+    dumped = [dump(obj) for obj in objects]
     if not jsonld:
         return dumped
     route, name = resource.route, resource.name

@@ -1,22 +1,20 @@
 """Hub fan-out benchmark: ``python -m bench.hub [--quick]``.
 
-For each subscriber count, in one run and on the same machine, measures three servers,
-each in one gevent process on loopback with the same server set-up (:mod:`bench.hub.serve`):
-the naive bare gevent fan-out server (:mod:`bench.hub.bare`, the practical limit), this
-project's built-in hub, and flask-mercure-sse 0.4.1 where it installs
-(:mod:`bench.hub.peer`). The load generator (:mod:`bench.hub.load`) runs in its own
-process. Figures are printed as a Markdown table with the hub's ratios to each baseline,
-because absolute figures drift on a shared machine; ``--json FILE`` also writes them.
+For each subscriber count, in one run and on the same machine, measures the gateway as
+``make run`` hosts it (gunicorn, one gevent worker, the ``memory://`` transport; see
+:mod:`bench.hub.gateway`) beside the raw floor (:mod:`bench.hub.floor`: raw sockets, one
+greenlet per subscriber, which costs per core what the reference Go hub costs), each in
+its own processes on loopback. The load generator (:mod:`bench.hub.load`) runs in its own
+process. The table gives each figure and the gateway's ratio to the floor's, because
+absolute figures drift on a shared machine; ``--json FILE`` also writes them.
 
-``--v1`` also measures the built-in hub driven with Mercure 1.0: every subscriber
-subscribes with a URL Pattern (``match_urlpattern``) and its own 1.0 access token, and
-the publisher uses a 1.0 token (the row ``built-in hub, Mercure 1.0``).
-
-``--quick`` (under about 30 s) uses 300 subscribers and few messages, and measures the peer
-only when it is already installed. The full run uses 1,000 and 10,000 subscribers.
-``--repeat R`` runs R interleaved rounds and reports each metric's median. Besides
-deliveries per second, latency and memory, the table gives the server's CPU time per
-delivery during the burst, which drifts least when the machine is shared.
+``--workers`` adds the gateway over a private Redis with one worker and with two
+(``WEB_CONCURRENCY=2``), and the ratio of their CPU time per delivery. ``--baselines``
+adds the first round's baselines (the built-in hub alone on pywsgi, the bare gevent
+server, flask-mercure-sse 0.4.1 where it installs). ``--quick`` (about a minute) uses 300
+subscribers and few messages. The full run uses 1,000 and 5,000 subscribers. ``--repeat
+R`` runs R interleaved rounds and reports each metric's median. The figure that drifts
+least on a shared machine is the server's CPU time per delivery during the burst.
 """
 
 from __future__ import annotations
@@ -29,11 +27,19 @@ import sys
 from pathlib import Path
 
 from bench.hub.peer import peer_python
-from bench.hub.runner import kinds, measure
+from bench.hub.runner import FLOOR, GATEWAY, Kind, baselines, gateway_kind, measure
 
-FULL_SUBSCRIBERS = (1000, 10000)
+FULL_SUBSCRIBERS = (1000, 5000)
 QUICK_SUBSCRIBERS = (300,)
-TARGETS = {"bare": 1.0, "peer": 2.0}
+LABELS = {
+    "gateway": "gateway (gunicorn, 1 worker)",
+    "floor": "raw floor",
+    "gateway-redis-1": "gateway, Redis, 1 worker",
+    "gateway-redis-2": "gateway, Redis, 2 workers",
+    "hub": "built-in hub on pywsgi",
+    "bare": "bare gevent",
+    "peer": "flask-mercure-sse 0.4.1",
+}
 
 
 def plan(subscribers: int, quick: bool) -> tuple[int, int]:
@@ -77,45 +83,52 @@ def ratio(value: object, baseline: object) -> str:
     return f"{value / baseline:.2f}x"
 
 
+def _reference(name: str) -> str:
+    """The kind a row's ratios are computed against."""
+    return "gateway-redis-1" if name == "gateway-redis-2" else "floor"
+
+
 def table(results: list[dict[str, object]]) -> str:
     header = (
-        "| subscribers | server | deliveries/s | p50 ms | p99 ms | bytes/idle subscriber "
-        "| server CPU us/delivery | hub deliveries/s ratio | hub p99 ratio | hub memory ratio |\n"
+        "| subscribers | server | server CPU us/delivery | p50 ms | p99 ms "
+        "| bytes/idle subscriber | deliveries/s | CPU ratio | p99 ratio | memory ratio |\n"
         "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"
     )
     rows = [header]
     for count in sorted({int(str(r["subscribers"])) for r in results}):
         group = {str(r["kind"]): r for r in results if r["subscribers"] == count}
-        hub = group.get("hub")
-        for name in ("hub", "hub-v1", "bare", "peer"):
+        for name in LABELS:
             row = group.get(name)
             if row is None:
                 continue
             if "error" in row:
                 reason = str(row["error"]).strip().splitlines()[-1]
-                rows.append(f"| {count:,} | {name} | failed: {reason} | | | | | | | |")
+                rows.append(f"| {count:,} | {LABELS[name]} | failed: {reason} | | | | | | | |")
                 continue
             ratios = ["", "", ""]
-            if hub is not None and "error" not in hub and name not in ("hub", "hub-v1"):
+            base = group.get(_reference(name))
+            if name != "floor" and base is not None and "error" not in base:
                 ratios = [
-                    ratio(hub["deliveries_per_second"], row["deliveries_per_second"]),
-                    ratio(hub["latency_p99_ms"], row["latency_p99_ms"]),
-                    ratio(hub["bytes_per_subscriber"], row["bytes_per_subscriber"]),
+                    ratio(row["server_us_per_delivery"], base["server_us_per_delivery"]),
+                    ratio(row["latency_p99_ms"], base["latency_p99_ms"]),
+                    ratio(row["bytes_per_subscriber"], base["bytes_per_subscriber"]),
                 ]
-            label = {
-                "hub": "built-in hub",
-                "hub-v1": "built-in hub, Mercure 1.0",
-                "bare": "bare gevent",
-                "peer": "flask-mercure-sse 0.4.1",
-            }[name]
             rows.append(
-                f"| {count:,} | {label} | {row['deliveries_per_second']:,} "
+                f"| {count:,} | {LABELS[name]} | {row['server_us_per_delivery']} "
                 f"| {row['latency_p50_ms']} | {row['latency_p99_ms']} "
-                f"| {row['bytes_per_subscriber']:,} | {row['server_us_per_delivery']} | "
+                f"| {row['bytes_per_subscriber']:,} | {row['deliveries_per_second']:,} | "
                 + " | ".join(ratios)
                 + " |"
             )
     return "\n".join(rows)
+
+
+TARGETS = (
+    # (kind, reference, metric, at most)
+    ("gateway", "floor", "server_us_per_delivery", 1.0),
+    ("gateway", "floor", "latency_p99_ms", 1.0),
+    ("gateway-redis-2", "gateway-redis-1", "server_us_per_delivery", 1.1),
+)
 
 
 def verdict(results: list[dict[str, object]]) -> list[str]:
@@ -123,36 +136,30 @@ def verdict(results: list[dict[str, object]]) -> list[str]:
     lines = []
     for count in sorted({int(str(r["subscribers"])) for r in results}):
         group = {str(r["kind"]): r for r in results if r["subscribers"] == count}
-        hub = group.get("hub")
-        if hub is None or "error" in hub:
-            continue
-        for name, target in TARGETS.items():
-            base = group.get(name)
-            if base is None or "error" in base:
+        for name, reference, metric, most in TARGETS:
+            row, base = group.get(name), group.get(reference)
+            if row is None or base is None or "error" in row or "error" in base:
                 continue
-            value = float(str(hub["deliveries_per_second"])) / float(
-                str(base["deliveries_per_second"])
-            )
-            state = "met" if value >= target else "NOT met"
+            value = float(str(row[metric])) / float(str(base[metric]))
+            state = "met" if value <= most else "NOT met"
             lines.append(
-                f"{count:,} subscribers: hub/{name} deliveries/s = {value:.2f}x "
-                f"(target >= {target:.1f}x): {state}"
+                f"{count:,} subscribers: {name}/{reference} {metric} = {value:.2f}x "
+                f"(target <= {most:.1f}x): {state}"
             )
     return lines
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Mercure hub fan-out benchmark")
-    parser.add_argument("--quick", action="store_true", help="small run, about 30 s")
+    parser.add_argument("--quick", action="store_true", help="small run, about a minute")
     parser.add_argument(
-        "--subscribers", type=int, nargs="+", help="subscriber counts (default 1000 10000)"
+        "--subscribers", type=int, nargs="+", help="subscriber counts (default 1000 5000)"
     )
+    parser.add_argument(
+        "--workers", action="store_true", help="also the gateway over Redis, 1 and 2 workers"
+    )
+    parser.add_argument("--baselines", action="store_true", help="also the first round's baselines")
     parser.add_argument("--no-peer", action="store_true", help="skip flask-mercure-sse")
-    parser.add_argument(
-        "--v1",
-        action="store_true",
-        help="also measure the hub with Mercure 1.0 subscriptions (URL Pattern) and tokens",
-    )
     parser.add_argument(
         "--repeat", type=int, default=1, help="rounds per size; the median is reported"
     )
@@ -160,16 +167,21 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     counts = tuple(args.subscribers or (QUICK_SUBSCRIBERS if args.quick else FULL_SUBSCRIBERS))
-    peer, how = (
-        (None, "skipped (--no-peer)") if args.no_peer else peer_python(install=not args.quick)
-    )
-    print(f"flask-mercure-sse: {how}", file=sys.stderr)
+    plan_kinds: list[Kind] = [FLOOR, GATEWAY]
+    if args.workers:
+        plan_kinds += [gateway_kind(1, "redis"), gateway_kind(2, "redis")]
+    if args.baselines:
+        peer, how = (
+            (None, "skipped (--no-peer)") if args.no_peer else peer_python(install=not args.quick)
+        )
+        print(f"flask-mercure-sse: {how}", file=sys.stderr)
+        plan_kinds += baselines(peer)
     results: list[dict[str, object]] = []
     for count in counts:
         messages, burst = plan(count, args.quick)
         runs: dict[str, list[dict[str, object]]] = {}
         for round_number in range(1, args.repeat + 1):
-            for kind in kinds(peer, args.v1):  # interleaved, so drift hits every kind alike
+            for kind in plan_kinds:  # interleaved, so drift hits every kind alike
                 print(
                     f"round {round_number}/{args.repeat}: {kind.name}, {count:,} subscribers",
                     file=sys.stderr,

@@ -54,20 +54,38 @@ def raise_open_files_limit() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
-def cpu_seconds(pid: int) -> float:
-    """User plus system CPU time consumed so far by process ``pid`` (Linux)."""
-    with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def cpu_seconds(*pids: int) -> float:
+    """User plus system CPU time consumed so far by processes ``pids`` (Linux)."""
+    ticks = 0
+    for pid in pids:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rpartition(")")[2].split()
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
-def rss_bytes(pid: int) -> int:
-    """Resident set size of process ``pid`` in bytes (Linux)."""
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    raise RuntimeError(f"no VmRSS for process {pid}")
+def rss_bytes(*pids: int) -> int:
+    """Resident set size of processes ``pids`` in bytes, summed (Linux)."""
+    total = 0
+    for pid in pids:
+        with open(f"/proc/{pid}/status") as status:
+            found = [line for line in status if line.startswith("VmRSS:")]
+        if not found:
+            raise RuntimeError(f"no VmRSS for process {pid}")
+        total += int(found[0].split()[1]) * 1024
+    return total
+
+
+def sockets(pid: int) -> int:
+    """How many sockets process ``pid`` holds open (Linux)."""
+    count = 0
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            if os.readlink(f"/proc/{pid}/fd/{fd}").startswith("socket:"):
+                count += 1
+        except OSError:
+            continue
+    return count
 
 
 @dataclass
@@ -154,8 +172,15 @@ class Publisher:
 
     def publish(self, seq: int) -> None:
         body = urlencode({"topic": self.topic, "data": f"m{seq}"})
-        self.connection.request("POST", self.path, body=body, headers=self.headers)
-        response = self.connection.getresponse()
+        try:
+            self.connection.request("POST", self.path, body=body, headers=self.headers)
+            response = self.connection.getresponse()
+        except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected):
+            # The server closed the idle keep-alive connection (gunicorn after 5 s, while
+            # thousands of subscribers connect): publish again on a new one.
+            self.connection.close()
+            self.connection.request("POST", self.path, body=body, headers=self.headers)
+            response = self.connection.getresponse()
         text = response.read()
         if response.status != 200:
             raise RuntimeError(f"publish answered {response.status}: {text[:200]!r}")
@@ -197,7 +222,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
     catch_up(warm)
     warm_greenlet.kill()
     gevent.sleep(0.5)
-    rss_before = rss_bytes(args.server_pid)
+    rss_before = rss_bytes(*args.server_pid)
 
     connecting = Semaphore(CONNECT_CONCURRENCY)
     started = time.perf_counter()
@@ -216,7 +241,8 @@ def run(args: argparse.Namespace) -> dict[str, object]:
     catch_up(tally)
     connect_seconds = time.perf_counter() - started
     gevent.sleep(1.0)
-    rss_after = rss_bytes(args.server_pid)
+    rss_after = rss_bytes(*args.server_pid)
+    connections = [sockets(pid) for pid in args.server_pid]
 
     def publish_and_wait(count: int) -> list[float]:
         nonlocal seq
@@ -238,7 +264,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
 
     first = seq
     events = [tally.expect(first + i) for i in range(args.burst)]
-    server_cpu, client_cpu = cpu_seconds(args.server_pid), cpu_seconds(os.getpid())
+    server_cpu, client_cpu = cpu_seconds(*args.server_pid), cpu_seconds(os.getpid())
     t0 = time.perf_counter()
     for i in range(args.burst):
         if i >= args.window and not events[i - args.window].wait(WAIT_SECONDS):
@@ -247,7 +273,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
     if not events[-1].wait(WAIT_SECONDS) or not all(e.wait(WAIT_SECONDS) for e in events):
         raise RuntimeError("burst messages were not all delivered")
     elapsed = max(tally.done[first + i] for i in range(args.burst)) - t0
-    server_cpu = cpu_seconds(args.server_pid) - server_cpu
+    server_cpu = cpu_seconds(*args.server_pid) - server_cpu
     client_cpu = cpu_seconds(os.getpid()) - client_cpu
     seq += args.burst
 
@@ -269,6 +295,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
         "messages": args.messages,
         "burst": args.burst,
         "disconnected": disconnected,
+        "sockets_per_process": connections,
     }
 
 
@@ -276,7 +303,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--server-pid", type=int, required=True)
+    parser.add_argument(
+        "--server-pid", type=int, nargs="+", required=True, help="every serving process"
+    )
     parser.add_argument("--subscribe-path", required=True)
     parser.add_argument("--publish-path", required=True)
     parser.add_argument("--topic", required=True)

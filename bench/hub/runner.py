@@ -1,9 +1,11 @@
 """Run one server kind and the load generator against it, each in its own process.
 
-:func:`measure` starts ``python -m bench.hub.serve KIND PORT`` (with ``python`` the
-interpreter that has the kind's packages), waits for ``ready``, runs
-``python -m bench.hub.load`` against it and returns the generator's JSON figures. The
-server process is always stopped, even when the measurement fails.
+:func:`measure` starts the server: for the gateway kinds, gunicorn as ``make run`` hosts
+it (:mod:`bench.hub.gateway`); otherwise ``python -m bench.hub.serve KIND PORT`` (with
+``python`` the interpreter that has the kind's packages), waiting for ``ready``. It then
+runs ``python -m bench.hub.load`` against it, which reads the CPU time and memory of every
+serving process (each gunicorn worker), and returns the generator's JSON figures. The
+servers are always stopped, even when the measurement fails.
 """
 
 from __future__ import annotations
@@ -14,32 +16,35 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import jwt
 
-from bench.hub.serve import BENCH_ISSUER, BENCH_RESOURCE
+from bench.hub.gateway import running_gateway
 
 ROOT = Path(__file__).resolve().parents[2]
 BENCH_KEY = "bench-only-key-that-is-long-enough-for-hs256!"
 TOPIC = "https://example.com/books/1"
-PATTERN = "https://example.com/books/:id"
-"""The 1.0 subscription of the hub-v1 kind, a URL Pattern matching :data:`TOPIC`."""
 
 
 @dataclass(frozen=True)
 class Kind:
-    """How to reach one server kind: its interpreter and its subscribe/publish paths."""
+    """How to reach one server kind: its interpreter and its subscribe/publish paths.
+
+    ``workers`` > 0 means the gateway under gunicorn with that many workers and the
+    ``transport`` (``memory`` or ``redis``); 0 a server of :mod:`bench.hub.serve`.
+    """
 
     name: str
     python: str
     subscribe_path: str
     publish_path: str
     authenticated: bool
-    v1: bool = False
-    """Mercure 1.0: a URL Pattern subscription with a 1.0 access token per subscriber,
-    and a 1.0 publisher token."""
+    workers: int = 0
+    transport: str = "memory"
 
 
 def free_port() -> int:
@@ -52,69 +57,38 @@ def publisher_token() -> str:
     return jwt.encode({"mercure": {"publish": ["*"]}}, BENCH_KEY, algorithm="HS256")
 
 
-def access_token(action: str, match: str, match_type: str) -> str:
-    """A Mercure 1.0 access token of the bench hub's own issuer."""
-    now = int(time.time())
-    claims = {
-        "iss": BENCH_ISSUER,
-        "aud": BENCH_RESOURCE,
-        "sub": "bench",
-        "client_id": "bench",
-        "iat": now,
-        "exp": now + 3600,
-        "jti": f"bench-{action}",
-        "authorization_details": [
-            {
-                "type": "https://mercure.rocks/authorization-detail",
-                "actions": [action],
-                "topics": [{"match": match, "match_type": match_type}],
-            }
-        ],
-    }
-    return jwt.encode(claims, BENCH_KEY, algorithm="HS256", headers={"typ": "at+jwt"})
+HUB_PATH = "/.well-known/mercure"
+QUOTED_TOPIC = TOPIC.replace(":", "%3A").replace("/", "%2F")
+GATEWAY = Kind("gateway", sys.executable, f"{HUB_PATH}?topic={QUOTED_TOPIC}", HUB_PATH, True, 1)
+FLOOR = Kind("floor", sys.executable, f"/?topic={QUOTED_TOPIC}", "/", False)
 
 
-def kinds(peer_python: str | None, v1: bool = False) -> list[Kind]:
-    """The server kinds to measure; ``v1`` adds the hub driven with Mercure 1.0."""
-    quoted = TOPIC.replace(":", "%3A").replace("/", "%2F")
+def gateway_kind(workers: int, transport: str) -> Kind:
+    """The gateway under gunicorn with ``workers`` workers over ``transport``."""
+    name = "gateway" if (workers, transport) == (1, "memory") else f"gateway-{transport}-{workers}"
+    return Kind(name, sys.executable, GATEWAY.subscribe_path, HUB_PATH, True, workers, transport)
+
+
+def baselines(peer_python: str | None) -> list[Kind]:
+    """The first round's baselines: the built-in hub alone on pywsgi, the bare gevent
+    server and, when installed, flask-mercure-sse."""
     found = [
-        Kind("bare", sys.executable, f"/sub?topic={quoted}", "/pub", False),
-        Kind(
-            "hub",
-            sys.executable,
-            f"/.well-known/mercure?topic={quoted}",
-            "/.well-known/mercure",
-            True,
-        ),
+        Kind("bare", sys.executable, f"/sub?topic={QUOTED_TOPIC}", "/pub", False),
+        Kind("hub", sys.executable, GATEWAY.subscribe_path, HUB_PATH, True),
     ]
-    if v1:
-        found.append(
-            Kind(
-                "hub-v1",
-                sys.executable,
-                "/.well-known/mercure?match_urlpattern="
-                + PATTERN.replace(":", "%3A").replace("/", "%2F"),
-                "/.well-known/mercure",
-                True,
-                v1=True,
-            )
-        )
     if peer_python:
-        found.append(
-            Kind(
-                "peer",
-                peer_python,
-                f"/.well-known/mercure?topic={quoted}",
-                "/.well-known/mercure",
-                True,
-            )
-        )
+        found.append(Kind("peer", peer_python, GATEWAY.subscribe_path, HUB_PATH, True))
     return found
 
 
-def measure(kind: Kind, subscribers: int, messages: int, burst: int) -> dict[str, object]:
+@contextmanager
+def _server(kind: Kind, env: dict[str, str]) -> Iterator[tuple[int, tuple[int, ...]]]:
+    """Start ``kind``; yield its port and the ids of its serving processes."""
+    if kind.workers:
+        with running_gateway(BENCH_KEY, kind.workers, kind.transport) as gateway:
+            yield gateway.port, gateway.workers
+        return
     port = free_port()
-    env = dict(os.environ, BENCH_JWT_KEY=BENCH_KEY, PYTHONPATH=str(ROOT))
     server = subprocess.Popen(
         [kind.python, "-m", "bench.hub.serve", kind.name, str(port)],
         cwd=ROOT,
@@ -133,6 +107,15 @@ def measure(kind: Kind, subscribers: int, messages: int, burst: int) -> dict[str
         else:
             _, err = server.communicate(timeout=5)
             raise RuntimeError(f"{kind.name} server did not start: {''.join(printed)}{err[-2000:]}")
+        yield port, (server.pid,)
+    finally:
+        server.kill()
+        server.wait()
+
+
+def measure(kind: Kind, subscribers: int, messages: int, burst: int) -> dict[str, object]:
+    env = dict(os.environ, BENCH_JWT_KEY=BENCH_KEY, PYTHONPATH=str(ROOT))
+    with _server(kind, env) as (port, pids):
         command = [
             sys.executable,
             "-m",
@@ -140,7 +123,7 @@ def measure(kind: Kind, subscribers: int, messages: int, burst: int) -> dict[str
             "--port",
             str(port),
             "--server-pid",
-            str(server.pid),
+            *(str(pid) for pid in pids),
             "--subscribe-path",
             kind.subscribe_path,
             "--publish-path",
@@ -154,18 +137,11 @@ def measure(kind: Kind, subscribers: int, messages: int, burst: int) -> dict[str
             "--burst",
             str(burst),
         ]
-        if kind.v1:
-            command += [
-                "--token",
-                access_token("publish", "*", "exact"),
-                "--subscriber-token",
-                access_token("subscribe", PATTERN, "urlpattern"),
-            ]
-        elif kind.authenticated:
+        if kind.authenticated:
             command += ["--token", publisher_token()]
         started = time.perf_counter()
         result = subprocess.run(
-            command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False
+            command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900, check=False
         )
         if result.returncode != 0:
             raise RuntimeError(
@@ -173,8 +149,6 @@ def measure(kind: Kind, subscribers: int, messages: int, burst: int) -> dict[str
             )
         figures: dict[str, object] = json.loads(result.stdout)
         figures["kind"] = kind.name
+        figures["workers"] = len(pids)
         figures["seconds"] = round(time.perf_counter() - started, 1)
         return figures
-    finally:
-        server.kill()
-        server.wait()

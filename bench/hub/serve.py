@@ -4,9 +4,11 @@ Every kind runs on the same server set-up, as gunicorn's gevent worker does it: 
 pywsgi in one process, a listening socket with ``TCP_NODELAY`` (small SSE frames must not
 wait for delayed ACKs) and a deep backlog for 10,000 connections. Kinds:
 
+* ``floor``: the raw floor of :mod:`bench.hub.floor` (raw sockets, no WSGI server);
 * ``bare``: the naive baseline of :mod:`bench.hub.bare`;
 * ``hub``: this project's built-in hub, mounted on a bare Flask app (``hub-v1``: the same,
-  driven with Mercure 1.0 subscriptions and tokens);
+  driven with Mercure 1.0 subscriptions and tokens; the gateway as deployed, under
+  gunicorn, is started by :mod:`bench.hub.gateway`);
 * ``peer``: flask-mercure-sse's built-in hub (its own interpreter, see :mod:`bench.hub.peer`).
 
 Prints ``ready`` on stdout once listening. Publisher and subscriber keys come from
@@ -24,6 +26,7 @@ import sys  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 
 from gevent.pywsgi import WSGIServer  # noqa: E402
+from gevent.server import StreamServer  # noqa: E402
 
 JWT_KEY_VARIABLE = "BENCH_JWT_KEY"
 BENCH_RESOURCE = "https://bench.example/.well-known/mercure"
@@ -93,8 +96,13 @@ def main() -> None:
     kind, port = sys.argv[1], int(sys.argv[2])
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    application = KINDS[kind]()
-    server = WSGIServer(listener(port), application, log=None, error_log=None)
+    if kind == "floor":
+        from bench.hub.floor import handle
+
+        server: StreamServer = StreamServer(listener(port), handle)
+    else:
+        application = KINDS[kind]()
+        server = WSGIServer(listener(port), application, log=None, error_log=None)
     server.start()
     print("ready", flush=True)
     server.serve_forever()

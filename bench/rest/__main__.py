@@ -8,19 +8,22 @@
 2. Each app runs in its own process on the same kind of server (gevent ``pywsgi``, as the
    gunicorn gevent worker), pinned to CPU 0; the load generator runs here, on CPU 1.
 3. Before timing, the answers of both apps to each scenario are compared (status,
-   content type, ``Link`` header and JSON document), so both do the same work.
+   content type, ``Link``, ``Location``, ``Content-Location`` and ``Accept-Patch``
+   headers, and the body byte for byte), so both do the same work.
 4. Per scenario, rounds alternate the order of the two apps; each round runs a fixed
    time with ``--concurrency`` keep-alive connections. Two throughputs are reported per
    app, each the median of the rounds: requests per wall-clock second, and requests per
    CPU second of the server process (from ``/proc``). A gevent server is one busy core,
    so the second is its saturated throughput, and it stays meaningful when other jobs
    share the machine. Ratios are generic / hand-written, the median of the per-round
-   ratios; the verdict (target >= 0.9) uses the CPU one.
+   ratios; the verdict (see ``TARGETS``) uses the CPU one.
 
 Scenarios: ``GET /books/{id}`` over the seeded ids, ``GET /books?page=N`` (30 items per
-page) over the pages, ``POST /books`` (one committed insert each, run last because it
-grows the table) as an administrator: the gateway verifies the bearer token and judges the
-shipped security rules on every request; the hand-written app checks nothing.
+page) over the pages, ``PUT`` and ``PATCH`` (merge patch) of ``/books/{id}`` over the
+seeded ids, ``POST /books`` (one committed insert each, run last because it grows the
+table); writes as an administrator: the gateway verifies the bearer token and judges the
+shipped security rules on every request; the hand-written app checks nothing. Answers are
+compared byte for byte before timing (step 3).
 """
 
 from gevent import monkey
@@ -39,12 +42,13 @@ from typing import Any  # noqa: E402
 
 import gevent  # noqa: E402
 
-from bench.rest.load import BadResponse, Scenario, fetch, get, post, run  # noqa: E402
+from bench.rest.load import BadResponse, Scenario, fetch, get, patch, post, put, run  # noqa: E402
 from bench.rest.seed import PAGE_SIZE, database_directory, seed  # noqa: E402
 from bench.rest.serve import ADMIN_TOKEN  # noqa: E402
 
 KINDS = ("generic", "handwritten")
-TARGET = 0.9
+TARGETS = {"GET item": 1.5, "GET collection page": 1.5, "PUT": 1.0, "PATCH": 1.0, "POST": 1.0}
+"""The least CPU ratio (generic / hand-written requests per CPU second) of each scenario."""
 
 NEW_BOOK = {
     "title": "A benchmark of books",
@@ -54,11 +58,23 @@ NEW_BOOK = {
 }
 
 
+CHANGED_BOOK = {
+    "isbn": None,
+    "title": "A benchmark of books, revised",
+    "author": "Bench Marker",
+    "description": "Replaced once per request.",
+    "publicationDate": "2024-06-01",
+}
+PATCHED = {"description": "Patched once per request."}
+
+
 def scenarios(books: int) -> list[Scenario]:
     pages = max(1, books // PAGE_SIZE)
     return [
         Scenario("GET item", lambda n: get(f"/books/{n % books + 1}"), 200),
         Scenario("GET collection page", lambda n: get(f"/books?page={n % pages + 1}"), 200),
+        Scenario("PUT", lambda n: put(f"/books/{n % books + 1}", CHANGED_BOOK, ADMIN_TOKEN), 200),
+        Scenario("PATCH", lambda n: patch(f"/books/{n % books + 1}", PATCHED, ADMIN_TOKEN), 200),
         Scenario("POST", lambda n: post("/books", NEW_BOOK, ADMIN_TOKEN), 201),
     ]
 
@@ -102,30 +118,25 @@ class Server:
 COMPARED_HEADERS = ("content-type", "link", "location", "content-location", "accept-patch")
 
 
-def _comparable(head: str, body: bytes, created: bool) -> tuple[dict[str, str], object]:
+def _comparable(head: str, body: bytes) -> tuple[dict[str, str], bytes]:
     headers = {}
     for line in head.split("\r\n")[1:]:
         name, _, value = line.partition(":")
         headers[name.strip().lower()] = value.strip()
-    document = json.loads(body) if body else None
-    if created and isinstance(document, dict):
-        # Created rows get different ids in the two databases.
-        document = {k: v for k, v in document.items() if k not in ("@id", "id")}
-    if created:  # the ids differ: compare that the location headers are there
-        for name in ("location", "content-location"):
-            headers[name] = "present" if name in headers else "missing"
-    return {k: v for k, v in headers.items() if k in COMPARED_HEADERS}, document
+    return {k: v for k, v in headers.items() if k in COMPARED_HEADERS}, body
 
 
 def check_same_answers(servers: dict[str, Server], cases: list[Scenario]) -> None:
-    """Refuse to time two apps that do not answer the same."""
+    """Refuse to time two apps that do not answer the same: same status, same headers
+    that carry meaning, and the same body, byte for byte (both databases are copies, so
+    even a created book gets the same id on both sides)."""
     for scenario in cases:
         answers = {}
         for kind, server in servers.items():
             status, head, body = fetch(server.port, scenario.request(7))
             if status != scenario.status:
                 raise SystemExit(f"{kind} {scenario.name}: status {status}: {body[:500]!r}")
-            answers[kind] = _comparable(head, body, scenario.status == 201)
+            answers[kind] = _comparable(head, body)
         if answers["generic"] != answers["handwritten"]:
             raise SystemExit(
                 f"{scenario.name}: the two apps answer differently, so the comparison "
@@ -234,17 +245,18 @@ def _row(name: str, wall: dict[str, list[float]], cpu: dict[str, list[float]]) -
         "generic_per_cpu_s": round(statistics.median(cpu["generic"]), 1),
         "handwritten_per_cpu_s": round(statistics.median(cpu["handwritten"]), 1),
         "cpu_ratio": round(cpu_ratio, 3),
-        "meets_target": cpu_ratio >= TARGET,
+        "target": TARGETS[name],
+        "meets_target": cpu_ratio >= TARGETS[name],
     }
 
 
 def _report(results: list[dict[str, Any]]) -> None:
     print(
         f"{'scenario':<21}{'generic req/s':>14}{'hand-written':>14}{'ratio':>7}"
-        f"{'generic req/cpu-s':>19}{'hand-written':>14}{'ratio':>7}  (cpu ratio >= {TARGET})"
+        f"{'generic req/cpu-s':>19}{'hand-written':>14}{'ratio':>7}  target (cpu ratio)"
     )
     for row in results:
-        verdict = "ok" if row["meets_target"] else "BELOW"
+        verdict = f">= {row['target']}: " + ("met" if row["meets_target"] else "NOT met")
         print(
             f"{row['scenario']:<21}{row['generic_rps']:>14}{row['handwritten_rps']:>14}"
             f"{row['ratio']:>7}{row['generic_per_cpu_s']:>19}{row['handwritten_per_cpu_s']:>14}"

@@ -2,21 +2,24 @@
 
 What a developer would write for the same responses as the generic layer gives for the
 shipped ``resources.yaml``: the same tables (it opens a copy of the same SQLite file), the
-same JSON-LD documents and headers for ``GET /books/<id>``, ``GET /books?page=N`` and
-``POST /books``, the same validation rules, and SQLite foreign keys on as the gateway
-does. No generic machinery: one model class, one schema class and one function per route.
-``POST`` serializes the book after the flush and commits after, so that it needs no
-read-back (the commit expires the book), and publishes the same Mercure update as the
-gateway (see :func:`create_handwritten_app`).
+same JSON-LD documents, byte for byte (compact UTF-8 JSON with the keys in the
+gateway's order), and headers for ``GET /books/<id>``, ``GET /books?page=N``,
+``POST /books`` and ``PUT``/``PATCH`` (merge patch) on ``/books/<id>``, the same
+validation rules, and SQLite foreign keys on as the gateway does. No generic machinery:
+one model class, one schema class and one function per route. Writes serialize the book
+after the flush and commit after, so that they need no read-back (the commit expires the
+book), and publish the same Mercure update as the gateway (see
+:func:`create_handwritten_app`).
 """
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, Response, json, request
+from flask import Flask, Response, request
 from flask_sqlalchemy import SQLAlchemy
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
@@ -82,15 +85,20 @@ book_schema = BookSchema()
 books_schema = BookSchema(many=True)
 
 
+def _dumps(document: Any) -> str:
+    """Compact JSON, UTF-8 rather than escapes, keys in the order of the document."""
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+
+
 def _json(document: Any, status: int = 200, **headers: str) -> Response:
-    response = Response(json.dumps(document), status=status, content_type=JSONLD_UTF8)
+    response = Response(_dumps(document), status=status, content_type=JSONLD_UTF8)
     response.headers.update(headers)
     return response
 
 
 def _problem(status: int, title: str, detail: str, **extra: Any) -> Response:
     body = {"type": f"/errors/{status}", "title": title, "status": status, "detail": detail}
-    return Response(json.dumps({**body, **extra}), status=status, mimetype=PROBLEM)
+    return Response(_dumps({**body, **extra}), status=status, mimetype=PROBLEM)
 
 
 def _item(book: Book) -> dict[str, Any]:
@@ -196,8 +204,46 @@ def create_handwritten_app(database_url: str, *, mercure: bool = True) -> Flask:
         response = _json(document, 201, **headers, **link())
         db.session.commit()
         if hub is not None:
-            data = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
-            hub.publish(Update(topics=(f"{request.host_url.rstrip('/')}{iri}",), data=data))
+            publish(iri, document)
+        return response
+
+    def publish(iri: str, document: dict[str, Any]) -> None:
+        if hub is not None:
+            topic = f"{request.host_url.rstrip('/')}{iri}"
+            hub.publish(Update(topics=(topic,), data=_dumps(document)))
+
+    def invalid(error: ValidationError) -> Response:
+        violations = [
+            {"propertyPath": key, "message": message}
+            for key, messages in error.messages_dict.items()
+            for message in messages
+        ]
+        return _problem(422, "An error occurred", "Invalid body.", violations=violations)
+
+    @app.route("/books/<int:book_id>", methods=["PUT", "PATCH"])
+    def change_book(book_id: int) -> Response:
+        patching = request.method == "PATCH"
+        expected = (MERGE_PATCH,) if patching else (JSONLD, "application/json")
+        if request.mimetype not in expected:
+            return _problem(415, "Unsupported Media Type", f"Send {expected[0]}.")
+        book = db.session.get(Book, book_id)
+        if book is None:
+            return _problem(404, "Not Found", f"No Book with id {book_id}.")
+        payload = request.get_json(silent=True, force=True)
+        if not isinstance(payload, dict):
+            return _problem(400, "Bad Request", "The body is not a JSON object.")
+        try:
+            values = book_schema.load(payload, partial=patching)
+        except ValidationError as error:
+            return invalid(error)
+        for name, value in values.items():
+            setattr(book, name, value)
+        db.session.flush()  # serialize before the commit expires the book
+        iri = f"/books/{book.id}"
+        document = _item(book)
+        response = _json(document, **{"Accept-Patch": MERGE_PATCH}, **link())
+        db.session.commit()
+        publish(iri, document)
         return response
 
     return app

@@ -52,11 +52,30 @@ def get(path: str) -> bytes:
 
 
 def post(path: str, document: object, token: str) -> bytes:
+    return send("POST", path, document, token)
+
+
+def put(path: str, document: object, token: str) -> bytes:
+    return send("PUT", path, document, token)
+
+
+def patch(path: str, document: object, token: str) -> bytes:
+    return send("PATCH", path, document, token, "application/merge-patch+json")
+
+
+def send(
+    method: str,
+    path: str,
+    document: object,
+    token: str,
+    content_type: str = "application/ld+json",
+) -> bytes:
+    """A request with ``document`` as its JSON body, as a signed-in client sends it."""
     body = json.dumps(document).encode()
     head = (
-        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: application/ld+json\r\n"
+        f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: application/ld+json\r\n"
         f"Authorization: Bearer {token}\r\n"
-        f"Content-Type: application/ld+json\r\nContent-Length: {len(body)}\r\n\r\n"
+        f"Content-Type: {content_type}\r\nContent-Length: {len(body)}\r\n\r\n"
     )
     return head.encode() + body
 

@@ -147,3 +147,75 @@ def test_hub_close_ends_streams(live_hub: LiveHub, client: httpx.Client) -> None
         assert _wait_until(lambda: _active(hub) == 1)
         hub.close()
         assert sub.response.read() == b":\n"
+
+
+def _read_until(sock: socket.socket, marker: bytes, received: bytes = b"") -> bytes:
+    while marker not in received:
+        chunk = sock.recv(65536)
+        assert chunk, f"stream closed early: {received[-200:]!r}"
+        received += chunk
+    return received
+
+
+def _dechunk(body: bytes) -> tuple[bytes, bytes]:
+    """The payload of the complete chunks at the start of ``body``, and what is left."""
+    payload = b""
+    while b"\r\n" in body:
+        size_line, rest = body.split(b"\r\n", 1)
+        size = int(size_line, 16)
+        if len(rest) < size + 2:
+            break
+        assert rest[size : size + 2] == b"\r\n", f"chunk of {size} bytes not closed"
+        payload += rest[:size]
+        body = rest[size + 2 :]
+    return payload, body
+
+
+def test_http10_subscribers_get_frames_without_chunk_framing(live_hub: LiveHub) -> None:
+    url, hub = live_hub()
+    host_port = url.split("//", 1)[1].split("/", 1)[0]
+    sock = socket.create_connection(tuple(host_port.split(":")))  # type: ignore[arg-type]
+    sock.settimeout(5)
+    try:
+        sock.sendall(f"GET /.well-known/mercure?topic={BOOK} HTTP/1.0\r\n\r\n".encode())
+        received = _read_until(sock, b"\r\n\r\n:\n")
+        assert b"Transfer-Encoding" not in received.split(b"\r\n\r\n")[0]
+        assert _wait_until(lambda: _active(hub) == 1)
+        hub.publish(Update((BOOK,), data="one", id="1"))
+        hub.publish(Update((BOOK,), data="two", id="2"))
+        received = _read_until(sock, b"data: two\n\n", received)
+        assert received.split(b"\r\n\r\n", 1)[1] == b":\nid: 1\ndata: one\n\nid: 2\ndata: two\n\n"
+    finally:
+        sock.close()
+
+
+def test_a_slow_reader_gets_every_frame_whole_in_order_and_well_chunked(
+    live_hub: LiveHub,
+) -> None:
+    # Frames the socket cannot take at once are finished by the stream's greenlet while
+    # more are queued: the body must stay a valid chunked body with every frame in order.
+    url, hub = live_hub(queue_size=10_000, dispatch_timeout=30.0)
+    sock = _raw_subscribe(url)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    try:
+        received = _read_until(sock, b"\r\n\r\n")
+        assert _wait_until(lambda: _active(hub) == 1)
+        payloads = [f"{n}:" + "z" * (n * 7919 % 40_000) for n in range(120)]
+        for n, payload in enumerate(payloads):
+            hub.publish(Update((BOOK,), data=payload, id=str(n)))
+            if n % 5 == 0:
+                gevent.sleep(0)
+        body = received.split(b"\r\n\r\n", 1)[1]
+        expected = b":\n" + b"".join(
+            f"id: {n}\ndata: {payload}\n\n".encode() for n, payload in enumerate(payloads)
+        )
+        payload = b""
+        while len(payload) < len(expected):
+            gevent.sleep(0.001)  # a slow reader
+            chunk = sock.recv(8192)
+            assert chunk, "stream closed early"
+            more, body = _dechunk(body + chunk)
+            payload += more
+        assert payload == expected
+    finally:
+        sock.close()

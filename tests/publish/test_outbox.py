@@ -72,6 +72,23 @@ def test_rows_of_other_hubs_and_older_rows(outbox: Outbox) -> None:
     assert [r.update.id for r in outbox.pending("default", older_than=time.time() + 1)] == ["a"]
 
 
+def test_a_row_is_behind_pending_rows_of_its_hub_but_not_relayed_ones(outbox: Outbox) -> None:
+    with Session(outbox.engine) as session:
+        first = outbox.stage(session, "default", updates("a", "b"))
+        session.commit()
+    assert [row.behind for row in first] == [False, False]  # its own rows do not count
+    with Session(outbox.engine) as session:
+        assert outbox.stage(session, "backup", updates("other hub"))[0].behind is False
+        assert outbox.stage(session, "default", updates("c"))[0].behind is True
+        session.rollback()
+    relayed = [row.key for row in first]
+    with Session(outbox.engine) as session:
+        # Relayed, their deletion on its way: no later row waits behind them.
+        assert outbox.stage(session, "default", updates("d"), settled=relayed)[0].behind is False
+        assert outbox.stage(session, "default", updates("e"), settled=relayed[:1])[0].behind
+        session.rollback()
+
+
 def test_delete_failed_rejected_and_remaining(outbox: Outbox) -> None:
     with Session(outbox.engine) as session:
         rows = outbox.stage(session, "default", updates("a", "b", "c"))

@@ -28,7 +28,7 @@ from app.hub.http.responses import authorize, text, unauthorized
 from app.hub.matchers import MatcherError, MatcherSet, parse_matchers
 from app.hub.oauth import SUBSCRIBER
 from app.hub.settings import PROTOCOL_1
-from app.hub.stream import SubscriberStream, client_socket, disable_nagle
+from app.hub.stream import SubscriberStream, client_socket, direct_framing, disable_nagle
 from app.hub.subscriber import Subscriber
 from app.hub.topics import selectors_problem
 from app.hub.transport.base import TransportClosedError, TransportError
@@ -185,6 +185,7 @@ def _stream(
         ),
         write_deadline=settings.dispatch_timeout,
         sock=sock,
+        framing=direct_framing(request.environ, sock),
     )
     return Response(
         body, status=200, content_type="text/event-stream", headers=headers, direct_passthrough=True
