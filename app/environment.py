@@ -401,6 +401,15 @@ VARIABLES: tuple[Variable, ...] = (
         "the largest REST request body; a larger one is 413 before it is read",
         "app",
     ),
+    Variable(
+        "ALLOW_EXTRA_ATTRIBUTES",
+        Flag(),
+        True,
+        "properties of a write body the resource does not write are ignored, as API "
+        "Platform does; false makes them a 422 (a resource's `allow_extra_attributes` "
+        "overrides it)",
+        "app",
+    ),
     # -- hub --
     Variable(
         "MERCURE_JWT_KEY",

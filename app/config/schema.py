@@ -222,6 +222,9 @@ RESOURCE = Section(
         "mercure": Key(MERCURE, "publish updates: true, false or options (default false)"),
         "owner": Key(STRING, "string field set to the user's id on create, read-only after"),
         "security": Key(SECURITY, "who may perform each operation: expression or options"),
+        "allow_extra_attributes": Key(
+            BOOLEAN, "unknown properties in write bodies are ignored (true) or a 422 (false)"
+        ),
     }
 )
 

@@ -235,6 +235,15 @@ class ResourceSpec:
     owner: str | None = None
     """A string field set to the authenticated user's id on create, read-only after."""
     description: str = ""
+    allow_extra_attributes: bool | None = None
+    """Whether a write body may carry properties the resource does not write (ignored,
+    as API Platform does) or they are a 422; ``None`` follows the process setting
+    ``ALLOW_EXTRA_ATTRIBUTES`` (the app factory fills it in)."""
+
+    @property
+    def strict_bodies(self) -> bool:
+        """True when unknown properties in a write body are a 422 rather than ignored."""
+        return self.allow_extra_attributes is False
 
     def field(self, name: str) -> FieldSpec | None:
         return next((f for f in self.fields if f.name == name), None)

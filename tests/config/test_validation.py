@@ -364,6 +364,17 @@ CASES = [
         id="yaml-syntax-error",
     ),
     pytest.param("# only a comment\n", "1: the file is empty", id="empty-file"),
+    pytest.param(
+        """
+        resources:
+          Book:
+            fields: {title: string}
+            allow_extra_attributes: sometimes
+        """,
+        "4: invalid value 'sometimes' at resources.Book.allow_extra_attributes; expected a "
+        "boolean (true or false)",
+        id="allow-extra-attributes-not-a-boolean",
+    ),
 ]
 
 
