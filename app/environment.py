@@ -391,7 +391,8 @@ VARIABLES: tuple[Variable, ...] = (
         "CORS_ALLOWED_ORIGINS",
         Text(),
         None,
-        "comma-separated origins (or `*`) allowed to call the REST API",
+        "comma-separated origins (or `*`) allowed to call the REST API, and to subscribe to "
+        "the hub unless `MERCURE_CORS_ORIGINS` is set",
         "app",
     ),
     Variable(
@@ -485,6 +486,7 @@ VARIABLES: tuple[Variable, ...] = (
         (),
         "origins allowed to subscribe from a browser, with credentials (`*`: any, without)",
         "hub",
+        shown_default="`CORS_ALLOWED_ORIGINS`",
     ),
     Variable(
         "MERCURE_PUBLISH_ORIGINS",
