@@ -67,9 +67,10 @@ def context(spec: ResourcesSpec, name: str, vocab: str) -> dict[str, Any] | None
     except KeyError:
         return None
     for field in resource.fields:
-        terms[field.name] = f"{resource.name}/{field.name}"
+        terms[field.name] = field.iri or f"{resource.name}/{field.name}"
     for relation in resource.relations:
-        terms[relation.name] = {"@id": f"{resource.name}/{relation.name}", "@type": "@id"}
+        iri = relation.iri or f"{resource.name}/{relation.name}"
+        terms[relation.name] = {"@id": iri, "@type": "@id"}
     return {"@context": [hydra_context(), terms]}
 
 

@@ -10,7 +10,8 @@ IRIs, and what they resolve to (invariants the JSON-LD contexts rely on):
 
 - classes are fragments of this document (``#Book``), properties ``#Book/title``: the same
   IRIs that ``/contexts/Book`` gives the item's keys through its ``@vocab``
-  (``<root>/docs.jsonld#``), so every key of an item is a documented property;
+  (``<root>/docs.jsonld#``), so every key of an item is a documented property; a field
+  with an ``iri`` (``https://schema.org/name``) is that property, in both documents;
 - ``returns``/``expects`` are typed ``@vocab`` by the Hydra context, so they name classes
   by term (``Book``, ``Collection``) or compact IRI (``owl:Nothing``);
 - ``domain``/``range``/``subClassOf`` are typed ``@id``: fragments or compact IRIs.
@@ -144,7 +145,7 @@ def supported_property(resource: ResourceSpec, spec: FieldSpec | RelationSpec) -
     name = resource.name
     relation = isinstance(spec, RelationSpec)
     prop: dict[str, Any] = {
-        "@id": f"#{name}/{spec.name}",
+        "@id": spec.iri or f"#{name}/{spec.name}",
         "@type": "Link" if relation else "rdf:Property",
         "domain": f"#{name}",
         "label": spec.name,

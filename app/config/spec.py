@@ -104,6 +104,10 @@ class FieldSpec:
     scale: int = 2
     groups: tuple[str, ...] = ()
     description: str = ""
+    iri: str | None = None
+    """The field's RDF property (``https://schema.org/name``): its ``@id`` in the Hydra
+    documentation and the JSON-LD context, as API Platform's ``ApiProperty(iris: [...])``.
+    ``None``: the documentation's own ``#Book/title``."""
 
     @property
     def has_default(self) -> bool:
@@ -126,6 +130,8 @@ class RelationSpec:
     write_only: bool = False
     groups: tuple[str, ...] = ()
     description: str = ""
+    iri: str | None = None
+    """The relation's RDF property, as :attr:`FieldSpec.iri`."""
 
 
 @dataclass(frozen=True)
