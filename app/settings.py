@@ -71,4 +71,3 @@ class Settings:
             max_body_size=env.size("MAX_BODY_SIZE"),
             allow_extra_attributes=env.flag("ALLOW_EXTRA_ATTRIBUTES"),
         )
-

@@ -88,12 +88,13 @@ def test_unknown_properties_follow_the_setting_unless_a_resource_says(
         "  Tag: {fields: {text: string}, allow_extra_attributes: true}\n"
     )
     body = {"text": "t", "originId": 1}
-    for setting, note_status in (("", 201), ("false", 422)):
+    for setting, note_status in ((None, 201), ("false", 422)):
         environ = {
-            "DATABASE_URL": f"sqlite:///{tmp_path / f'db{setting}.sqlite'}",
+            "DATABASE_URL": f"sqlite:///{tmp_path / f'db-{setting}.sqlite'}",
             "RESOURCES_FILE": str(resources),
-            "ALLOW_EXTRA_ATTRIBUTES": setting,
         }
+        if setting is not None:
+            environ["ALLOW_EXTRA_ATTRIBUTES"] = setting
         application = create_app(environ=environ)
         with application.app_context():
             application.extensions["model_registry"].db.create_all()

@@ -126,6 +126,7 @@ class _Serialized:
             out = io.StringIO()
             dumper = YAML(typ="safe", pure=True)
             dumper.default_flow_style = False
+            dumper.representer.sort_base_mapping_type_on_output = False  # the JSON's order
             dumper.dump(document, out)
             self.body = out.getvalue().encode()
         else:

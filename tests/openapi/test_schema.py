@@ -91,7 +91,13 @@ CASES: list[tuple[FieldSpec, dict[str, Any]]] = [
     ),
     (
         FieldSpec(name="f", type="date", nullable=False, default=dt.date(2024, 5, 1)),
-        {"type": "string", "format": "date", "minLength": 10, "default": "2024-05-01", "description": DATE_ALSO},
+        {
+            "type": "string",
+            "format": "date",
+            "minLength": 10,
+            "default": "2024-05-01",
+            "description": DATE_ALSO,
+        },
     ),
     (
         FieldSpec(name="f", type="json", default=None),
