@@ -11,15 +11,16 @@ import json
 import ssl
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
+import gevent
 import httpx
 import pytest
 from flask import Flask
 
 from app import create_app
 from tests.deploy.gateway import ADMIN, WAIT, CurlSubscriber, gateway_env
-from tests.deploy.servers import caddy, caddy_root, running
+from tests.deploy.servers import caddy, caddy_root, gunicorn, running
 from tests.services import LiveServer, free_port
 
 
@@ -96,3 +97,38 @@ def create(base: str, root: str, title: str) -> dict[str, object]:
     assert response.status_code == 201, response.text
     book: dict[str, object] = response.json()
     return book
+
+
+def test_caddy_passes_subscribe_urls_with_1000_topics(tmp_path: Path, database_url: str) -> None:
+    """A subscribe URL with the hub's 1000 topics (about 40 KB) gets through Caddy, over
+    HTTP/2, to gunicorn run with LIMIT_REQUEST_LINE=0 as the Caddyfile says: the stream
+    starts."""
+    https_port = free_port()
+    public = f"https://localhost:{https_port}"
+    env = {
+        **gateway_env(database_url, "memory://", PUBLIC_URL=public),
+        "LIMIT_REQUEST_LINE": "0",
+    }
+    with running(gunicorn(tmp_path, env, workers=1)) as upstream:
+        front = {
+            "CADDY_SITE": f"localhost:{https_port}",
+            "CADDY_HTTP_PORT": str(free_port()),
+            "CADDY_UPSTREAM": f"127.0.0.1:{upstream.port}",
+        }
+        with running(caddy(tmp_path, front, https_port)):
+            query = urlencode([("topic", f"{public}/books/{n}") for n in range(1000)])
+            assert len(query) > 40_000
+            root = str(caddy_root(tmp_path))
+            curl = CurlSubscriber(
+                f"{public}/.well-known/mercure?{query}", "--http2", "--cacert", root, "--include"
+            )
+            try:
+                with gevent.Timeout(WAIT, False):
+                    # Until the comment that opens the stream, or curl gave up.
+                    while ":" not in curl.lines and curl.process.poll() is None:
+                        gevent.sleep(0.01)
+            finally:
+                curl.close()
+            assert curl.lines, "no answer through Caddy"
+            assert curl.lines[0].startswith("HTTP/2 200"), curl.lines[:3]
+            assert ":" in curl.lines[curl.lines.index("") :]
