@@ -12,7 +12,7 @@ subscriber receives and the history keeps, plus its topics. Past the URI templat
 limits (see :mod:`app.hub.topics`) a subscription is refused with a 400 naming the
 setting, and a template in a token's claim matches only itself.
 
-``MERCURE_CORS_ORIGINS`` unset (or empty), the hub allows the REST API's
+With ``MERCURE_CORS_ORIGINS`` unset (or empty), the hub allows the REST API's
 ``CORS_ALLOWED_ORIGINS``: one setting covers both.
 
 Security: production refuses to start without a key for each role (or a JWKS file), or
