@@ -3,6 +3,8 @@
 #                database, start gunicorn
 #   make test  - virtualenv, install with the test extras, ruff, mypy, the docs site
 #                (strict), pytest
+# and one more serves it over HTTPS and HTTP/2:
+#   make https - as make run, behind Caddy (deploy/Caddyfile) at https://localhost:8443
 # Any CPython from 3.11 on works; PYTHON picks another interpreter: make run PYTHON=python3.13
 PYTHON ?= $(shell for p in python3 python3.14 python3.13 python3.12 python3.11; do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -11,8 +13,11 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export HOST ?= 127.0.0.1
 export PORT ?= 8000
+# deploy/Caddyfile's settings for `make https` (see the file for production).
+export CADDY_SITE ?= localhost:8443
+export CADDY_HTTP_PORT ?= 8080
 
-.PHONY: run test lint typecheck docs bench install install-dev venv-check clean
+.PHONY: run https test lint typecheck docs bench install install-dev venv-check clean
 
 # A virtualenv whose interpreter is gone or older than 3.11 (made by another Python, or
 # left over from one) is removed and made again, with a message saying why.
@@ -52,6 +57,18 @@ run: install
 	$(BIN)/flask db upgrade
 	$(BIN)/flask schema sync
 	$(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
+
+# Caddy terminates TLS (certificates of its local authority; `caddy trust` makes browsers
+# trust them) and speaks HTTP/2, so a browser tab's API calls and EventSource streams share
+# one connection. gunicorn reads any request line: Caddy bounds request heads itself.
+# Stopping gunicorn (Ctrl-C) stops Caddy too.
+https: install
+	@command -v caddy >/dev/null || { echo "caddy is not installed: apt-get install caddy" >&2; exit 1; }
+	$(BIN)/flask db upgrade
+	$(BIN)/flask schema sync
+	CADDY_UPSTREAM=$(HOST):$(PORT) caddy run --config deploy/Caddyfile --adapter caddyfile & \
+	caddy=$$!; trap 'kill $$caddy 2>/dev/null; wait $$caddy' EXIT INT TERM; \
+	LIMIT_REQUEST_LINE=0 $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -391,7 +391,8 @@ VARIABLES: tuple[Variable, ...] = (
         "CORS_ALLOWED_ORIGINS",
         Text(),
         None,
-        "comma-separated origins (or `*`) allowed to call the REST API",
+        "comma-separated origins (or `*`) allowed to call the REST API, and to subscribe to "
+        "the hub unless `MERCURE_CORS_ORIGINS` is set",
         "app",
     ),
     Variable(
@@ -399,6 +400,15 @@ VARIABLES: tuple[Variable, ...] = (
         Size(minimum=1),
         1 << 20,
         "the largest REST request body; a larger one is 413 before it is read",
+        "app",
+    ),
+    Variable(
+        "ALLOW_EXTRA_ATTRIBUTES",
+        Flag(),
+        True,
+        "properties of a write body the resource does not write are ignored, as API "
+        "Platform does; false makes them a 422 (a resource's `allow_extra_attributes` "
+        "overrides it)",
         "app",
     ),
     # -- hub --
@@ -476,6 +486,7 @@ VARIABLES: tuple[Variable, ...] = (
         (),
         "origins allowed to subscribe from a browser, with credentials (`*`: any, without)",
         "hub",
+        shown_default="`CORS_ALLOWED_ORIGINS`",
     ),
     Variable(
         "MERCURE_PUBLISH_ORIGINS",

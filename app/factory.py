@@ -9,6 +9,7 @@ at import time.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from functools import partial
 
 import click
@@ -74,7 +75,9 @@ def _build(
     environ: Mapping[str, str] | None,
 ) -> Flask:
     settings = settings or Settings.from_env(environ)
-    spec = spec or load_resources(settings.resources_path, environ)
+    spec = with_extra_attributes(
+        spec or load_resources(settings.resources_path, environ), settings.allow_extra_attributes
+    )
     hub_settings = hub_settings or HubSettings.from_env(
         environ, production=settings.production, public_url=settings.public_url
     )
@@ -140,3 +143,13 @@ def _build(
     cli.init_app(application, production=settings.production)
     lifecycle.register(application)
     return application
+
+
+def with_extra_attributes(spec: ResourcesSpec, allow: bool) -> ResourcesSpec:
+    """``spec`` with ``allow`` as the ``allow_extra_attributes`` of every resource that
+    does not set its own (the ``ALLOW_EXTRA_ATTRIBUTES`` setting)."""
+    resources = tuple(
+        replace(r, allow_extra_attributes=allow) if r.allow_extra_attributes is None else r
+        for r in spec.resources
+    )
+    return replace(spec, resources=resources)

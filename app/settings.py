@@ -45,6 +45,10 @@ class Settings:
     """``MAX_BODY_SIZE``: the largest REST request body, in bytes (``65536``, ``512KiB``,
     ``4MiB``); a larger one is refused with 413 before it is read, whether it announces
     its ``Content-Length`` or comes in chunks."""
+    allow_extra_attributes: bool = True
+    """``ALLOW_EXTRA_ATTRIBUTES``: properties a write body carries that the resource does
+    not write are ignored (the default, as API Platform does), or, when false, a 422 that
+    names them; a resource's ``allow_extra_attributes`` key overrides it."""
 
     @property
     def production(self) -> bool:
@@ -65,4 +69,5 @@ class Settings:
             public_url=env.text("PUBLIC_URL"),
             cors_allowed_origins=env.text("CORS_ALLOWED_ORIGINS"),
             max_body_size=env.size("MAX_BODY_SIZE"),
+            allow_extra_attributes=env.flag("ALLOW_EXTRA_ATTRIBUTES"),
         )

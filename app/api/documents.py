@@ -3,10 +3,20 @@
 Shapes follow API Platform 4 with ``hydra_prefix: false`` (``member``, ``totalItems``,
 ``view``, ``search``; ``@type`` ``Collection``). IRIs are relative to the application
 root; only ``@vocab`` is absolute, as API Platform writes it.
+
+Every context document carries Hydra Core's own context inline (:func:`hydra_context`,
+the W3C's ``http://www.w3.org/ns/hydra/context.jsonld`` shipped with the app), before the
+resource's terms: ``member``, ``totalItems``, ``view`` and the error's ``title`` and
+``description`` expand to Hydra's terms, and no client needs the network (or a plain
+``http://`` request from an HTTPS page) to read a document.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
+from functools import cache
+from importlib.resources import files
 from typing import Any
 
 from app.config.spec import ResourceSpec, ResourcesSpec
@@ -14,6 +24,18 @@ from app.schemas import context_iri
 
 HYDRA = "http://www.w3.org/ns/hydra/core#"
 GENERIC_CONTEXTS = ("Entrypoint", "Error", "ConstraintViolation")
+HYDRA_CONTEXT_FILE = "hydra-context.jsonld"
+
+
+@cache
+def hydra_context() -> Mapping[str, Any]:
+    """Hydra Core's context definition (the ``@context`` of the W3C's document), read once.
+
+    The same object is returned every time: callers serialize it and never change it.
+    """
+    text = files(__package__).joinpath(HYDRA_CONTEXT_FILE).read_text(encoding="utf-8")
+    terms: Mapping[str, Any] = json.loads(text)["@context"]
+    return terms
 
 
 def entrypoint_key(resource: ResourceSpec) -> str:
@@ -30,7 +52,8 @@ def entrypoint(spec: ResourcesSpec, *, jsonld: bool) -> dict[str, Any]:
 
 
 def context(spec: ResourcesSpec, name: str, vocab: str) -> dict[str, Any] | None:
-    """The JSON-LD context called ``name`` (a resource or a generic one), else ``None``."""
+    """The JSON-LD context called ``name`` (a resource or a generic one), else ``None``:
+    ``{"@context": [<Hydra's context>, <terms>]}``, the terms overriding Hydra's."""
     terms: dict[str, Any] = {"@vocab": vocab, "hydra": HYDRA}
     if name in GENERIC_CONTEXTS:
         if name == "Entrypoint":
@@ -38,16 +61,17 @@ def context(spec: ResourcesSpec, name: str, vocab: str) -> dict[str, Any] | None
             for resource in spec.resources:
                 key = entrypoint_key(resource)
                 terms[key] = {"@id": f"Entrypoint/{key}", "@type": "@id"}
-        return {"@context": terms}
+        return {"@context": [hydra_context(), terms]}
     try:
         resource = spec.resource(name)
     except KeyError:
         return None
     for field in resource.fields:
-        terms[field.name] = f"{resource.name}/{field.name}"
+        terms[field.name] = field.iri or f"{resource.name}/{field.name}"
     for relation in resource.relations:
-        terms[relation.name] = {"@id": f"{resource.name}/{relation.name}", "@type": "@id"}
-    return {"@context": terms}
+        iri = relation.iri or f"{resource.name}/{relation.name}"
+        terms[relation.name] = {"@id": iri, "@type": "@id"}
+    return {"@context": [hydra_context(), terms]}
 
 
 def search_template(resource: ResourceSpec) -> dict[str, Any] | None:

@@ -2,14 +2,16 @@
 
 Pure and deterministic: the same spec and ``@vocab`` always give the same document. As
 API Platform 4 with ``hydra_prefix: false``, keys carry no ``hydra:`` prefix and resolve
-through the Hydra context listed first in ``@context``; the second context adds the
-prefixes and ``domain``/``range``/``subClassOf`` as IRI-valued terms.
+through the Hydra context listed first in ``@context`` (inline, as API Platform 4 embeds
+it: reading the document needs no network); the second context adds the prefixes and
+``domain``/``range``/``subClassOf`` as IRI-valued terms.
 
 IRIs, and what they resolve to (invariants the JSON-LD contexts rely on):
 
 - classes are fragments of this document (``#Book``), properties ``#Book/title``: the same
   IRIs that ``/contexts/Book`` gives the item's keys through its ``@vocab``
-  (``<root>/docs.jsonld#``), so every key of an item is a documented property;
+  (``<root>/docs.jsonld#``), so every key of an item is a documented property; a field
+  with an ``iri`` (``https://schema.org/name``) is that property, in both documents;
 - ``returns``/``expects`` are typed ``@vocab`` by the Hydra context, so they name classes
   by term (``Book``, ``Collection``) or compact IRI (``owl:Nothing``);
 - ``domain``/``range``/``subClassOf`` are typed ``@id``: fragments or compact IRIs.
@@ -24,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from app.api.documents import HYDRA, entrypoint_key
+from app.api.documents import HYDRA, entrypoint_key, hydra_context
 from app.api.negotiation import MERGE_PATCH
 from app.config.spec import (
     FieldSpec,
@@ -36,7 +38,6 @@ from app.config.spec import (
 )
 from app.schemas import effectively_required
 
-HYDRA_CONTEXT = "http://www.w3.org/ns/hydra/context.jsonld"
 DOCS_PATH = "/docs.jsonld"
 API_DOCUMENTATION_REL = f"{HYDRA}apiDocumentation"
 """``rel`` of the ``Link`` header through which clients discover the documentation."""
@@ -94,7 +95,7 @@ COLLECTION_OPERATIONS: tuple[Operation, ...] = ("get_collection", "post")
 def documentation(spec: ResourcesSpec, vocab: str) -> dict[str, Any]:
     """The ``ApiDocumentation`` of ``spec``; ``vocab`` is ``<absolute root>docs.jsonld#``."""
     document: dict[str, Any] = {
-        "@context": [HYDRA_CONTEXT, context_terms(vocab)],
+        "@context": [hydra_context(), context_terms(vocab)],
         "@id": DOCS_PATH,
         "@type": "ApiDocumentation",
         "title": spec.api.title or DEFAULT_TITLE,
@@ -144,7 +145,7 @@ def supported_property(resource: ResourceSpec, spec: FieldSpec | RelationSpec) -
     name = resource.name
     relation = isinstance(spec, RelationSpec)
     prop: dict[str, Any] = {
-        "@id": f"#{name}/{spec.name}",
+        "@id": spec.iri or f"#{name}/{spec.name}",
         "@type": "Link" if relation else "rdf:Property",
         "domain": f"#{name}",
         "label": spec.name,

@@ -68,6 +68,8 @@ def build_resource(name: str, options: dict[str, Any]) -> ResourceSpec:
         settings["operations"] = tuple(options["operations"])
     if "description" in options:
         settings["description"] = options["description"]
+    if "allow_extra_attributes" in options:
+        settings["allow_extra_attributes"] = options["allow_extra_attributes"]
     return ResourceSpec(**settings)
 
 

@@ -6,6 +6,7 @@ and reports into :class:`Problems`.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from app.config.errors import Problems, join
@@ -41,6 +42,7 @@ def is_nullable(options: dict[str, Any]) -> bool:
 def check_field(options: dict[str, Any], path: str, problems: Problems) -> None:
     """Report every rule the field at ``path`` breaks."""
     _check_access(options, path, problems)
+    _check_iri(options, path, problems)
     _check_settable(options, "default" in options, path, problems)
     field_type = options.get("type")
     if field_type is None:
@@ -88,6 +90,7 @@ def check_relation(
 ) -> None:
     """Report every rule the relation at ``path`` breaks; ``resources`` are all resources."""
     _check_access(options, path, problems)
+    _check_iri(options, path, problems)
     _check_settable(options, False, path, problems)
     target = options.get("target")
     if target is not None and target not in resources:
@@ -108,6 +111,20 @@ def check_relation(
             join(path, "on_delete"),
             "on_delete: set_null needs a nullable relation",
             "set 'nullable: true' or choose on_delete restrict or cascade",
+        )
+
+
+_ABSOLUTE_IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"{}|\\^`]+")
+"""An absolute IRI: a scheme, a colon, then no space and no character IRIs exclude."""
+
+
+def _check_iri(options: dict[str, Any], path: str, problems: Problems) -> None:
+    iri = options.get("iri")
+    if isinstance(iri, str) and not _ABSOLUTE_IRI.fullmatch(iri):
+        problems.add(
+            join(path, "iri"),
+            f"iri {iri!r} is not an absolute IRI",
+            "write the full IRI of an RDF property, for example https://schema.org/name",
         )
 
 

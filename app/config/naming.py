@@ -20,7 +20,8 @@ RESERVED_FIELD_NAMES = frozenset({"id", "metadata", "registry", "query", "query_
 """``id`` is the primary key; the others are attributes of every declarative model."""
 
 RESERVED_ROUTE_SEGMENTS = frozenset(
-    {"docs", "docs.json", "docs.jsonld", "contexts", "index.jsonld", "auth"}
+    {"docs", "docs.json", "docs.jsonld", "docs.jsonopenapi", "docs.yamlopenapi", "contexts"}
+    | {"index.jsonld", "auth"}
 )
 """First path segments used by the entrypoint, API documentation, JSON-LD contexts and
 subscriber tokens (``/auth/mercure``)."""

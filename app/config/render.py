@@ -63,6 +63,8 @@ def resource_data(resource: ResourceSpec) -> dict[str, Any]:
         data["owner"] = resource.owner
     if resource.security.rules:
         data["security"] = {"operations": security_data(resource.security)}
+    if resource.allow_extra_attributes is not None:
+        data["allow_extra_attributes"] = resource.allow_extra_attributes
     return data
 
 
@@ -107,6 +109,8 @@ def field_data(field: FieldSpec) -> dict[str, Any]:
         data["groups"] = list(field.groups)
     if field.description:
         data["description"] = field.description
+    if field.iri:
+        data["iri"] = field.iri
     return data
 
 
@@ -124,6 +128,8 @@ def relation_data(relation: RelationSpec) -> dict[str, Any]:
         data["groups"] = list(relation.groups)
     if relation.description:
         data["description"] = relation.description
+    if relation.iri:
+        data["iri"] = relation.iri
     return data
 
 

@@ -108,6 +108,7 @@ FIELD = Section(
         "scale": Key(Scalar("integer", 0), "digits after the point of a decimal (default 2)"),
         "groups": Key(NAMES, "serialization groups the field belongs to"),
         "description": Key(STRING, "shown in the OpenAPI document"),
+        "iri": Key(STRING, "RDF property of the field (https://schema.org/name)"),
     }
 )
 
@@ -121,6 +122,7 @@ RELATION = Section(
         "write_only": Key(BOOLEAN, "written but never returned"),
         "groups": Key(NAMES, "serialization groups the relation belongs to"),
         "description": Key(STRING, "shown in the OpenAPI document"),
+        "iri": Key(STRING, "RDF property of the relation (https://schema.org/about)"),
     }
 )
 
@@ -222,6 +224,9 @@ RESOURCE = Section(
         "mercure": Key(MERCURE, "publish updates: true, false or options (default false)"),
         "owner": Key(STRING, "string field set to the user's id on create, read-only after"),
         "security": Key(SECURITY, "who may perform each operation: expression or options"),
+        "allow_extra_attributes": Key(
+            BOOLEAN, "unknown properties in write bodies are ignored (true) or a 422 (false)"
+        ),
     }
 )
 

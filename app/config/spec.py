@@ -104,6 +104,10 @@ class FieldSpec:
     scale: int = 2
     groups: tuple[str, ...] = ()
     description: str = ""
+    iri: str | None = None
+    """The field's RDF property (``https://schema.org/name``): its ``@id`` in the Hydra
+    documentation and the JSON-LD context, as API Platform's ``ApiProperty(iris: [...])``.
+    ``None``: the documentation's own ``#Book/title``."""
 
     @property
     def has_default(self) -> bool:
@@ -126,6 +130,8 @@ class RelationSpec:
     write_only: bool = False
     groups: tuple[str, ...] = ()
     description: str = ""
+    iri: str | None = None
+    """The relation's RDF property, as :attr:`FieldSpec.iri`."""
 
 
 @dataclass(frozen=True)
@@ -235,6 +241,15 @@ class ResourceSpec:
     owner: str | None = None
     """A string field set to the authenticated user's id on create, read-only after."""
     description: str = ""
+    allow_extra_attributes: bool | None = None
+    """Whether a write body may carry properties the resource does not write (ignored,
+    as API Platform does) or they are a 422; ``None`` follows the process setting
+    ``ALLOW_EXTRA_ATTRIBUTES`` (the app factory fills it in)."""
+
+    @property
+    def strict_bodies(self) -> bool:
+        """True when unknown properties in a write body are a 422 rather than ignored."""
+        return self.allow_extra_attributes is False
 
     def field(self, name: str) -> FieldSpec | None:
         return next((f for f in self.fields if f.name == name), None)

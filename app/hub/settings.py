@@ -12,6 +12,9 @@ subscriber receives and the history keeps, plus its topics. Past the URI templat
 limits (see :mod:`app.hub.topics`) a subscription is refused with a 400 naming the
 setting, and a template in a token's claim matches only itself.
 
+With ``MERCURE_CORS_ORIGINS`` unset (or empty), the hub allows the REST API's
+``CORS_ALLOWED_ORIGINS``: one setting covers both.
+
 Security: production refuses to start without a key for each role (or a JWKS file), or
 with the development key; in development a missing key falls back to
 :data:`DEVELOPMENT_JWT_KEY`, a publicly known secret, and a warning says so loudly.
@@ -339,7 +342,7 @@ class HubSettings:
             publisher_jwks_file=jwks["PUBLISHER"],
             subscriber_jwks_file=jwks["SUBSCRIBER"],
             anonymous=env.flag("MERCURE_ANONYMOUS"),
-            cors_origins=env.words("MERCURE_CORS_ORIGINS"),
+            cors_origins=env.words("MERCURE_CORS_ORIGINS") or _api_origins(env),
             publish_origins=env.words("MERCURE_PUBLISH_ORIGINS"),
             heartbeat=env.seconds("MERCURE_HEARTBEAT"),
             write_timeout=env.seconds("MERCURE_WRITE_TIMEOUT"),
@@ -363,3 +366,10 @@ class HubSettings:
             access_token_cookie=env.text("MERCURE_ACCESS_TOKEN_COOKIE")
             or DEFAULT_ACCESS_TOKEN_COOKIE,
         )
+
+
+def _api_origins(env: Environment) -> tuple[str, ...]:
+    """The REST API's ``CORS_ALLOWED_ORIGINS`` (comma-separated), which the hub allows when
+    ``MERCURE_CORS_ORIGINS`` is not set."""
+    raw = env.text("CORS_ALLOWED_ORIGINS") or ""
+    return tuple(origin.strip() for origin in raw.split(",") if origin.strip())

@@ -13,8 +13,9 @@ Nullable values use the 3.1 form ``type: [T, "null"]``; relations are IRI string
 (``format: iri-reference``) of the target's items (``pattern``). Text has no NUL
 character (PostgreSQL cannot store it). Bodies may carry the JSON-LD keys (``@context``,
 ``@id``, ``@type``), which are ignored, and the read-only properties, which are ignored
-too; any other property is refused, so ``additionalProperties`` is ``false`` beside a
-``patternProperties`` that lets ``@`` keys through.
+too. Any other property is ignored as well, unless the resource is strict
+(``allow_extra_attributes: false``): then it is refused, so ``additionalProperties`` is
+``false`` beside a ``patternProperties`` that lets ``@`` keys through.
 """
 
 from __future__ import annotations
@@ -39,7 +40,9 @@ ID_PATTERN = "[1-9][0-9]{0,8}"
 JSONLD_KEYS: Schema = {"^@": {}}
 """``patternProperties`` of bodies: JSON-LD keys are accepted (and ignored)."""
 
-# JSON Schema per field type, before options (length, bounds, nullability) are applied.
+# JSON Schema per field type, before options (length, bounds, nullability) are applied. A
+# date or date-time is never shorter than ``2024-05-01``: ``minLength`` says so to clients
+# (and to contract testers) that do not check ``format``.
 _BASE: Mapping[FieldType, Schema] = {
     "string": {"type": "string", "pattern": TEXT_PATTERN},
     "text": {"type": "string", "pattern": TEXT_PATTERN},
@@ -47,8 +50,8 @@ _BASE: Mapping[FieldType, Schema] = {
     "float": {"type": "number", "format": "double"},
     "decimal": {"type": "string", "format": "decimal", "pattern": r"^-?\d+(\.\d+)?$"},
     "boolean": {"type": "boolean"},
-    "date": {"type": "string", "format": "date"},
-    "datetime": {"type": "string", "format": "date-time"},
+    "date": {"type": "string", "format": "date", "minLength": 10},
+    "datetime": {"type": "string", "format": "date-time", "minLength": 10},
     "uuid": {"type": "string", "format": "uuid"},
     "json": {},
     "enum": {"type": "string"},
@@ -162,12 +165,12 @@ def resource_schemas(resource: ResourceSpec, routes: Mapping[str, str]) -> dict[
         if relation.required and not relation.read_only:
             required.append(relation.name)
 
-    plain: Schema = {
-        "type": "object",
-        "properties": properties,
-        "patternProperties": dict(JSONLD_KEYS),
-        "additionalProperties": False,
-    }
+    closed: Schema = (
+        {"patternProperties": dict(JSONLD_KEYS), "additionalProperties": False}
+        if resource.strict_bodies
+        else {}
+    )
+    plain: Schema = {"type": "object", "properties": properties, **closed}
     if resource.description:
         plain["description"] = resource.description
     if required:
@@ -189,12 +192,7 @@ def resource_schemas(resource: ResourceSpec, routes: Mapping[str, str]) -> dict[
             },
         ]
     }
-    patch: Schema = {
-        "type": "object",
-        "properties": dict(properties),
-        "patternProperties": dict(JSONLD_KEYS),
-        "additionalProperties": False,
-    }
+    patch: Schema = {"type": "object", "properties": dict(properties), **closed}
     return {name: plain, f"{name}.jsonld": jsonld, f"{name}.jsonMergePatch": patch}
 
 

@@ -4,7 +4,11 @@
 ``create`` and ``replace`` (PUT) need every required property and give every property
 not sent its default (or null); ``patch`` (merge patch) takes only the keys sent.
 JSON-LD keys (``@id``, ``@type``, ``@context``), ``id`` and read-only properties are
-ignored, as API Platform does; any other unknown key is a violation naming it.
+always ignored, as API Platform does. Any other key the resource does not write is
+ignored too, unless the resource is strict (``allow_extra_attributes: false``): then it is
+a violation naming it. Either way the work and the answer are bounded whatever the
+number of unknown keys: ignored ones are dropped in one pass, and a strict 422 names at
+most :data:`MAX_UNKNOWN_REPORTED` of them.
 Relations come back as ``<name>_id`` integers whose rows are not yet checked to exist.
 """
 
@@ -32,10 +36,14 @@ def load_payload(
     """Validated attribute values for ``body``; raises :class:`ValidationFailed` (422)."""
     schema = schemas_for(registry).input(resource)
     plan = _plan(schema, resource)
-    data = {k: v for k, v in body.items() if not k.startswith("@") and k not in plan.ignored}
-    unknown = [key for key in data if key not in schema.fields]
-    if unknown:  # refused before validation: the answer's size does not grow with the body
-        raise ValidationFailed(unknown_properties(unknown, schema.fields))
+    known = schema.fields
+    if resource.strict_bodies:
+        data = {k: v for k, v in body.items() if not k.startswith("@") and k not in plan.ignored}
+        unknown = [key for key in data if key not in known]
+        if unknown:  # refused before validation: the answer's size does not grow with the body
+            raise ValidationFailed(unknown_properties(unknown, known))
+    else:
+        data = {k: v for k, v in body.items() if k in known}
     try:
         values: dict[str, Any] = schema.load(data, partial=mode == "patch")
     except ValidationError as error:

@@ -8,6 +8,7 @@ import httpx
 import pytest
 from flask import Blueprint
 
+from app.api.documents import hydra_context
 from tests.api.conftest import AppFactory
 from tests.api.specs import CATALOG
 from tests.services import LiveServer
@@ -52,7 +53,8 @@ def test_browsers_get_the_html_page_when_there_is_one(
 
 
 def test_resource_context(client: httpx.Client) -> None:
-    context = client.get("/contexts/Part").json()["@context"]
+    hydra, context = client.get("/contexts/Part").json()["@context"]
+    assert hydra == hydra_context()
     assert context["@vocab"] == f"{client.base_url}/docs.jsonld#"
     assert context["hydra"] == "http://www.w3.org/ns/hydra/core#"
     assert context["label"] == "Part/label"
@@ -63,7 +65,19 @@ def test_resource_context(client: httpx.Client) -> None:
 def test_generic_contexts(client: httpx.Client, name: str) -> None:
     response = client.get(f"/contexts/{name}")
     assert response.status_code == 200
-    assert "@vocab" in response.json()["@context"]
+    hydra, terms = response.json()["@context"]
+    assert hydra == hydra_context()
+    assert "@vocab" in terms
+
+
+def test_contexts_carry_hydra_terms_inline() -> None:
+    """Hydra's own context, shipped with the app: no client fetches it from the W3C."""
+    terms = hydra_context()
+    assert terms["hydra"] == "http://www.w3.org/ns/hydra/core#"
+    assert terms["title"] == "hydra:title"
+    assert terms["description"] == "hydra:description"
+    assert terms["member"] == {"@id": "hydra:member", "@type": "@id"}
+    assert terms["totalItems"] == "hydra:totalItems"
 
 
 def test_every_context_referenced_by_documents_exists(client: httpx.Client) -> None:

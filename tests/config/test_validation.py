@@ -364,6 +364,40 @@ CASES = [
         id="yaml-syntax-error",
     ),
     pytest.param("# only a comment\n", "1: the file is empty", id="empty-file"),
+    pytest.param(
+        """
+        resources:
+          Book:
+            fields: {title: string}
+            allow_extra_attributes: sometimes
+        """,
+        "4: invalid value 'sometimes' at resources.Book.allow_extra_attributes; expected a "
+        "boolean (true or false)",
+        id="allow-extra-attributes-not-a-boolean",
+    ),
+    pytest.param(
+        """
+        resources:
+          Book:
+            fields:
+              title: {type: string, iri: name}
+        """,
+        "4: iri 'name' is not an absolute IRI at resources.Book.fields.title.iri; write the "
+        "full IRI of an RDF property, for example https://schema.org/name",
+        id="iri-not-absolute",
+    ),
+    pytest.param(
+        """
+        resources:
+          Book: {fields: {title: string}}
+          Review:
+            relations:
+              book: {target: Book, iri: "https://schema.org/ about"}
+        """,
+        "5: iri 'https://schema.org/ about' is not an absolute IRI at "
+        "resources.Review.relations.book.iri",
+        id="iri-with-a-space",
+    ),
 ]
 
 

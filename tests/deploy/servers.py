@@ -1,4 +1,5 @@
-"""Real server processes for deployment tests: a private redis-server, gunicorn, nginx.
+"""Real server processes for deployment tests: a private redis-server, gunicorn, nginx,
+Caddy.
 
 Every helper is a context manager that starts the process on a free loopback port, waits
 until it accepts connections and always stops it (SIGTERM, then SIGKILL) on exit, so no
@@ -154,3 +155,30 @@ def nginx(tmp_path: Path, main_conf: Path, port: int) -> Process:
         str(tmp_path / "error.log"),
     ]
     return Process("nginx", argv, port, tmp_path / "nginx.log")
+
+
+def caddy(tmp_path: Path, env: Mapping[str, str], https_port: int) -> Process:
+    """Caddy running the shipped ``deploy/Caddyfile`` with ``env`` (its ``CADDY_*``
+    values), its state (the local certificate authority) under ``tmp_path`` (not started
+    yet). The authority's root certificate is :func:`caddy_root` once it has started."""
+    executable = shutil.which("caddy")
+    if executable is None:
+        unavailable("caddy", "install Debian's 'caddy' package")
+    assert executable is not None
+    home = tmp_path / "caddy-home"
+    environment = {
+        **os.environ,
+        "HOME": str(home),
+        "XDG_DATA_HOME": str(home / "data"),
+        "XDG_CONFIG_HOME": str(home / "config"),
+        "CADDY_ADMIN": "off",
+        **env,
+    }
+    argv = [executable, "run", "--config", str(ROOT / "deploy" / "Caddyfile")]
+    argv += ["--adapter", "caddyfile"]
+    return Process("caddy", argv, https_port, tmp_path / "caddy.log", environment)
+
+
+def caddy_root(tmp_path: Path) -> Path:
+    """The root certificate of the local authority of :func:`caddy` run under ``tmp_path``."""
+    return tmp_path / "caddy-home" / "data" / "caddy" / "pki" / "authorities" / "local" / "root.crt"

@@ -37,12 +37,17 @@ def start_hub(serve: Callable[..., LiveServer]) -> str:
 
 def require_node_eventsource() -> str:
     """The ``node`` executable, once ``npm install`` has put ``eventsource`` here."""
+    return require_node("eventsource")
+
+
+def require_node(package: str) -> str:
+    """The ``node`` executable, once ``npm install`` has put ``package`` here."""
     node = shutil.which("node")
     if node is None:
         unavailable("Node.js", "install Node 20 (Debian's nodejs package)")
-    if not (HERE / "node_modules" / "eventsource").is_dir():
+    if not (HERE / "node_modules" / package).is_dir():
         unavailable(
-            "the eventsource npm package",
+            f"the {package} npm package",
             "run `npm install --prefix tests/interop` (make test does)",
         )
     assert node is not None

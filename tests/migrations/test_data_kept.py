@@ -525,12 +525,12 @@ def test_the_readme_path_keeps_every_review_and_reports_orphans_on_the_command_l
     connection.close()
     books, reviews = table("book"), table("review")
 
-    title = "title: {type: string, required: true, max_length: 255}"
+    title = "title: {type: string, required: true, max_length: 255, iri: https://schema.org/name}"
     assert title in shipped
     (project / "resources.yaml").write_text(
         shipped.replace(
             title,
-            "title: {type: string, required: true, max_length: 300}\n"
+            "title: {type: string, required: true, max_length: 300, iri: https://schema.org/name}\n"
             "      pageCount: {type: integer, nullable: true}",
         )
     )

@@ -438,8 +438,8 @@ def test_a_drift_that_is_not_additive_stops_sync_and_flask_db_migrate_fixes_it(
     reviews = rows(project, "review")
     shipped_revisions = revisions(project / "migrations")
     edited = SHIPPED.replace(
-        "title: {type: string, required: true, max_length: 255}",
-        "title: {type: string, required: true, max_length: 300}",
+        "title: {type: string, required: true, max_length: 255,",
+        "title: {type: string, required: true, max_length: 300,",
     )
     assert edited != SHIPPED
     (project / "resources.yaml").write_text(edited)

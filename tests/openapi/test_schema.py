@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -57,6 +58,7 @@ CASES: list[tuple[FieldSpec, dict[str, Any]]] = [
         {
             "type": "string",
             "format": "date",
+            "minLength": 10,
             "description": f"Must be at least 1970-01-02. {DATE_ALSO}",
         },
     ),
@@ -65,6 +67,7 @@ CASES: list[tuple[FieldSpec, dict[str, Any]]] = [
         {
             "type": ["string", "null"],
             "format": "date-time",
+            "minLength": 10,
             "description": f"Must be at most 1970-01-01T00:00:00+00:00. {DATETIME_ALSO}",
         },
     ),
@@ -88,7 +91,13 @@ CASES: list[tuple[FieldSpec, dict[str, Any]]] = [
     ),
     (
         FieldSpec(name="f", type="date", nullable=False, default=dt.date(2024, 5, 1)),
-        {"type": "string", "format": "date", "default": "2024-05-01", "description": DATE_ALSO},
+        {
+            "type": "string",
+            "format": "date",
+            "minLength": 10,
+            "default": "2024-05-01",
+            "description": DATE_ALSO,
+        },
     ),
     (
         FieldSpec(name="f", type="json", default=None),
@@ -162,3 +171,14 @@ def test_resource_schemas_names_and_required() -> None:
     ld = schemas["Gadget.jsonld"]["allOf"]
     assert ld[0] == {"$ref": "#/components/schemas/Gadget"}
     assert set(ld[1]["properties"]) == {"@context", "@id", "@type"}
+
+
+def test_bodies_are_open_unless_the_resource_is_strict() -> None:
+    routes = {"Gadget": "/gadgets", "Owner": "/owners"}
+    lenient = resource_schemas(GADGET, routes)
+    assert "additionalProperties" not in lenient["Gadget"]
+    assert "additionalProperties" not in lenient["Gadget.jsonMergePatch"]
+    strict = resource_schemas(replace(GADGET, allow_extra_attributes=False), routes)
+    for name in ("Gadget", "Gadget.jsonMergePatch"):
+        assert strict[name]["additionalProperties"] is False
+        assert strict[name]["patternProperties"] == {"^@": {}}

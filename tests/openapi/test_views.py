@@ -12,6 +12,7 @@ import httpx
 import pytest
 from flask import Flask
 from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
+from ruamel.yaml import YAML
 
 from app import create_app, errors, openapi
 from app.config import load_resources
@@ -129,6 +130,62 @@ def test_shipped_resources_give_a_valid_document(tmp_path: Path, serve: Serve) -
     assert review["rating"]["minimum"] == 0
     assert review["rating"]["maximum"] == 5
     assert review["book"]["format"] == "iri-reference"
+
+
+def test_api_platform_4_documentation_urls(tmp_path: Path, serve: Serve) -> None:
+    """``/docs.jsonopenapi`` and ``/docs.yamlopenapi`` serve the document of ``/docs.json``."""
+    live = serve(_shipped_app(tmp_path))
+    document = httpx.get(f"{live.url}/docs.json").json()
+    as_json = httpx.get(f"{live.url}/docs.jsonopenapi")
+    assert as_json.status_code == 200
+    assert as_json.headers["content-type"] == "application/vnd.openapi+json"
+    assert as_json.json() == document
+    as_yaml = httpx.get(f"{live.url}/docs.yamlopenapi")
+    assert as_yaml.status_code == 200
+    assert as_yaml.headers["content-type"] == "application/vnd.openapi+yaml"
+    assert YAML(typ="safe", pure=True).load(as_yaml.text) == document
+    etag = as_yaml.headers["etag"]
+    again = httpx.get(f"{live.url}/docs.yamlopenapi", headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    legacy = httpx.get(f"{live.url}/docs.yamlopenapi", params={"spec_version": "3.0.0"})
+    OpenAPIV30SpecValidator(YAML(typ="safe", pure=True).load(legacy.text)).validate()
+
+
+@pytest.mark.parametrize(
+    ("accept", "content_type"),
+    [
+        (None, "application/ld+json; charset=utf-8"),
+        ("*/*", "application/ld+json; charset=utf-8"),
+        ("application/ld+json", "application/ld+json; charset=utf-8"),
+        ("text/html,application/xhtml+xml,*/*;q=0.8", "text/html; charset=utf-8"),
+        ("application/vnd.openapi+json", "application/vnd.openapi+json"),
+        ("application/json", "application/json"),
+        ("application/vnd.openapi+yaml", "application/vnd.openapi+yaml"),
+    ],
+)
+def test_docs_negotiates_its_format(
+    tmp_path: Path, serve: Serve, accept: str | None, content_type: str
+) -> None:
+    live = serve(_shipped_app(tmp_path))
+    headers = {"Accept": accept} if accept else {}
+    with httpx.Client() as client:
+        if accept is None:
+            del client.headers["Accept"]
+        response = client.get(f"{live.url}/docs", headers=headers)
+    assert response.status_code == 200
+    assert response.headers["content-type"] == content_type
+    assert "Accept" in response.headers["vary"]
+    if content_type.startswith("application/ld+json"):
+        assert response.json()["@type"] == "ApiDocumentation"
+    elif "openapi+json" in content_type or content_type == "application/json":
+        assert response.json()["openapi"] == "3.1.0"
+
+
+def test_docs_refuses_what_it_cannot_serve(tmp_path: Path, serve: Serve) -> None:
+    live = serve(_shipped_app(tmp_path))
+    response = httpx.get(f"{live.url}/docs", headers={"Accept": "text/csv"})
+    assert response.status_code == 406
+    assert "application/vnd.openapi+json" in response.json()["detail"]
 
 
 @pytest.mark.browser
