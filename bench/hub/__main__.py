@@ -8,6 +8,10 @@ its own processes on loopback. The load generator (:mod:`bench.hub.load`) runs i
 process. The table gives each figure and the gateway's ratio to the floor's, because
 absolute figures drift on a shared machine; ``--json FILE`` also writes them.
 
+``--v1`` adds the same gateway driven with Mercure 1.0: every subscriber subscribes with a
+URL Pattern (``match_urlpattern``) and a 1.0 access token, and the publisher uses a 1.0
+token (the row ``gateway, Mercure 1.0``, with its ratios to the floor).
+
 ``--workers`` adds the gateway over a private Redis with one worker and with two
 (``WEB_CONCURRENCY=2``), and the ratio of their CPU time per delivery. ``--baselines``
 adds the first round's baselines (the built-in hub alone on pywsgi, the bare gevent
@@ -27,12 +31,13 @@ import sys
 from pathlib import Path
 
 from bench.hub.peer import peer_python
-from bench.hub.runner import FLOOR, GATEWAY, Kind, baselines, gateway_kind, measure
+from bench.hub.runner import FLOOR, GATEWAY, GATEWAY_V1, Kind, baselines, gateway_kind, measure
 
 FULL_SUBSCRIBERS = (1000, 5000)
 QUICK_SUBSCRIBERS = (300,)
 LABELS = {
     "gateway": "gateway (gunicorn, 1 worker)",
+    "gateway-v1": "gateway, Mercure 1.0",
     "floor": "raw floor",
     "gateway-redis-1": "gateway, Redis, 1 worker",
     "gateway-redis-2": "gateway, Redis, 2 workers",
@@ -156,6 +161,11 @@ def main(argv: list[str] | None = None) -> int:
         "--subscribers", type=int, nargs="+", help="subscriber counts (default 1000 5000)"
     )
     parser.add_argument(
+        "--v1",
+        action="store_true",
+        help="also the gateway with Mercure 1.0 subscriptions (URL Pattern) and tokens",
+    )
+    parser.add_argument(
         "--workers", action="store_true", help="also the gateway over Redis, 1 and 2 workers"
     )
     parser.add_argument("--baselines", action="store_true", help="also the first round's baselines")
@@ -168,6 +178,8 @@ def main(argv: list[str] | None = None) -> int:
 
     counts = tuple(args.subscribers or (QUICK_SUBSCRIBERS if args.quick else FULL_SUBSCRIBERS))
     plan_kinds: list[Kind] = [FLOOR, GATEWAY]
+    if args.v1:
+        plan_kinds.append(GATEWAY_V1)
     if args.workers:
         plan_kinds += [gateway_kind(1, "redis"), gateway_kind(2, "redis")]
     if args.baselines:

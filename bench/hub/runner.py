@@ -6,6 +6,11 @@ it (:mod:`bench.hub.gateway`); otherwise ``python -m bench.hub.serve KIND PORT``
 runs ``python -m bench.hub.load`` against it, which reads the CPU time and memory of every
 serving process (each gunicorn worker), and returns the generator's JSON figures. The
 servers are always stopped, even when the measurement fails.
+
+A Mercure 1.0 kind (:data:`GATEWAY_V1`) subscribes with a URL Pattern and a 1.0 access
+token and publishes with a 1.0 token, each naming in ``aud`` the resource identifier the
+gateway gives in its metadata document and, in ``iss``, its ``MERCURE_ISSUER`` (default:
+that identifier).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import jwt
 
 from bench.hub.gateway import running_gateway
@@ -28,6 +34,8 @@ from bench.hub.gateway import running_gateway
 ROOT = Path(__file__).resolve().parents[2]
 BENCH_KEY = "bench-only-key-that-is-long-enough-for-hs256!"
 TOPIC = "https://example.com/books/1"
+PATTERN = "https://example.com/books/:id"
+"""The 1.0 subscription of :data:`GATEWAY_V1`, a URL Pattern matching :data:`TOPIC`."""
 
 
 @dataclass(frozen=True)
@@ -45,6 +53,9 @@ class Kind:
     authenticated: bool
     workers: int = 0
     transport: str = "memory"
+    v1: bool = False
+    """Mercure 1.0: a URL Pattern subscription with a 1.0 access token, and a 1.0
+    publisher token."""
 
 
 def free_port() -> int:
@@ -57,9 +68,45 @@ def publisher_token() -> str:
     return jwt.encode({"mercure": {"publish": ["*"]}}, BENCH_KEY, algorithm="HS256")
 
 
+def access_token(resource: str, issuer: str, action: str, match: str, match_type: str) -> str:
+    """A Mercure 1.0 access token for the hub of ``resource``, signed with its own key."""
+    now = int(time.time())
+    claims = {
+        "iss": issuer,
+        "aud": resource,
+        "sub": "bench",
+        "client_id": "bench",
+        "iat": now,
+        "exp": now + 3600,
+        "jti": f"bench-{action}-{now}",
+        "authorization_details": [
+            {
+                "type": "https://mercure.rocks/authorization-detail",
+                "actions": [action],
+                "topics": [{"match": match, "match_type": match_type}],
+            }
+        ],
+    }
+    return jwt.encode(claims, BENCH_KEY, algorithm="HS256", headers={"typ": "at+jwt"})
+
+
+def _quoted(value: str) -> str:
+    return value.replace(":", "%3A").replace("/", "%2F")
+
+
 HUB_PATH = "/.well-known/mercure"
-QUOTED_TOPIC = TOPIC.replace(":", "%3A").replace("/", "%2F")
+METADATA_PATH = "/.well-known/oauth-protected-resource" + HUB_PATH
+QUOTED_TOPIC = _quoted(TOPIC)
 GATEWAY = Kind("gateway", sys.executable, f"{HUB_PATH}?topic={QUOTED_TOPIC}", HUB_PATH, True, 1)
+GATEWAY_V1 = Kind(
+    "gateway-v1",
+    sys.executable,
+    f"{HUB_PATH}?match_urlpattern={_quoted(PATTERN)}",
+    HUB_PATH,
+    True,
+    1,
+    v1=True,
+)
 FLOOR = Kind("floor", sys.executable, f"/?topic={QUOTED_TOPIC}", "/", False)
 
 
@@ -137,7 +184,16 @@ def measure(kind: Kind, subscribers: int, messages: int, burst: int) -> dict[str
             "--burst",
             str(burst),
         ]
-        if kind.authenticated:
+        if kind.v1:
+            resource = _resource(port)
+            issuer = env.get("MERCURE_ISSUER") or resource
+            command += [
+                "--token",
+                access_token(resource, issuer, "publish", "*", "exact"),
+                "--subscriber-token",
+                access_token(resource, issuer, "subscribe", PATTERN, "urlpattern"),
+            ]
+        elif kind.authenticated:
             command += ["--token", publisher_token()]
         started = time.perf_counter()
         result = subprocess.run(
@@ -152,3 +208,13 @@ def measure(kind: Kind, subscribers: int, messages: int, burst: int) -> dict[str
         figures["workers"] = len(pids)
         figures["seconds"] = round(time.perf_counter() - started, 1)
         return figures
+
+
+def _resource(port: int) -> str:
+    """The resource identifier the hub on ``port`` announces (the ``aud`` of 1.0 tokens)."""
+    try:
+        response = httpx.get(f"http://127.0.0.1:{port}{METADATA_PATH}", timeout=10)
+        response.raise_for_status()
+        return str(response.json()["resource"])
+    except (httpx.HTTPError, ValueError, KeyError) as error:
+        raise RuntimeError(f"no 1.0 metadata document at {METADATA_PATH}: {error}") from error

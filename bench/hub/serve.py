@@ -6,9 +6,8 @@ wait for delayed ACKs) and a deep backlog for 10,000 connections. Kinds:
 
 * ``floor``: the raw floor of :mod:`bench.hub.floor` (raw sockets, no WSGI server);
 * ``bare``: the naive baseline of :mod:`bench.hub.bare`;
-* ``hub``: this project's built-in hub, mounted on a bare Flask app (``hub-v1``: the same,
-  driven with Mercure 1.0 subscriptions and tokens; the gateway as deployed, under
-  gunicorn, is started by :mod:`bench.hub.gateway`);
+* ``hub``: this project's built-in hub, mounted on a bare Flask app (the gateway as
+  deployed, under gunicorn, is started by :mod:`bench.hub.gateway`);
 * ``peer``: flask-mercure-sse's built-in hub (its own interpreter, see :mod:`bench.hub.peer`).
 
 Prints ``ready`` on stdout once listening. Publisher and subscriber keys come from
@@ -29,8 +28,6 @@ from gevent.pywsgi import WSGIServer  # noqa: E402
 from gevent.server import StreamServer  # noqa: E402
 
 JWT_KEY_VARIABLE = "BENCH_JWT_KEY"
-BENCH_RESOURCE = "https://bench.example/.well-known/mercure"
-BENCH_ISSUER = "https://bench.example"
 
 
 def bare_app() -> Callable[..., object]:
@@ -55,9 +52,6 @@ def hub_app() -> Callable[..., object]:
                 "MERCURE_SUBSCRIBER_JWT_KEY": key,
                 "MERCURE_PUBLISHER_JWT_ALG": "HS256",
                 "MERCURE_SUBSCRIBER_JWT_ALG": "HS256",
-                # For 1.0 access tokens (the hub-v1 kind): their audience and issuer.
-                "MERCURE_RESOURCE_IDENTIFIER": BENCH_RESOURCE,
-                "MERCURE_ISSUER": BENCH_ISSUER,
             }
         ),
     )
@@ -78,7 +72,6 @@ def peer_app() -> Callable[..., object]:
 KINDS: dict[str, Callable[[], Callable[..., object]]] = {
     "bare": bare_app,
     "hub": hub_app,
-    "hub-v1": hub_app,  # the same hub, measured with Mercure 1.0 subscriptions and tokens
     "peer": peer_app,
 }
 
