@@ -623,8 +623,10 @@ VARIABLES: tuple[Variable, ...] = (
         Text(),
         None,
         "other trusted issuers of 1.0 access tokens, a JSON array of "
-        '`{"issuer", "key" | "jwks_url" | "jwks_file", "algorithms"}`',
+        '`{"issuer", "key" | "jwks_url" | "jwks_file", "algorithms"}` (masked in listings: '
+        "a `key` may be an HMAC secret)",
         "hub",
+        secret=True,
     ),
     Variable(
         "MERCURE_ACCESS_TOKEN_COOKIE",

@@ -11,6 +11,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from flask import Flask
 
+from app.environment import MASK, effective
 from app.hub import Hub
 from app.hub.settings import HubSettings, HubSettingsError, IssuerSettings
 from app.hub.subscriber import SubscriberInfo
@@ -211,3 +212,9 @@ def test_a_1_0_cookie_publishes_only_from_a_publish_origin(hub_app: HubApp) -> N
         "/.well-known/mercure", data={"topic": "a"}, headers={"Origin": "https://shop.example"}
     )
     assert allowed.status_code == 200
+
+
+def test_flask_settings_masks_the_issuers_keys() -> None:
+    issuers = json.dumps([{"issuer": "https://as.example", "key": "an-hmac-secret-of-32-bytes!!"}])
+    shown = {name: value for _, name, value in effective({"MERCURE_ISSUERS": issuers})}
+    assert shown["MERCURE_ISSUERS"] == MASK

@@ -1,6 +1,16 @@
 """Subscribing: ``GET``/``HEAD /.well-known/mercure``.
 
-Statuses and ``text/plain`` bodies follow the reference hub (v0.24.2): 400 ``Too many
+A request naming ``match`` parameters (or ``last_event_id``) speaks Mercure 1.0 (see
+:mod:`.bearer`): 400 for an unknown ``match*`` name, a matcher value with a control or
+format character or invalid UTF-8, past the limits of :func:`~app.hub.matchers.parse_matchers`
+or a URL pattern that does not compile, or no matcher; 400 ``invalid_request`` for a token
+in the query string or a malformed ``Authorization`` header; 401 ``invalid_token`` for a
+token that fails validation; 401 (a bare challenge) without a token when anonymous
+subscribers are refused; then the stream as below, with the history cursor in
+``Mercure-Last-Event-ID`` when one was asked for. A request naming both ``topic`` and
+``match`` parameters is a 400.
+
+0.x: statuses and ``text/plain`` bodies follow the reference hub (v0.24.2): 400 ``Too many
 "topic" parameters.`` (more than ``max_topics``), then 401 for an invalid token or a missing
 one when anonymous subscribers are refused, then 400 ``Missing "topic" parameter.``, 400 for
 URI templates past the hub's template limits (the message names the setting; the reference
