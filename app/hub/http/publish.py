@@ -26,7 +26,6 @@ carrying a 1.0 access token is answered by :mod:`.publish_v1`.
 
 from __future__ import annotations
 
-import logging
 import re
 from typing import TYPE_CHECKING
 
@@ -36,22 +35,19 @@ from app.hub.auth import AuthorizationError
 from app.hub.form import FormError, go_quote, parse_uint64, read_post_form
 from app.hub.http.bearer import token_protocol
 from app.hub.http.publish_v1 import publish_v1, reserved
-from app.hub.http.responses import HUB_PATH, authorize, text, unauthorized
+from app.hub.http.responses import HUB_PATH, authorize, published, text, unauthorized
 from app.hub.settings import PROTOCOL_1
-from app.hub.size import update_size
 from app.hub.stream import client_socket, disable_nagle
 from app.hub.subscriber import EARLIEST
 from app.hub.subscriptions import MERCURE_EVENT_TYPE
 from app.hub.topics import match_any
-from app.hub.transport.base import TransportError
-from app.hub.update import SSE_FORBIDDEN, Update
+from app.hub.update import SSE_FORBIDDEN
 
 if TYPE_CHECKING:
     from app.hub import Hub
 
 __all__ = ["publish"]
 
-logger = logging.getLogger(__name__)
 
 # C0, DEL and C1 controls, and lone surrogates: the bytes of invalid UTF-8 (surrogateescape).
 _TOPIC_FORBIDDEN = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
@@ -121,24 +117,12 @@ def publish(hub: Hub) -> Response:
     for name, value in (("id", update_id), ("type", event_type), ("data", data)):
         if _INVALID_UTF8.search(value):
             return text(f'"{name}" field contains invalid UTF-8', 400)
-    update = Update(
-        topics=tuple(topics),
+    return published(
+        hub,
+        topics,
         data=data,
         private="private" in form,
-        id=update_id,
-        type=event_type or None,
+        update_id=update_id,
+        event_type=event_type,
         retry=retry,
     )
-    size = update_size(update)
-    if size > settings.max_update_size:
-        return text(
-            f"update too large: {size} bytes (SSE frame and topics), more than "
-            f"MERCURE_MAX_UPDATE_SIZE={settings.max_update_size}",
-            413,
-        )
-    try:
-        hub.publish(update)
-    except TransportError as exc:
-        logger.error("failed to dispatch update %s to topics %s: %s", update.id, topics, exc)
-        return text("Internal Server Error", 500)
-    return Response(update.id, status=200, content_type="text/plain; charset=utf-8")

@@ -16,7 +16,6 @@ transport cannot take it; else ``200`` with the update id. Unknown fields are ig
 
 from __future__ import annotations
 
-import logging
 import re
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
@@ -25,21 +24,17 @@ from flask import Response, request
 
 from app.hub.form import FormError, read_post_form
 from app.hub.http.bearer import BearerError, bearer_grants, challenge
-from app.hub.http.responses import text
+from app.hub.http.responses import published, text
 from app.hub.matchers import WILDCARD, invalid_value
 from app.hub.oauth import PUBLISHER
-from app.hub.size import update_size
 from app.hub.subscriber import EARLIEST
 from app.hub.subscriptions import MERCURE_EVENT_TYPE
-from app.hub.transport.base import TransportError
-from app.hub.update import Update
 
 if TYPE_CHECKING:
     from app.hub import Hub
 
 __all__ = ["publish_v1", "reserved"]
 
-logger = logging.getLogger(__name__)
 
 _ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
@@ -137,24 +132,12 @@ def publish_v1(hub: Hub) -> Response:
         retry = int(raw_retry)
     if not all(grants.may_publish(topic, base) for topic in topics):
         return challenge(settings, BearerError(403, "insufficient_scope"))
-    update = Update(
-        topics=tuple(topics),
+    return published(
+        hub,
+        topics,
         data=data,
         private="private" in form,
-        id=update_id,
-        type=event_type or None,
+        update_id=update_id,
+        event_type=event_type,
         retry=retry,
     )
-    size = update_size(update)
-    if size > settings.max_update_size:
-        return text(
-            f"update too large: {size} bytes (SSE frame and topics), more than "
-            f"MERCURE_MAX_UPDATE_SIZE={settings.max_update_size}",
-            413,
-        )
-    try:
-        hub.publish(update)
-    except TransportError as exc:
-        logger.error("failed to dispatch update %s to topics %s: %s", update.id, topics, exc)
-        return text("Internal Server Error", 500)
-    return Response(update.id, status=200, content_type="text/plain; charset=utf-8")

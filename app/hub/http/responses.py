@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+from typing import TYPE_CHECKING
+
 from flask import Response, request
 
 from app.hub.auth import (
@@ -13,8 +16,16 @@ from app.hub.auth import (
     request_origin,
 )
 from app.hub.oauth import is_access_token
+from app.hub.size import update_size
+from app.hub.transport.base import TransportError
+from app.hub.update import Update
 
-__all__ = ["HUB_PATH", "authorize", "text", "unauthorized"]
+if TYPE_CHECKING:
+    from app.hub import Hub
+
+__all__ = ["HUB_PATH", "authorize", "published", "text", "unauthorized"]
+
+logger = logging.getLogger(__name__)
 
 HUB_PATH = "/.well-known/mercure"
 
@@ -59,3 +70,39 @@ def authorize(
         if not origin_allowed(origin, post_origins):
             raise AuthorizationError(f"{origin!r}: origin not allowed to post updates")
     return verifier.verify(found.token)
+
+
+def published(
+    hub: Hub,
+    topics: list[str],
+    *,
+    data: str,
+    private: bool,
+    update_id: str,
+    event_type: str,
+    retry: int | None,
+) -> Response:
+    """Publish the update a checked form describes, in either protocol: ``413`` past
+    ``MERCURE_MAX_UPDATE_SIZE``, ``500`` when the transport cannot take it, else ``200``
+    with the update's id."""
+    update = Update(
+        topics=tuple(topics),
+        data=data,
+        private=private,
+        id=update_id,
+        type=event_type or None,
+        retry=retry,
+    )
+    size = update_size(update)
+    if size > hub.settings.max_update_size:
+        return text(
+            f"update too large: {size} bytes (SSE frame and topics), more than "
+            f"MERCURE_MAX_UPDATE_SIZE={hub.settings.max_update_size}",
+            413,
+        )
+    try:
+        hub.publish(update)
+    except TransportError as exc:
+        logger.error("failed to dispatch update %s to topics %s: %s", update.id, topics, exc)
+        return text("Internal Server Error", 500)
+    return Response(update.id, status=200, content_type="text/plain; charset=utf-8")
