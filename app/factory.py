@@ -15,7 +15,20 @@ from functools import partial
 import click
 from flask import Flask
 
-from app import api, auth, cli, errors, headers, hub, lifecycle, models, openapi, publish, web
+from app import (
+    api,
+    asyncapi,
+    auth,
+    cli,
+    errors,
+    headers,
+    hub,
+    lifecycle,
+    models,
+    openapi,
+    publish,
+    web,
+)
 from app.access.posture import production_problems
 from app.auth.settings import AuthSettings, AuthSettingsError
 from app.config import ConfigError, ResourcesSpec, load_resources
@@ -130,6 +143,13 @@ def _build(
         max_body_size=settings.max_body_size,
     )
     openapi.init_app(application, spec)
+    asyncapi.init_app(
+        application,
+        spec,
+        publisher.discovery_url_for,
+        partial(origin, settings.public_url),
+        hub_settings.cookie_name,
+    )
     web.init_app(
         application,
         spec,
@@ -138,7 +158,9 @@ def _build(
         access_token_cookie=hub_settings.access_token_cookie if hub_settings.v1 else None,
     )
     headers.init_app(
-        application, connect_to=(publisher.discovery_url_for(r.name) for r in spec.resources)
+        application,
+        connect_to=(publisher.discovery_url_for(r.name) for r in spec.resources),
+        eval_paths=(asyncapi.PAGE_PATH,),
     )
     cli.init_app(application, production=settings.production)
     lifecycle.register(application)

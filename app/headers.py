@@ -10,33 +10,46 @@ origins of external hubs the live page subscribes to.
 
 The hook is an application hook: it runs after every blueprint's and replaces whatever
 they set for these headers, so this is the one place that decides them.
+
+One page has an exception, named at start-up by ``eval_paths``: the AsyncAPI page
+(``/docs/asyncapi``) runs AsyncAPI's parser in the browser, which compiles JSON Schemas
+into functions (``new Function``), so its policy adds ``script-src 'self' 'unsafe-eval'``.
+Its scripts still come from the gateway only, and it evaluates the gateway's own document.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 
 from app.hub.headers import security_headers
 
 __all__ = ["EXTENSION_KEY", "init_app"]
 
 EXTENSION_KEY = "security_headers"
+CSP = "Content-Security-Policy"
+EVAL_SCRIPTS = "script-src 'self' 'unsafe-eval'"
 
 
-def init_app(app: Flask, *, connect_to: Iterable[str | None] = ()) -> dict[str, str]:
+def init_app(
+    app: Flask, *, connect_to: Iterable[str | None] = (), eval_paths: Iterable[str] = ()
+) -> dict[str, str]:
     """Set the security headers on every response of ``app``; ``connect_to``: URLs the
-    pages subscribe to (relative ones, and ``None``, are the gateway itself). Returns the
+    pages subscribe to (relative ones, and ``None``, are the gateway itself);
+    ``eval_paths``: pages whose scripts may evaluate strings (see above). Returns the
     headers, also kept in ``app.extensions["security_headers"]``, where the hook reads
     them on each response."""
     app.extensions[EXTENSION_KEY] = security_headers(connect_to)
+    evaluating = frozenset(eval_paths)
 
     @app.after_request
     def add_security_headers(response: Response) -> Response:
         headers: dict[str, str] = app.extensions[EXTENSION_KEY]
         for name, value in headers.items():
             response.headers[name] = value
+        if evaluating and request.path in evaluating:
+            response.headers[CSP] = headers[CSP] + "; " + EVAL_SCRIPTS
         return response
 
     headers: dict[str, str] = app.extensions[EXTENSION_KEY]

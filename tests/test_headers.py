@@ -139,6 +139,10 @@ CASES = {
     "Swagger UI start script": Case("GET", "/docs/assets/swagger-ui-start.js", 200),
     "Swagger UI page style": Case("GET", "/docs/assets/swagger-ui-page.css", 200),
     "unlisted Swagger UI file": Case("GET", "/docs/assets/index.html", 404),
+    "AsyncAPI document": Case("GET", "/docs.asyncapi.json", 200),
+    "AsyncAPI document, YAML": Case("GET", "/docs.asyncapi.yaml", 200),
+    "AsyncAPI renderer": Case("GET", "/docs/asyncapi/assets/asyncapi-react.js", 200),
+    "unlisted AsyncAPI file": Case("GET", "/docs/asyncapi/assets/index.html", 404),
     "live page script": Case("GET", "/web/static/live.js", 200),
     "missing live page file": Case("GET", "/web/static/nothing.js", 404),
     "sign out": Case("POST", "/web/sign-out", 204),
@@ -185,6 +189,16 @@ def test_every_kind_of_answer_carries_the_security_headers(client: FlaskClient, 
     ) as response:
         assert response.status_code == case.status, response.get_data(as_text=True)
         assert_security_headers(response.headers.getlist)
+
+
+def test_the_asyncapi_page_alone_may_evaluate_scripts(client: FlaskClient) -> None:
+    """Its renderer's parser compiles schemas into functions: ``'unsafe-eval'``, nothing
+    else, and for that page only."""
+    response = client.get("/docs/asyncapi")
+    assert response.status_code == 200
+    expected = {**EXPECTED, "Content-Security-Policy": POLICY + "; script-src 'self' 'unsafe-eval'"}
+    for name, value in expected.items():
+        assert response.headers.getlist(name) == [value], name
 
 
 def test_an_event_stream_carries_them_from_its_first_byte(

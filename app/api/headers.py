@@ -5,7 +5,9 @@ entrypoint ``/``, ``/contexts/...`` and ``/docs.jsonld``; errors included) carri
 ``Link: <root>docs.jsonld>; rel="http://www.w3.org/ns/hydra/core#apiDocumentation"``,
 and those under the route of a resource whose ``mercure`` is enabled also
 ``<hub>; rel="mercure"``, in the same ``Link`` value after it (comma-separated), with the
-hub URL made absolute against the request's root URL. Other responses carry no ``Link``.
+hub URL made absolute against the request's root URL, preceded by the AsyncAPI document of
+the updates: ``<root>docs.asyncapi.json>; rel="describedby";
+type="application/vnd.aai.asyncapi+json"``. Other responses carry no ``Link``.
 The value depends only on the hub URL and the request's scheme, host and script root, so
 it is built once per such combination (a bounded cache: the host comes from the client).
 CORS: for an ``Origin`` in the allowed list (``*`` allows any origin, without
@@ -24,6 +26,8 @@ from werkzeug.sansio.utils import get_current_url
 from app.api.hydra import API_DOCUMENTATION_REL, DOCS_PATH
 from app.hub.http import HUB_PATH
 
+ASYNCAPI_PATH = "/docs.asyncapi.json"
+ASYNCAPI_TYPE = "application/vnd.aai.asyncapi+json"
 EXPOSED_HEADERS = "Link, Location, Content-Location, Accept-Patch"
 ALLOWED_HEADERS = "Accept, Authorization, Content-Type, Cache-Control, Last-Event-ID"
 ALLOWED_METHODS = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
@@ -52,6 +56,8 @@ def _api_links(hub_url: str | None, scheme: str, host: str, root_path: str) -> s
     docs = _absolute(DOCS_PATH, scheme, host, root_path)
     value = f'<{docs}>; rel="{API_DOCUMENTATION_REL}"'
     if hub_url:
+        asyncapi = _absolute(ASYNCAPI_PATH, scheme, host, root_path)
+        value += f', <{asyncapi}>; rel="describedby"; type="{ASYNCAPI_TYPE}"'
         value += ", " + _link(hub_url, scheme, host, root_path)
     return value
 

@@ -56,6 +56,8 @@ ASSETS: frozenset[str] = frozenset(
         "favicon-32x32.png",
     }
 )
+ASYNCAPI_PAGE = "asyncapi.page"
+ASYNCAPI_DOCUMENT = "asyncapi.document_json"
 START_SCRIPT = "swagger-ui-start.js"
 PAGE_STYLE = "swagger-ui-page.css"
 _OWN_ASSETS: dict[str, tuple[str, bytes]] = {
@@ -77,7 +79,10 @@ _OWN_ASSETS: dict[str, tuple[str, bytes]] = {
     PAGE_STYLE: (
         "text/css",
         b"/* The page around Swagger UI: no margin, a scroll bar always shown. */\n"
-        b"html { box-sizing: border-box; overflow-y: scroll; }\nbody { margin: 0; }\n",
+        b"html { box-sizing: border-box; overflow-y: scroll; }\nbody { margin: 0; }\n"
+        b"nav.gateway-docs { display: flex; gap: 1.5em; padding: 0.6em 1em; "
+        b"background: #1f2937; font-family: sans-serif; }\n"
+        b"nav.gateway-docs a { color: #f9fafb; text-decoration: none; }\n",
     ),
 }
 """The page's own start script and style, served beside Swagger UI's files."""
@@ -93,6 +98,12 @@ _PAGE = """<!DOCTYPE html>
         href="{{ url_for('openapi.asset', name='favicon-32x32.png') }}">
 </head>
 <body>
+  {% if asyncapi_page %}
+  <nav class="gateway-docs">
+    <a href="{{ asyncapi_page }}">Live updates (AsyncAPI)</a>
+    <a href="{{ asyncapi_document }}">docs.asyncapi.json</a>
+  </nav>
+  {% endif %}
   <div id="swagger-ui"></div>
   <script id="swagger-ui-options" type="application/json">{{ options|tojson }}</script>
   <script src="{{ url_for('openapi.asset', name='swagger-ui-bundle.js') }}"></script>
@@ -204,8 +215,16 @@ def blueprint(document: dict[str, Any], title: str) -> Blueprint:
             "deepLinking": True,
             "validatorUrl": None,
         }
+        # The AsyncAPI document of the real-time side, when the app serves it.
+        has_asyncapi = ASYNCAPI_PAGE in current_app.view_functions
         page = render_template_string(
-            _PAGE, title=title, options=options, start_script=START_SCRIPT, page_style=PAGE_STYLE
+            _PAGE,
+            title=title,
+            options=options,
+            start_script=START_SCRIPT,
+            page_style=PAGE_STYLE,
+            asyncapi_page=url_for(ASYNCAPI_PAGE) if has_asyncapi else None,
+            asyncapi_document=url_for(ASYNCAPI_DOCUMENT) if has_asyncapi else None,
         )
         return Response(page, mimetype="text/html")
 

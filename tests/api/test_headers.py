@@ -13,6 +13,7 @@ from tests.services import LiveServer
 
 REL = 'rel="mercure"'
 DOCS_REL = 'rel="http://www.w3.org/ns/hydra/core#apiDocumentation"'
+ASYNCAPI_REL = 'rel="describedby"; type="application/vnd.aai.asyncapi+json"'
 
 
 def _links(response: httpx.Response) -> list[str]:
@@ -23,6 +24,7 @@ def _links(response: httpx.Response) -> list[str]:
 def test_mercure_resources_advertise_the_hub_on_every_response(client: httpx.Client) -> None:
     docs = f"<{client.base_url}/docs.jsonld>; {DOCS_REL}"
     expected = f'<{client.base_url}/.well-known/mercure>; rel="mercure"'
+    asyncapi = f"<{client.base_url}/docs.asyncapi.json>; {ASYNCAPI_REL}"
     responses = [
         client.post("/gadgets", json={"name": "x"}),
         client.get("/gadgets"),
@@ -36,7 +38,7 @@ def test_mercure_resources_advertise_the_hub_on_every_response(client: httpx.Cli
         client.request("DELETE", "/gadgets"),
     ]
     for response in responses:
-        assert _links(response) == [docs, expected], response.request
+        assert _links(response) == [docs, asyncapi, expected], response.request
 
 
 def test_resources_without_mercure_advertise_nothing(client: httpx.Client) -> None:
@@ -70,7 +72,9 @@ def test_hub_url_forms(
     if expected is None:
         assert _links(response) == [docs]
     else:
-        assert _links(response) == [docs, f"<{expected.format(root=live.url)}>; {REL}"]
+        asyncapi = f"<{live.url}/docs.asyncapi.json>; {ASYNCAPI_REL}"
+        hub = f"<{expected.format(root=live.url)}>; {REL}"
+        assert _links(response) == [docs, asyncapi, hub]
 
 
 def test_cors_exposes_link_to_allowed_origins(

@@ -189,5 +189,9 @@ def test_api_responses_link_the_documentation(client: httpx.Client) -> None:
     for what, response in responses.items():
         assert response.headers.get_list("link", split_commas=True) == [docs], what
     mercure = client.get("/gadgets")
-    assert mercure.headers.get_list("link", split_commas=True) == [docs, hub]
+    asyncapi = (
+        f'<{client.base_url}/docs.asyncapi.json>; rel="describedby"; '
+        'type="application/vnd.aai.asyncapi+json"'
+    )
+    assert mercure.headers.get_list("link", split_commas=True) == [docs, asyncapi, hub]
     assert "link" not in client.get("/nowhere").headers
