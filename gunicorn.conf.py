@@ -1,5 +1,13 @@
 """gunicorn settings: gevent workers holding many long-lived SSE connections.
 
+Metrics: every master gets a fresh directory for prometheus_client's multiprocess mode
+(``PROMETHEUS_MULTIPROC_DIR``, created under ``METRICS_DIR`` when set, else under the
+system's temporary directory, and removed when the master exits), so a scrape sums the
+values of every worker; a worker's live gauges go when it exits. ``METRICS_ADDRESS``
+(``HOST:PORT``) is bound beside the public address: the app answers ``/metrics`` (and the
+probes) there, and only there unless ``METRICS_TOKEN`` is set (see docs/observability.md).
+``LOG_FORMAT=json`` writes gunicorn's own log and access lines as JSON objects as well.
+
 HOST, PORT, WEB_CONCURRENCY (workers), WORKER_CONNECTIONS, GRACEFUL_TIMEOUT and
 LIMIT_REQUEST_LINE override the defaults (declared in app/environment.py's table, whose
 defaults a test compares with these; this file reads them before any of app is imported).
@@ -9,10 +17,16 @@ transports gunicorn refuses to start more than one worker (see docs/deployment.m
 """
 
 import os
+import shutil
 import sys
+import tempfile
 from urllib.parse import urlsplit
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
+# A private listener for Prometheus and probes: the app serves only those there.
+metrics_address = os.environ.get("METRICS_ADDRESS", "").strip()
+if metrics_address:
+    bind = [bind, metrics_address]
 workers = int(os.environ.get("WEB_CONCURRENCY", "1"))
 # gunicorn's gevent worker, serving the connections it accepted just before a stop.
 worker_class = "app.worker.GeventWorker"
@@ -37,6 +51,36 @@ keepalive = 5
 limit_request_line = int(os.environ.get("LIMIT_REQUEST_LINE", "8190"))
 accesslog = "-"
 errorlog = "-"
+# The response's X-Request-Id is the id the gateway's own log lines carry.
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms request_id=%({x-request-id}o)s'
+if os.environ.get("LOG_FORMAT", "").strip().lower() == "json":
+    logconfig_dict = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {
+            "json": {
+                "()": "pythonjsonlogger.json.JsonFormatter",
+                "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+                "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+            }
+        },
+        "handlers": {
+            "error_console": {
+                "class": "logging.StreamHandler",
+                "formatter": "json",
+                "stream": "ext://sys.stderr",
+            },
+            "console": {
+                "class": "logging.StreamHandler",
+                "formatter": "json",
+                "stream": "ext://sys.stdout",
+            },
+        },
+        "loggers": {
+            "gunicorn.error": {"level": "INFO", "handlers": ["error_console"], "propagate": False},
+            "gunicorn.access": {"level": "INFO", "handlers": ["console"], "propagate": False},
+        },
+    }
 # The app starts greenlets and opens transport connections: build it in each worker.
 preload_app = False
 # gunicorn's control socket lives at one path per user: two gateways would fight over it.
@@ -64,11 +108,43 @@ def transport_refusal(workers: int, transport_url: str | None) -> str | None:
 
 
 def on_starting(server):  # type: ignore[no-untyped-def]
-    """Refuse several workers with a process-local transport, before any worker starts."""
+    """Refuse several workers with a process-local transport, before any worker starts;
+    give this master a fresh metrics directory, which the workers inherit."""
     refusal = transport_refusal(server.cfg.workers, os.environ.get("MERCURE_TRANSPORT_URL"))
     if refusal is not None:
         server.log.error(refusal)
         sys.exit(1)
+    if metrics_enabled():
+        # METRICS_DIR, if set, is the parent of each master's own directory.
+        parent = os.environ.get("METRICS_DIR", "").strip()
+        if parent:
+            os.makedirs(parent, exist_ok=True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(
+            prefix=f"gateway-metrics-{os.getpid()}-", dir=parent or None
+        )
+
+
+def metrics_enabled() -> bool:
+    # As the app reads the METRICS flag: unset is on; 0, false, no, off (or empty) are off.
+    raw = os.environ.get("METRICS")
+    return raw is None or raw.strip().lower() not in {"0", "false", "no", "off", ""}
+
+
+def child_exit(server, worker):  # type: ignore[no-untyped-def]
+    """A worker is gone: its live gauges (connected subscribers) go with it; its counters
+    stay in the sums."""
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory and metrics_enabled():
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid, directory)
+
+
+def on_exit(server):  # type: ignore[no-untyped-def]
+    """Remove this master's metrics directory."""
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory and os.path.basename(directory).startswith(f"gateway-metrics-{os.getpid()}-"):
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def nworkers_changed(server, new_value, old_value):  # type: ignore[no-untyped-def]

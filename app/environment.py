@@ -321,6 +321,7 @@ COMPONENTS = {
     "hub": "the built-in Mercure hub (app/hub/settings.py)",
     "auth": "users' bearer tokens (app/auth/settings.py)",
     "publish": "publishing to hubs (app/publish/settings.py)",
+    "metrics": "Prometheus metrics (app/metrics/settings.py)",
     "gunicorn": "the server (gunicorn.conf.py)",
 }
 """Who reads the variables, in the order the documentation lists them."""
@@ -409,6 +410,13 @@ VARIABLES: tuple[Variable, ...] = (
         "properties of a write body the resource does not write are ignored, as API "
         "Platform does; false makes them a 422 (a resource's `allow_extra_attributes` "
         "overrides it)",
+        "app",
+    ),
+    Variable(
+        "LOG_FORMAT",
+        Choice(("text", "json")),
+        "text",
+        "`json`: one JSON object per line, with the request id (gunicorn's lines too)",
         "app",
     ),
     # -- hub --
@@ -794,6 +802,22 @@ VARIABLES: tuple[Variable, ...] = (
         "how long one try may take",
         "publish",
     ),
+    # -- metrics --
+    Variable(
+        "METRICS",
+        Flag(),
+        True,
+        "collect Prometheus metrics (`off`: none, `/metrics` is 404)",
+        "metrics",
+    ),
+    Variable(
+        "METRICS_TOKEN",
+        Secret(),
+        None,
+        "bearer token that lets a scraper read `/metrics` (16 characters or more)",
+        "metrics",
+        secret=True,
+    ),
     # -- gunicorn --
     Variable("HOST", Text(), "127.0.0.1", "the address gunicorn binds", "gunicorn"),
     Variable("PORT", Integer(minimum=1, maximum=65535), 8000, "the port", "gunicorn"),
@@ -823,6 +847,27 @@ VARIABLES: tuple[Variable, ...] = (
         Integer(minimum=0, maximum=8190),
         8190,
         "the longest request line in bytes (0: unlimited, only behind a proxy bounding it)",
+        "gunicorn",
+    ),
+    Variable(
+        "METRICS_ADDRESS",
+        Text(),
+        None,
+        "`HOST:PORT` gunicorn also binds, serving only `/metrics`, `/healthz` and `/readyz`",
+        "gunicorn",
+    ),
+    Variable(
+        "METRICS_DIR",
+        Text(),
+        None,
+        "where each master makes its metrics directory (default: the temporary directory)",
+        "gunicorn",
+    ),
+    Variable(
+        "PROMETHEUS_MULTIPROC_DIR",
+        Text(),
+        None,
+        "set by gunicorn.conf.py for its workers (each master its own); do not set it",
         "gunicorn",
     ),
 )

@@ -15,6 +15,8 @@ from typing import Any
 from flask import Flask, Response, json
 from werkzeug.exceptions import HTTPException
 
+from app.request_id import current as current_request_id
+
 PROBLEM_JSON = "application/problem+json"
 
 
@@ -132,8 +134,13 @@ class ValidationFailed(ApiError):
 
 
 def problem_response(error: ApiError) -> Response:
-    """Render ``error`` as a problem+json response with its headers."""
-    body = json.dumps(error.body(), separators=(",", ":"))  # ASCII: safe for any detail
+    """Render ``error`` as a problem+json response with its headers; in a request, the
+    body's ``requestId`` is the request's id (:mod:`app.request_id`)."""
+    document = error.body()
+    request_id = current_request_id()
+    if request_id is not None:
+        document["requestId"] = request_id
+    body = json.dumps(document, separators=(",", ":"))  # ASCII: safe for any detail
     response = Response(body, status=error.status, mimetype=PROBLEM_JSON)
     response.headers.update(error.headers)
     return response

@@ -22,19 +22,25 @@ from app import (
     cli,
     errors,
     headers,
+    health,
     hub,
     lifecycle,
+    metrics,
     models,
     openapi,
     publish,
+    request_id,
     web,
 )
 from app.access.posture import production_problems
 from app.auth.settings import AuthSettings, AuthSettingsError
 from app.config import ConfigError, ResourcesSpec, load_resources
 from app.hub.http import HUB_PATH
+from app.hub.metrics import NO_METRICS
 from app.hub.settings import HubSettings, HubSettingsError
+from app.metrics import GatewayMetrics, MetricsSettings, MetricsSettingsError
 from app.models import drift
+from app.publish.outbox import backlog
 from app.publish.payload import origin
 from app.publish.settings import PublishSettings, PublishSettingsError
 from app.settings import Settings, SettingsError
@@ -47,6 +53,7 @@ STARTUP_ERRORS = (
     HubSettingsError,
     PublishSettingsError,
     AuthSettingsError,
+    MetricsSettingsError,
 )
 """What :func:`create_app` raises for a broken resources file or unusable settings."""
 
@@ -98,6 +105,7 @@ def _build(
     publish_settings = publish_settings or PublishSettings.from_env(
         environ, publish.hub_names(spec)
     )
+    metrics_settings = MetricsSettings.from_env(environ, production=settings.production)
     if settings.production:
         problems = production_problems(spec, auth_settings.configured)
         if not settings.public_url:
@@ -120,10 +128,16 @@ def _build(
     application = Flask("app", instance_relative_config=True)
     application.config["SQLALCHEMY_DATABASE_URI"] = settings.database_url
 
+    request_id.init_app(application, json_logs=settings.log_format == "json")
     errors.init_app(application)
     registry = models.init_app(application, spec)
     drift.init_app(application)
-    the_hub = hub.init_app(application, hub_settings)
+    gateway_metrics = GatewayMetrics()
+    the_hub = hub.init_app(
+        application,
+        hub_settings,
+        metrics=gateway_metrics if metrics_settings.enabled else NO_METRICS,
+    )
     publisher = publish.init_app(application, spec, registry, the_hub, settings, publish_settings)
     users = auth.init_app(
         application,
@@ -162,6 +176,14 @@ def _build(
         connect_to=(publisher.discovery_url_for(r.name) for r in spec.resources),
         eval_paths=(asyncapi.PAGE_PATH,),
     )
+    metrics.init_app(
+        application,
+        metrics_settings,
+        gateway_metrics,
+        spec,
+        lambda: backlog(publisher.outbox.engine),
+    )
+    health.init_app(application, registry.db, the_hub.transport)
     cli.init_app(application, production=settings.production)
     lifecycle.register(application)
     return application

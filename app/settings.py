@@ -16,6 +16,7 @@ from typing import Literal
 from app.environment import Environment, variable
 
 EnvironmentName = Literal["development", "production"]
+LogFormat = Literal["text", "json"]
 
 DEFAULT_DATABASE_URL: str = variable("DATABASE_URL").default
 DEFAULT_MAX_BODY_SIZE: int = variable("MAX_BODY_SIZE").default
@@ -49,6 +50,9 @@ class Settings:
     """``ALLOW_EXTRA_ATTRIBUTES``: properties a write body carries that the resource does
     not write are ignored (the default, as API Platform does), or, when false, a 422 that
     names them; a resource's ``allow_extra_attributes`` key overrides it."""
+    log_format: LogFormat = "text"
+    """``LOG_FORMAT``: ``text`` (default) or ``json``, one JSON object per line with the
+    request id of the request being served."""
 
     @property
     def production(self) -> bool:
@@ -63,6 +67,7 @@ class Settings:
             "production" if env.choice("GATEWAY_ENV") == "production" else "development"
         )
         return cls(
+            log_format="json" if env.choice("LOG_FORMAT") == "json" else "text",
             environment=environment,
             database_url=env.text("DATABASE_URL") or DEFAULT_DATABASE_URL,
             resources_path=env.path("RESOURCES_FILE") or Path("resources.yaml"),

@@ -23,6 +23,7 @@ from app.hub.oauth import (
     VerifierKeys,
     issuer_keys,
 )
+from app.hub.metrics import NO_METRICS, HubMetrics
 from app.hub.settings import HubSettings, HubSettingsError
 from app.hub.subscriber import Subscriber
 from app.hub.subscriptions import subscription_updates
@@ -76,12 +77,19 @@ def _issuers(settings: HubSettings, hub: Hub) -> dict[str, dict[str, KeySource]]
 class Hub:
     """One hub: settings, token verifiers and a transport.
 
-    ``transport`` defaults to the one named by ``settings.effective_transport_url``.
+    ``transport`` defaults to the one named by ``settings.effective_transport_url``;
+    ``metrics`` hears of connections, publications and reconnections.
     Raises :class:`HubSettingsError` when a key cannot be used with its algorithm.
     """
 
-    def __init__(self, settings: HubSettings, transport: Transport | None = None) -> None:
+    def __init__(
+        self,
+        settings: HubSettings,
+        transport: Transport | None = None,
+        metrics: HubMetrics = NO_METRICS,
+    ) -> None:
         self.settings = settings
+        self.metrics = metrics
         self.publisher_verifier = _verifier(
             "publisher",
             settings.publisher_algorithm,
@@ -105,6 +113,7 @@ class Hub:
             except ValueError as error:
                 raise HubSettingsError(f"MERCURE_TRANSPORT_URL: {error}") from error
         self.transport = transport
+        transport.on_reconnect = metrics.transport_reconnected
         self.draining = False
         self._connected: set[Subscriber] = set()
 
@@ -118,6 +127,7 @@ class Hub:
         unavailable (closed, or a shared transport's server is unreachable).
         """
         self.transport.dispatch(update)
+        self.metrics.update_published()
         return update.id
 
     def connect(self, subscriber: Subscriber) -> str | None:
@@ -134,6 +144,7 @@ class Hub:
             self._announce(subscriber, active=False)
             raise
         self._connected.add(subscriber)
+        self.metrics.subscriber_connected()
         return answer
 
     def disconnect(self, subscriber: Subscriber) -> None:
@@ -142,7 +153,9 @@ class Hub:
         Called once per connection, when its stream closes.
         """
         subscriber.disconnect()
-        self._connected.discard(subscriber)
+        if subscriber in self._connected:
+            self._connected.discard(subscriber)
+            self.metrics.subscriber_disconnected(dropped=subscriber.overflowed)
         self.transport.remove_subscriber(subscriber)
         self._announce(subscriber, active=False)
 
@@ -176,12 +189,12 @@ class Hub:
         self.transport.close()
 
 
-def init_app(app: Flask, settings: HubSettings) -> Hub:
+def init_app(app: Flask, settings: HubSettings, metrics: HubMetrics = NO_METRICS) -> Hub:
     """Mount the hub on ``app`` and return it (also in ``app.extensions["mercure_hub"]``)."""
     from app.hub import ui
     from app.hub.http import create_blueprint
 
-    hub = Hub(settings)
+    hub = Hub(settings, metrics=metrics)
     app.register_blueprint(create_blueprint(hub))
     app.extensions[EXTENSION_KEY] = hub
     if settings.ui:

@@ -30,6 +30,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from app.hub.update import Update
+from app.models.outbox import outbox_tables
 
 __all__ = ["Outbox", "Queued"]
 
@@ -207,6 +208,21 @@ class Outbox:
             connection.execute(
                 self.leases.delete().where(self.leases.c.hub == hub, self.leases.c.owner == owner)
             )
+
+
+def backlog(engine: sa.Engine) -> list[tuple[str, str, int, float | None]]:
+    """The outbox's rows by (hub, status): ``(hub, status, count, oldest created_at)``, read
+    with one grouped query (for metrics; the ``(hub, status, seq)`` index serves it)."""
+    table = outbox_tables(sa.MetaData())[0]
+    query = sa.select(
+        table.c.hub, table.c.status, sa.func.count(), sa.func.min(table.c.created_at)
+    ).group_by(table.c.hub, table.c.status)
+    with engine.connect() as connection:
+        rows = connection.execute(query).all()
+    return [
+        (str(hub), str(status), int(count), None if oldest is None else float(oldest))
+        for hub, status, count, oldest in rows
+    ]
 
 
 def _with_key(update: Update) -> Update:

@@ -24,6 +24,7 @@ Contracts every implementation keeps:
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 
 from app.hub.subscriber import EARLIEST, Subscriber, SubscriberInfo
 from app.hub.update import Update
@@ -53,6 +54,13 @@ class Transport(ABC):
     using the same transport (``False``: only this process's subscribers)."""
 
     shared = False
+    on_reconnect: Callable[[], None] = staticmethod(lambda: None)
+    """Called each time the transport gets its connection back after losing it (the hub
+    sets it to count reconnections)."""
+
+    def check(self) -> None:  # noqa: B027 (optional: nothing to check by default)
+        """Raise :class:`TransportError` unless the transport can carry updates now (a
+        shared transport's server answers). Cheap: one round trip at most."""
 
     @abstractmethod
     def dispatch(self, update: Update) -> None:

@@ -46,6 +46,10 @@ class LocalTransport(Transport):
     def subscribers(self) -> tuple[str, list[SubscriberInfo]]:
         return self._last_event_id, [subscriber.info for subscriber in self._fanout]
 
+    def check(self) -> None:
+        if self._closed:
+            raise TransportClosedError()
+
     def close(self) -> None:
         if self._closed:
             return

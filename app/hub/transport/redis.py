@@ -237,6 +237,15 @@ class RedisTransport(Transport):
             raise self._unavailable("cannot list subscribers", error) from error
         return last_event_id, [*self._local_infos(), *remote]
 
+    def check(self) -> None:
+        """One ``PING`` to the server (waiting at most the command timeout)."""
+        if self._closed:
+            raise TransportClosedError()
+        try:
+            self._client.ping()
+        except RedisError as error:
+            raise self._unavailable("cannot reach Redis", error) from None
+
     def close(self) -> None:
         if self._closed:
             return
@@ -374,6 +383,7 @@ class RedisTransport(Transport):
                 continue
             if delay != BACKOFF_FIRST:
                 log.warning("%s is back; resuming after %s", self.description, self._position)
+                self.on_reconnect()
                 delay = BACKOFF_FIRST
                 try:
                     self._check_stream()
