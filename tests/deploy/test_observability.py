@@ -5,7 +5,8 @@
   served by both, and, after a reload, the counters of the workers that exited too, while
   the connected-subscribers gauge forgets them;
 - ``/readyz`` fails, naming the transport, while the private redis-server is stopped, and
-  recovers when it is back; ``/healthz`` answers all along;
+  recovers when it is back (both workers count their transport's reconnection);
+  ``/healthz`` answers all along;
 - ``METRICS_ADDRESS`` makes gunicorn listen on a private address that alone serves
   ``/metrics`` (with the probes); ``METRICS_TOKEN`` lets a scraper read it on the public one;
 - ``LOG_FORMAT=json``: every line of gunicorn's output is a JSON object, and the request id
@@ -188,6 +189,11 @@ def test_readiness_follows_the_redis_server(tmp_path: Path) -> None:
         wait_until(
             "readiness recovering",
             lambda: all(readiness(server.url).status_code == 200 for _ in range(6)),
+        )
+        # Each worker's stream reader got its connection back, and said so.
+        wait_until(
+            "both reconnections counted",
+            lambda: value(scrape(server.url), "gateway_transport_reconnects_total") >= 2,
         )
 
 
