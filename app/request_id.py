@@ -59,7 +59,8 @@ class RequestIdFilter(logging.Filter):
 
 def configure_json_logs(stream: object = None) -> None:
     """Replace the root logger's handlers by one writing JSON lines to ``stream`` (default
-    standard error), each with the current request's id. Idempotent."""
+    standard error), each with the current request's id; levels are left as they are.
+    Idempotent."""
     root = logging.getLogger()
     for handler in root.handlers:
         if getattr(handler, "json_lines", False):
@@ -71,8 +72,6 @@ def configure_json_logs(stream: object = None) -> None:
     for old in list(root.handlers):
         root.removeHandler(old)
     root.addHandler(handler)
-    if root.level > logging.INFO or root.level == logging.NOTSET:
-        root.setLevel(logging.INFO)
 
 
 def init_app(app: Flask, *, json_logs: bool = False) -> None:

@@ -9,6 +9,7 @@
   ``/healthz`` answers all along;
 - ``METRICS_ADDRESS`` makes gunicorn listen on a private address that alone serves
   ``/metrics`` (with the probes); ``METRICS_TOKEN`` lets a scraper read it on the public one;
+- behind the shipped nginx site, ``/metrics`` is hidden and nginx's request id is kept;
 - ``LOG_FORMAT=json``: every line of gunicorn's output is a JSON object, and the request id
   (sent, or made up when the sent one is not sane) is in the answer's header, its
   problem+json body and the log lines of the request.
@@ -39,8 +40,9 @@ from tests.deploy.gateway import (
     migrate,
     postgres_database,
 )
-from tests.deploy.servers import Process, gunicorn, redis_server, running
+from tests.deploy.servers import Process, gunicorn, nginx, redis_server, running
 from tests.deploy.test_faults import count_in_log, wait_in_log
+from tests.deploy.test_nginx import configure
 from tests.services import free_port
 
 SUBSCRIBERS = 8
@@ -249,3 +251,29 @@ def test_json_logs_carry_the_request_id(tmp_path: Path, database_url: str) -> No
     assert any(r["logger"] == "app.health" for r in by_id[sent]), records
     assert any(f"request_id={sent}" in str(r["message"]) for r in records), records
     assert any(f"request_id={made_up}" in str(r["message"]) for r in records), records
+
+
+def test_behind_the_shipped_nginx(tmp_path: Path, database_url: str) -> None:
+    """nginx hides ``/metrics`` and gives every request its own id, which the gateway keeps."""
+    env = gateway_env(database_url, "memory://")
+    with running(gunicorn(tmp_path, env, workers=1)) as server:
+        main, _http_port, https_port = configure(tmp_path, server.port)
+        with running(nginx(tmp_path, main, https_port)):
+            base = f"https://127.0.0.1:{https_port}"
+            hidden = httpx.get(f"{base}/metrics", verify=False, timeout=WAIT)
+            assert hidden.status_code == 404
+            assert "mercure_updates_total" not in hidden.text
+            missing = httpx.get(
+                f"{base}/books/999",
+                headers={"X-Request-Id": "chosen-by-the-client"},
+                verify=False,
+                timeout=WAIT,
+            )
+            assert missing.status_code == 404
+            made = missing.headers["x-request-id"]
+            assert made != "chosen-by-the-client"
+            assert len(made) == 32
+            assert missing.json()["requestId"] == made
+            ready = httpx.get(f"{base}/readyz", verify=False, timeout=WAIT)
+            assert ready.status_code == 200
+        assert httpx.get(f"{server.url}/metrics", timeout=WAIT).status_code == 200
