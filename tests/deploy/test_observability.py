@@ -215,6 +215,11 @@ def test_metrics_on_a_private_address_or_with_a_token(tmp_path: Path, database_u
         assert httpx.get(f"{private}/books", timeout=WAIT).status_code == 404
         public = httpx.get(f"{server.url}/metrics", timeout=WAIT)
         assert public.status_code == 401
+        # The listener decides, not the Host header a client chooses.
+        posing = httpx.get(
+            f"{server.url}/metrics", headers={"Host": f"127.0.0.1:{metrics_port}"}, timeout=WAIT
+        )
+        assert posing.status_code == 401
         assert public.headers["www-authenticate"] == 'Bearer realm="metrics"'
         scrape(server.url, Authorization=f"Bearer {token}")
         assert httpx.get(f"{server.url}/books", timeout=WAIT).status_code == 200
