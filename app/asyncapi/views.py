@@ -17,6 +17,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from functools import lru_cache
+from io import BytesIO
 from pathlib import Path
 from typing import Any
 
@@ -80,8 +81,6 @@ class Serialized:
     @property
     def yaml(self) -> bytes:
         if self._yaml is None:
-            from io import BytesIO
-
             out = BytesIO()
             yaml = YAML(typ="safe", pure=True)
             yaml.default_flow_style = False
@@ -104,10 +103,11 @@ def blueprint(
     def current() -> Serialized:
         return serialized(origin(), request.root_url)
 
-    def conditional(body: bytes, mimetype: str) -> ResponseReturnValue:
+    def conditional(body: bytes, mimetype: str, etag: str | None = None) -> Response:
         response = Response(body, mimetype=mimetype)
-        response.set_etag(hashlib.sha256(body).hexdigest()[:32])
-        return response.make_conditional(request)
+        response.set_etag(etag or hashlib.sha256(body).hexdigest()[:32])
+        response.make_conditional(request)  # in place
+        return response
 
     @pages.get(JSON_PATH)
     def document_json() -> ResponseReturnValue:
@@ -115,11 +115,12 @@ def blueprint(
         if accepted.quality(YAML_TYPE) > accepted.quality(JSON_TYPE) or (
             accepted.quality("application/yaml") > accepted.quality("application/json")
         ):
-            return conditional(current().yaml, YAML_TYPE)
-        served = current()
-        response = Response(served.json, mimetype="application/json")
-        response.set_etag(served.json_etag)
-        return response.make_conditional(request)
+            response = conditional(current().yaml, YAML_TYPE)
+        else:
+            served = current()
+            response = conditional(served.json, "application/json", served.json_etag)
+        response.vary.add("Accept")
+        return response
 
     @pages.get(YAML_PATH)
     def document_yaml() -> ResponseReturnValue:
