@@ -109,12 +109,11 @@ class OutboxCollector(Collector):
         self._backlog = backlog
         self._clock = clock
 
-    def collect(self) -> Iterator[Metric]:
-        try:
-            rows = list(self._backlog())
-        except Exception as error:  # a scrape must not fail because the database does
-            logger.warning("cannot read the outbox for metrics: %s", type(error).__name__)
-            return
+    def describe(self) -> Iterator[Metric]:
+        """The families, without reading the database (registration calls it)."""
+        yield from self._families()
+
+    def _families(self) -> tuple[GaugeMetricFamily, GaugeMetricFamily]:
         depth = GaugeMetricFamily(
             "gateway_outbox_updates",
             "Updates in the outbox: pending (not relayed yet) or rejected by their hub",
@@ -122,9 +121,18 @@ class OutboxCollector(Collector):
         )
         age = GaugeMetricFamily(
             "gateway_outbox_oldest_age_seconds",
-            "Age of the oldest pending update of the outbox, in seconds (0 when none)",
+            "Age of the oldest pending update of the outbox, in seconds",
             labels=["hub"],
         )
+        return depth, age
+
+    def collect(self) -> Iterator[Metric]:
+        try:
+            rows = list(self._backlog())
+        except Exception as error:  # a scrape must not fail because the database does
+            logger.warning("cannot read the outbox for metrics: %s", type(error).__name__)
+            return
+        depth, age = self._families()
         now = self._clock()
         for hub, status, count, oldest in rows:
             depth.add_metric([hub, status], count)
