@@ -16,10 +16,13 @@ Several workers need a transport shared between processes
 transports gunicorn refuses to start more than one worker (see docs/deployment.md).
 """
 
+import json
+import logging
 import os
 import shutil
 import sys
 import tempfile
+import time
 from urllib.parse import urlsplit
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
@@ -54,33 +57,59 @@ errorlog = "-"
 # The response's X-Request-Id is the id the gateway's own log lines carry.
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms request_id=%({x-request-id}o)s'
 if os.environ.get("LOG_FORMAT", "").strip().lower() == "json":
-    logconfig_dict = {
-        "version": 1,
-        "disable_existing_loggers": False,
-        "formatters": {
-            "json": {
-                "()": "pythonjsonlogger.json.JsonFormatter",
-                "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
-                "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
-            }
-        },
-        "handlers": {
-            "error_console": {
-                "class": "logging.StreamHandler",
-                "formatter": "json",
-                "stream": "ext://sys.stderr",
-            },
-            "console": {
-                "class": "logging.StreamHandler",
-                "formatter": "json",
-                "stream": "ext://sys.stdout",
-            },
-        },
-        "loggers": {
-            "gunicorn.error": {"level": "INFO", "handlers": ["error_console"], "propagate": False},
-            "gunicorn.access": {"level": "INFO", "handlers": ["console"], "propagate": False},
-        },
-    }
+    from gunicorn.glogging import Logger as _TextLogger
+    from pythonjsonlogger.json import JsonFormatter
+
+    def _json_formatter() -> logging.Formatter:
+        return JsonFormatter(
+            "%(asctime)s %(levelname)s %(name)s %(message)s",
+            rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+        )
+
+    class JsonLogger(_TextLogger):  # type: ignore[misc]
+        """gunicorn's own log and access lines as JSON objects, and everything else
+        logged (Python's warnings included) through one JSON handler on the root logger.
+        gunicorn's handlers are kept and given a JSON formatter (replacing them through
+        ``logconfig_dict`` leaves handlers behind that fail at interpreter exit)."""
+
+        def setup(self, cfg):  # type: ignore[no-untyped-def]
+            super().setup(cfg)
+            for log in (self.error_log, self.access_log):
+                for handler in log.handlers:
+                    handler.setFormatter(_json_formatter())
+            root = logging.getLogger()
+            if not any(getattr(h, "json_lines", False) for h in root.handlers):
+                handler = logging.StreamHandler(sys.stderr)
+                handler.setFormatter(_json_formatter())
+                handler.json_lines = True  # the app adds the request id to it
+                root.addHandler(handler)
+            logging.captureWarnings(True)
+            sys.unraisablehook = _unraisable_as_json
+
+    def _unraisable_as_json(  # type: ignore[no-untyped-def]
+        unraisable,
+        _dumps=json.dumps,
+        _stderr=sys.stderr,
+        _now=time.time,
+        _strftime=time.strftime,
+        _localtime=time.localtime,
+    ):
+        """Python's "Exception ignored in ..." reports (some come at interpreter exit,
+        when logging no longer works) as one JSON line too; bound early for that."""
+        try:
+            message = (
+                f"exception ignored in {unraisable.object!r}: "
+                f"{unraisable.exc_type.__name__}: {unraisable.exc_value}"
+            )
+            now = _now()
+            stamp = f"{_strftime('%Y-%m-%d %H:%M:%S', _localtime(now))},{int(now % 1 * 1000):03d}"
+            record = {"time": stamp, "level": "ERROR", "logger": "python", "message": message}
+            _stderr.write(_dumps(record))
+            _stderr.write("\n")
+        except Exception:  # nothing more can be done at that point
+            pass
+
+    logger_class = JsonLogger
 # The app starts greenlets and opens transport connections: build it in each worker.
 preload_app = False
 # gunicorn's control socket lives at one path per user: two gateways would fight over it.
@@ -122,6 +151,12 @@ def on_starting(server):  # type: ignore[no-untyped-def]
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(
             prefix=f"gateway-metrics-{os.getpid()}-", dir=parent or None
         )
+        # prometheus_client picks its value class when imported, and the master may have
+        # imported it already (loading the worker class imports the app): pick again, now
+        # that the directory is set, so that the workers it forks write there.
+        from prometheus_client import values
+
+        values.ValueClass = values.get_value_class()
 
 
 def metrics_enabled() -> bool:

@@ -60,10 +60,14 @@ class RequestIdFilter(logging.Filter):
 def configure_json_logs(stream: object = None) -> None:
     """Replace the root logger's handlers by one writing JSON lines to ``stream`` (default
     standard error), each with the current request's id; levels are left as they are.
-    Idempotent."""
+    A root handler that already writes JSON (gunicorn's, see ``gunicorn.conf.py``) is kept
+    and given the request id instead. Idempotent."""
     root = logging.getLogger()
     for handler in root.handlers:
         if getattr(handler, "json_lines", False):
+            # Already JSON (gunicorn.conf.py's root handler): give its lines the request id.
+            if not any(isinstance(f, RequestIdFilter) for f in handler.filters):
+                handler.addFilter(RequestIdFilter())
             return
     handler = logging.StreamHandler(stream or sys.stderr)  # type: ignore[arg-type]
     handler.json_lines = True  # type: ignore[attr-defined]
