@@ -15,6 +15,7 @@ from pathlib import Path
 from flask import Flask
 
 from app.hub.auth import Verifier
+from app.hub.metrics import NO_METRICS, HubMetrics
 from app.hub.oauth import (
     PUBLISHER,
     SUBSCRIBER,
@@ -23,7 +24,6 @@ from app.hub.oauth import (
     VerifierKeys,
     issuer_keys,
 )
-from app.hub.metrics import NO_METRICS, HubMetrics
 from app.hub.settings import HubSettings, HubSettingsError
 from app.hub.subscriber import Subscriber
 from app.hub.subscriptions import subscription_updates
