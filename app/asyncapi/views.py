@@ -56,7 +56,7 @@ _PAGE = """<!DOCTYPE html>
 </head>
 <body>
   <nav class="gateway-docs">
-    <a href="{{ url_for('openapi.swagger_ui') }}">REST API (OpenAPI)</a>
+    <a href="{{ url_for('openapi.docs') }}">REST API (OpenAPI)</a>
     <a href="{{ url_for('asyncapi.document_json') }}">docs.asyncapi.json</a>
     <a href="{{ url_for('asyncapi.document_yaml') }}">docs.asyncapi.yaml</a>
   </nav>
