@@ -25,11 +25,11 @@ How it works (see :mod:`app.hub.transport.redis_stream` for the keys):
   appended just before it went away, some of them unread by some workers. Every update
   carries a key (one is made for updates published without one); each transport remembers
   what it appended in the last seconds and, when its last append is gone (see
-  :class:`~app.hub.transport.redis_stream.StreamMark`), appends it again before anything
-  new, also after a Redis that came back from an append-only file without its last writes;
-  readers
-  skip keys they delivered recently (:mod:`app.hub.transport.redis_recent`). So every
-  update still reaches every worker once, in the order of its appender.
+  :class:`~app.hub.transport.redis_stream.StreamMark`; also after a Redis that came back
+  from an append-only file without its last writes), appends again, before anything new,
+  those its own reader had not read back; readers skip keys they delivered recently
+  (:mod:`app.hub.transport.redis_recent`). So an update no reader had read when Redis
+  lost it still reaches every worker once, in the order of its appender.
 * ``Last-Event-ID`` replay: the requested id is looked up in the id index, the worker
   waits (up to 5 s) until its reader has read up to the stream's current end, registers
   the subscriber for live delivery at the reader's position P (the subscriber buffers
@@ -270,7 +270,7 @@ class RedisTransport(Transport):
         subscribers would get them twice on reconnecting); those the stream kept are
         skipped by their key, so this may be interrupted and retried. ``self._mark``
         moves only when all are in. Call with ``self._appending`` held."""
-        updates = [u for u in self._appended.updates() if u.key not in self._delivered]
+        updates = self._unread_appends()
         if updates:
             log.warning(
                 "stream %r lost its last entries (Redis restarted without persistence or "
@@ -284,10 +284,15 @@ class RedisTransport(Transport):
             mark = self._stream.append(update, mark)
         self._mark = mark
 
+    def _unread_appends(self) -> list[Update]:
+        """What this transport appended in the last seconds and its reader has not
+        delivered yet: what a Redis that loses its last entries would lose for good."""
+        return [u for u in self._appended.updates() if u.key not in self._delivered]
+
     def _check_stream(self) -> None:
         """After the reader lost and found Redis again: if the stream lost this worker's
         last appends meanwhile, append them again, even if it publishes nothing more."""
-        if self._mark is None or not self._appended:
+        if self._mark is None or not self._unread_appends():
             return
         with self._appending:
             epoch = self._stream.lost_since(self._mark)
