@@ -32,6 +32,8 @@ from functools import lru_cache
 
 from urlpattern import URLPattern
 
+from app.hub.topics import CompiledSet
+
 __all__ = [
     "EXACT",
     "MATCHER_TYPES",
@@ -172,67 +174,42 @@ def parse_matchers(
     return tuple(matchers)
 
 
-class MatcherSet:
+class MatcherSet(CompiledSet):
     """Matchers compiled together: exact values in a set, URL patterns held compiled.
 
     Build with :meth:`of`, which shares one instance between identical sets. Values are
     expected valid (checked where they came in); an invalid pattern matches nothing.
     """
 
-    __slots__ = ("__weakref__", "_base", "_exact", "_memo", "_patterns", "wildcard")
+    __slots__ = ("_base",)
 
     _registry: weakref.WeakValueDictionary[tuple[tuple[Matcher, ...], str], MatcherSet]
     _registry = weakref.WeakValueDictionary()
 
     def __init__(self, matchers: tuple[Matcher, ...], base: str) -> None:
         self._base = base
-        self.wildcard = any(matcher.value == WILDCARD for matcher in matchers)
-        self._exact = frozenset(m.value for m in matchers if m.type == EXACT)
         patterns = []
         for matcher in matchers:
             if matcher.type == URLPATTERN:
                 compiled = compile_pattern(matcher.value, base)
                 if compiled is not None:
                     patterns.append(compiled)
-        self._patterns = tuple(patterns)
-        self._memo: tuple[tuple[str, ...] | None, bool] = (None, False)
+        super().__init__(
+            frozenset(m.value for m in matchers if m.type == EXACT),
+            any(matcher.value == WILDCARD for matcher in matchers),
+            tuple(patterns),
+        )
 
     @classmethod
     def of(cls, matchers: Iterable[Matcher], base: str) -> MatcherSet:
         """The set of ``matchers`` resolved against ``base``, shared while anything holds it."""
-        key = (tuple(dict.fromkeys(matchers)), base)
-        found = cls._registry.get(key)
-        if found is None:
-            found = cls(key[0], base)
-            cls._registry[key] = found
+        found: MatcherSet = cls._shared(matchers, base)
         return found
 
-    @property
-    def exact_only(self) -> bool:
-        """Whether every matcher is an exact one (no wildcard, no pattern)."""
-        return not self.wildcard and not self._patterns
-
-    def matches(self, topics: tuple[str, ...]) -> bool:
-        """Whether one of ``topics`` matches one of the matchers."""
-        if self.wildcard:
-            return True
-        last, answer = self._memo
-        if last is topics:
-            return answer
-        answer = False
-        exact = self._exact
-        for topic in topics:
-            if topic in exact:
-                answer = True
-                break
-        else:
-            base = self._base
-            for pattern in self._patterns:
-                if answer:
-                    break
-                for topic in topics:
-                    if _test(pattern, topic, base):
-                        answer = True
-                        break
-        self._memo = (topics, answer)
-        return answer
+    def _match_compiled(self, topics: tuple[str, ...]) -> bool:
+        base = self._base
+        for pattern in self._compiled:
+            for topic in topics:
+                if _test(pattern, topic, base):
+                    return True
+        return False

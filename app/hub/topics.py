@@ -35,7 +35,7 @@ import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 import re2  # type: ignore[import-untyped]
 
@@ -239,46 +239,41 @@ def match_any(
     return any(match(selector, topic, limits) for selector in selectors for topic in topic_list)
 
 
-class Selection:
-    """Selectors compiled together: exact ones in a set, templates as held automata.
+class CompiledSet:
+    """What a 0.x :class:`Selection` and a 1.0 matcher set share: exact values in a set,
+    the rest compiled (:meth:`_match_compiled`), the wildcard short-cut, the answer for the
+    last topics asked about, and one shared instance per identical set (:meth:`_shared`,
+    over each subclass's own weak ``_registry``)."""
 
-    Build with :meth:`of`, which shares one instance between identical selections.
-    """
+    __slots__ = ("__weakref__", "_compiled", "_exact", "_memo", "wildcard")
 
-    __slots__ = ("__weakref__", "_exact", "_memo", "_templates", "wildcard")
+    _registry: weakref.WeakValueDictionary[tuple[tuple[Any, ...], Any], Any]
 
-    _registry: weakref.WeakValueDictionary[tuple[tuple[str, ...], TemplateLimits], Selection]
-    _registry = weakref.WeakValueDictionary()
-
-    def __init__(self, selectors: tuple[str, ...], limits: TemplateLimits) -> None:
-        self._exact = frozenset(selectors)
-        self.wildcard = "*" in self._exact
-        templates: dict[str, Compiled] = {}
-        for selector in selectors:
-            compiled = compile_template(selector, limits)
-            if compiled is not None:
-                templates[selector] = compiled
-        self._templates = tuple(templates.values())
+    def __init__(self, exact: frozenset[str], wildcard: bool, compiled: tuple[Any, ...]) -> None:
+        self._exact = exact
+        self.wildcard = wildcard
+        self._compiled = compiled
         # The last topics asked about (by identity) and the answer.
         self._memo: tuple[tuple[str, ...] | None, bool] = (None, False)
 
     @classmethod
-    def of(cls, selectors: Iterable[str], limits: TemplateLimits = DEFAULT_LIMITS) -> Selection:
-        """The selection of ``selectors`` under ``limits``, shared while anything holds it."""
-        key = (tuple(dict.fromkeys(selectors)), limits)
+    def _shared(cls, values: Iterable[Any], context: Any) -> Any:
+        """The instance for ``values`` (deduplicated, in order) and ``context``, built by
+        ``cls(values, context)`` once and shared while anything holds it."""
+        key = (tuple(dict.fromkeys(values)), context)
         found = cls._registry.get(key)
         if found is None:
-            found = cls(key[0], limits)
+            found = cast(Any, cls)(key[0], context)
             cls._registry[key] = found
         return found
 
     @property
     def exact_only(self) -> bool:
-        """Whether every selector is an exact topic (no wildcard, no template)."""
-        return not self.wildcard and not self._templates
+        """Whether every value is an exact topic (no wildcard, nothing compiled)."""
+        return not self.wildcard and not self._compiled
 
     def matches(self, topics: tuple[str, ...]) -> bool:
-        """Whether one of ``topics`` matches one of the selectors."""
+        """Whether one of ``topics`` matches one of the values."""
         if self.wildcard:
             return True
         last, answer = self._memo
@@ -291,12 +286,43 @@ class Selection:
                 answer = True
                 break
         else:
-            for compiled in self._templates:
-                if answer:
-                    break
-                for topic in topics:
-                    if compiled.fullmatch(topic):
-                        answer = True
-                        break
+            answer = self._match_compiled(topics)
         self._memo = (topics, answer)
         return answer
+
+    def _match_compiled(self, topics: tuple[str, ...]) -> bool:
+        raise NotImplementedError
+
+
+class Selection(CompiledSet):
+    """Selectors compiled together: exact ones in a set, templates as held automata.
+
+    Build with :meth:`of`, which shares one instance between identical selections.
+    """
+
+    __slots__ = ()
+
+    _registry: weakref.WeakValueDictionary[tuple[tuple[str, ...], TemplateLimits], Selection]
+    _registry = weakref.WeakValueDictionary()
+
+    def __init__(self, selectors: tuple[str, ...], limits: TemplateLimits) -> None:
+        exact = frozenset(selectors)
+        templates: dict[str, Compiled] = {}
+        for selector in selectors:
+            compiled = compile_template(selector, limits)
+            if compiled is not None:
+                templates[selector] = compiled
+        super().__init__(exact, "*" in exact, tuple(templates.values()))
+
+    @classmethod
+    def of(cls, selectors: Iterable[str], limits: TemplateLimits = DEFAULT_LIMITS) -> Selection:
+        """The selection of ``selectors`` under ``limits``, shared while anything holds it."""
+        found: Selection = cls._shared(selectors, limits)
+        return found
+
+    def _match_compiled(self, topics: tuple[str, ...]) -> bool:
+        for compiled in self._compiled:
+            for topic in topics:
+                if compiled.fullmatch(topic):
+                    return True
+        return False
