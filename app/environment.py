@@ -614,9 +614,11 @@ VARIABLES: tuple[Variable, ...] = (
         "MERCURE_RESOURCE_IDENTIFIER",
         Url(),
         None,
-        "the hub's OAuth resource identifier, which 1.0 access tokens name in `aud`",
+        "the hub's OAuth resource identifier, which 1.0 access tokens name in `aud`, and the "
+        "base of relative URL patterns; on another port than 8000, set `PUBLIC_URL` (or this)",
         "hub",
-        shown_default="`PUBLIC_URL` + `/.well-known/mercure`",
+        shown_default="`PUBLIC_URL` + `/.well-known/mercure`, else "
+        "`http://localhost:8000/.well-known/mercure`",
     ),
     Variable(
         "MERCURE_ISSUER",

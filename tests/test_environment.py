@@ -205,3 +205,12 @@ def test_flask_settings_names_an_invalid_value_and_fails() -> None:
         result.stdout,
         re.M,
     )
+
+
+def test_the_resource_identifier_default_names_the_development_fallback() -> None:
+    """Without PUBLIC_URL the hub's resource identifier is a fixed URL on port 8000, also
+    under `make run PORT=...`: the settings page says so, as the Mercure 1.0 page does."""
+    from app.hub.settings import DEFAULT_RESOURCE
+
+    (resource,) = (v for v in VARIABLES if v.name == "MERCURE_RESOURCE_IDENTIFIER")
+    assert DEFAULT_RESOURCE in resource.default_text()
