@@ -626,7 +626,7 @@ VARIABLES: tuple[Variable, ...] = (
         None,
         "the issuer (`iss`) of 1.0 access tokens signed with the hub's own keys",
         "hub",
-        shown_default="none (such tokens need no issuer)",
+        shown_default="`MERCURE_RESOURCE_IDENTIFIER`",
     ),
     Variable(
         "MERCURE_ISSUERS",
