@@ -614,9 +614,11 @@ VARIABLES: tuple[Variable, ...] = (
         "MERCURE_RESOURCE_IDENTIFIER",
         Url(),
         None,
-        "the hub's OAuth resource identifier, which 1.0 access tokens name in `aud`",
+        "the hub's OAuth resource identifier, which 1.0 access tokens name in `aud`, and the "
+        "base of relative URL patterns; on another port than 8000, set `PUBLIC_URL` (or this)",
         "hub",
-        shown_default="`PUBLIC_URL` + `/.well-known/mercure`",
+        shown_default="`PUBLIC_URL` + `/.well-known/mercure`, else "
+        "`http://localhost:8000/.well-known/mercure`",
     ),
     Variable(
         "MERCURE_ISSUER",
@@ -624,7 +626,7 @@ VARIABLES: tuple[Variable, ...] = (
         None,
         "the issuer (`iss`) of 1.0 access tokens signed with the hub's own keys",
         "hub",
-        shown_default="none (such tokens need no issuer)",
+        shown_default="`MERCURE_RESOURCE_IDENTIFIER`",
     ),
     Variable(
         "MERCURE_ISSUERS",

@@ -205,3 +205,23 @@ def test_flask_settings_names_an_invalid_value_and_fails() -> None:
         result.stdout,
         re.M,
     )
+
+
+def test_the_resource_identifier_default_names_the_development_fallback() -> None:
+    """Without PUBLIC_URL the hub's resource identifier is a fixed URL on port 8000, also
+    under `make run PORT=...`: the settings page says so, as the Mercure 1.0 page does."""
+    from app.hub.settings import DEFAULT_RESOURCE
+
+    (resource,) = (v for v in VARIABLES if v.name == "MERCURE_RESOURCE_IDENTIFIER")
+    assert DEFAULT_RESOURCE in resource.default_text()
+
+
+def test_the_issuer_default_is_the_resource_identifier_as_the_hub_applies_it() -> None:
+    """Unset, MERCURE_ISSUER is the resource identifier (1.0 tokens without that `iss` are
+    refused); the table says so instead of "no issuer"."""
+    from app.hub.settings import HubSettings
+
+    settings = HubSettings.from_env({}, public_url="https://shop.example")
+    assert settings.local_issuer == "https://shop.example/.well-known/mercure"
+    (issuer,) = (v for v in VARIABLES if v.name == "MERCURE_ISSUER")
+    assert "MERCURE_RESOURCE_IDENTIFIER" in issuer.default_text()
