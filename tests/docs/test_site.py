@@ -4,6 +4,7 @@ or a page left out fails (``make docs`` runs the same build)."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -36,3 +37,20 @@ def test_the_readme_is_a_front_page() -> None:
     assert len(lines) <= 300
     headings = [line for line in lines if line.startswith("## ")]
     assert headings == ["## Quick start", "## A five-minute tour", "## Documentation"]
+
+
+def test_pages_name_only_sections_the_readme_has() -> None:
+    """A page sending the reader to "the README's X section" names a heading it has."""
+    headings = {
+        line.lstrip("#").strip().lower()
+        for line in (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+        if line.startswith("#")
+    }
+    pages = [*sorted((ROOT / "docs").glob("*.md")), ROOT / "ARCHITECTURE.md"]
+    stale = [
+        f"{page.relative_to(ROOT)}: the README's {name} section"
+        for page in pages
+        for name in re.findall(r"README's\s+(.+?)\s+section", page.read_text(encoding="utf-8"))
+        if name.lower() not in headings
+    ]
+    assert not stale, stale
