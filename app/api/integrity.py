@@ -27,7 +27,7 @@ from app.config.naming import column_name
 from app.config.spec import ResourceSpec
 from app.errors import ApiError, Conflict, DatabaseUnavailable, ValidationFailed, Violation
 from app.models.columns import relation_column
-from app.models.drift import MIGRATE, UPGRADE, is_schema_mismatch
+from app.models.drift import is_schema_mismatch
 
 logger = logging.getLogger(__name__)
 
@@ -130,10 +130,12 @@ def delete_error(error: IntegrityError, resource: ResourceSpec, iri: str) -> Api
 
 SCHEMA_BEHIND = (
     "The database does not match resources.yaml yet: the service is being updated; try "
-    f"again later. Operators: run {MIGRATE}, review the revision, then {UPGRADE}."
+    "again later. Operators: `flask schema check` lists what differs and the commands "
+    "that fix it."
 )
 """The 503 detail when the database lacks a column or table the resources declare (it
-names no table or column, only the commands)."""
+names no table or column; ``flask schema check`` tells whether ``flask db upgrade`` is
+enough or a revision must be written first)."""
 
 
 def database_failure(

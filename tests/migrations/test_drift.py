@@ -305,7 +305,7 @@ def test_a_request_meeting_a_drift_answers_503_and_logs_the_fix(
         assert response.mimetype == "application/problem+json"
         detail = response.json["detail"]
         assert "does not match resources.yaml" in detail
-        assert "flask db upgrade" in detail
+        assert "flask schema check" in detail
         assert "page_count" not in detail  # the schema is not described to clients
         hints = [r.getMessage() for r in caplog.records if r.name == "app.models.drift"]
         assert hints
