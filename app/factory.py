@@ -95,6 +95,9 @@ def _build(
     environ: Mapping[str, str] | None,
 ) -> Flask:
     settings = settings or Settings.from_env(environ)
+    if settings.log_format == "json":
+        # Before anything else is read: its warnings (a flask command's too) are JSON lines.
+        request_id.configure_json_logs()
     spec = with_extra_attributes(
         spec or load_resources(settings.resources_path, environ), settings.allow_extra_attributes
     )

@@ -79,3 +79,25 @@ def test_the_filter_adds_none_outside_requests() -> None:
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "m", (), None)
     assert RequestIdFilter().filter(record)
     assert record.request_id is None  # type: ignore[attr-defined]
+
+
+def test_json_logs_cover_what_is_logged_while_the_app_is_built(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A flask command (db upgrade, settings) builds the app: with LOG_FORMAT=json, the
+    # warnings logged while reading the settings (here the development hub key) are JSON.
+    stream = io.StringIO()
+    monkeypatch.setattr("sys.stderr", stream)
+    root = logging.getLogger()
+    saved = list(root.handlers), root.level
+    try:
+        create_app(
+            Settings(database_url=f"sqlite:///{tmp_path / 'db.sqlite'}", log_format="json"),
+            spec=bookshop(),
+            auth_settings=AUTH_SETTINGS,
+            environ={},
+        )
+    finally:
+        root.handlers[:], root.level = saved
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert any("PUBLIC DEVELOPMENT JWT KEY" in record["message"] for record in lines)
