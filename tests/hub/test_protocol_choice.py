@@ -13,6 +13,7 @@ from flask import Flask
 
 from app.environment import MASK, effective
 from app.hub import Hub
+from app.hub.http.publish_v1 import reserved
 from app.hub.settings import HubSettings, HubSettingsError, IssuerSettings
 from app.hub.subscriber import SubscriberInfo
 from tests.auth.conftest import KeyPair, KeySet, rsa_pair
@@ -159,6 +160,34 @@ def test_0_x_publishers_cannot_forge_what_1_0_subscribers_trust(hub_app: HubApp)
         "/.well-known/mercure", data={"topic": "a", "type": "mercure"}, headers=publisher
     )
     assert allowed.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "topic",
+    [
+        # A backslash ends the authority of a special URL (the URL Standard, which URL
+        # patterns follow), so these address the hub's namespace on some host.
+        "https://hub.example\\.well-known/mercure/subscriptions/exact/x/y",
+        "https:\\\\elsewhere.example\\.well-known\\mercure\\x",
+        "\\\\elsewhere.example\\.well-known/mercure/x",
+        "https:/.well-known/mercure/x",
+    ],
+)
+def test_the_namespace_is_read_as_url_patterns_read_topics(topic: str) -> None:
+    assert reserved(topic, RESOURCE, itself=False)
+
+
+def test_0_x_publishers_cannot_forge_subscription_events_with_a_backslash(
+    hub_app: HubApp,
+) -> None:
+    app, _ = hub_app(resource=RESOURCE)
+    publisher = {"Authorization": f"Bearer {token(publish=('*',))}"}
+    response = app.test_client().post(
+        "/.well-known/mercure",
+        data={"topic": "https://hub.example\\.well-known/mercure/subscriptions/exact/x/y"},
+        headers=publisher,
+    )
+    assert response.status_code == 403
 
 
 def test_an_issuer_with_a_jwks_url_is_fetched_sparingly(
