@@ -317,12 +317,15 @@ def _grants(payload: Mapping[str, Any], base: str) -> Grants:
             publish.extend(matchers)
         if SUBSCRIBE in actions:
             subscribe.append(SubscribeGrant(matchers, payload_value))
-    expires = payload["exp"]
+    try:
+        expires = float(payload["exp"])
+    except OverflowError:
+        raise InvalidToken('the "exp" claim is out of range') from None
     subject = payload.get("sub")
     return Grants(
         publish=tuple(dict.fromkeys(publish)),
         subscribe=tuple(subscribe),
-        expires_at=float(expires),
+        expires_at=expires,
         subject=subject if isinstance(subject, str) else None,
         issuer=str(payload.get("iss", "")),
     )
