@@ -14,6 +14,7 @@ from flask import Flask
 from app.environment import MASK, effective
 from app.hub import Hub
 from app.hub.http.publish_v1 import reserved
+from app.hub.oauth import StaticKey, issuer_keys
 from app.hub.settings import HubSettings, HubSettingsError, IssuerSettings
 from app.hub.subscriber import SubscriberInfo
 from tests.auth.conftest import KeyPair, KeySet, rsa_pair
@@ -103,6 +104,20 @@ def test_an_issuer_with_a_jwks_file_signs_for_itself_only(hub_app: HubApp, tmp_p
 def test_unusable_1_0_settings_are_named(environ: dict[str, str], message: str) -> None:
     with pytest.raises(HubSettingsError, match=message):
         HubSettings.from_env(environ)
+
+
+def test_an_issuer_key_must_serve_every_one_of_its_algorithms() -> None:
+    rsa_key = rsa_pair("rsa-1")
+    # An RSA public key listed for HS256 as well would answer an HS256 token with a
+    # server error (the key cannot be an HMAC secret); the hub refuses it at start.
+    with pytest.raises(ValueError, match="HS256"):
+        StaticKey(rsa_key.public_pem, ["RS256", "HS256"])
+    issuer = IssuerSettings(
+        identifier="https://as.example", algorithms=("RS256", "HS256"), key=rsa_key.public_pem
+    )
+    with pytest.raises(ValueError, match="HS256"):
+        issuer_keys(issuer)
+    assert StaticKey(rsa_key.public_pem, ["RS256", "PS256"]).algorithms == ("RS256", "PS256")
 
 
 def test_1_0_settings_defaults() -> None:
