@@ -18,6 +18,7 @@ claim makes the token invalid. Every failure raises :class:`AuthorizationError` 
 from __future__ import annotations
 
 import logging
+import math
 import time
 import warnings
 from collections.abc import Mapping, Sequence
@@ -142,6 +143,14 @@ def parse_claims(payload: Mapping[str, Any]) -> Claims:
     )
 
 
+def _finite(value: Any) -> bool:
+    """Whether ``value`` converts to a finite float (a JSON integer may not: ``1e400``)."""
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False
+
+
 def check_time_claims(payload: Mapping[str, Any], leeway: float, now: float | None = None) -> None:
     """Check ``exp``, ``nbf`` and ``iat`` as the reference hub reads them.
 
@@ -155,6 +164,8 @@ def check_time_claims(payload: Mapping[str, Any], leeway: float, now: float | No
         value = payload.get(name)
         if name in payload and (isinstance(value, bool) or not isinstance(value, int | float)):
             raise ValueError(f'the "{name}" claim must be a number')
+        if name in payload and not _finite(value):
+            raise ValueError(f'the "{name}" claim is out of range')
     moment = time.time() if now is None else now
     expires = payload.get("exp")
     if expires is not None and expires <= moment - leeway:

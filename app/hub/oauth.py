@@ -159,15 +159,20 @@ def _typ_ok(typ: Any) -> bool:
 
 
 class StaticKey:
-    """One configured key (HMAC secret or PEM public key) with its algorithms."""
+    """One configured key (HMAC secret or PEM public key) with its algorithms.
+
+    The key must serve every one of them: an RSA key listed for ``HS256`` as well would
+    meet an ``HS256`` token with a server error (PyJWT cannot use it as an HMAC secret)."""
 
     def __init__(self, key: str, algorithms: Sequence[str]) -> None:
         self.algorithms = tuple(algorithms)
-        implementation = get_default_algorithms()[self.algorithms[0]]
-        try:
-            self._key = implementation.prepare_key(key)
-        except Exception as error:
-            raise ValueError(f"the key cannot be used with {self.algorithms[0]}: {error}") from None
+        prepared = []
+        for name in self.algorithms:
+            try:
+                prepared.append(get_default_algorithms()[name].prepare_key(key))
+            except Exception as error:
+                raise ValueError(f"the key cannot be used with {name}: {error}") from None
+        self._key = prepared[0]
 
     def key_for(self, token: str) -> Any:
         return self._key
@@ -317,12 +322,15 @@ def _grants(payload: Mapping[str, Any], base: str) -> Grants:
             publish.extend(matchers)
         if SUBSCRIBE in actions:
             subscribe.append(SubscribeGrant(matchers, payload_value))
-    expires = payload["exp"]
+    try:
+        expires = float(payload["exp"])
+    except OverflowError:
+        raise InvalidToken('the "exp" claim is out of range') from None
     subject = payload.get("sub")
     return Grants(
         publish=tuple(dict.fromkeys(publish)),
         subscribe=tuple(subscribe),
-        expires_at=float(expires),
+        expires_at=expires,
         subject=subject if isinstance(subject, str) else None,
         issuer=str(payload.get("iss", "")),
     )

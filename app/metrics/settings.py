@@ -64,6 +64,13 @@ class MetricsSettings:
             raise MetricsSettingsError(
                 f"METRICS_ADDRESS={address!r} is not HOST:PORT; for example 127.0.0.1:9100"
             )
+        if address is not None and int(address.rpartition(":")[2]) == env.integer("PORT"):
+            # Requests are told apart by the port they arrived on: a public listener on
+            # the same port (another address) would serve /metrics to anyone.
+            raise MetricsSettingsError(
+                f"METRICS_ADDRESS={address!r} has the public listener's PORT; give the "
+                "private listener a port of its own, for example 127.0.0.1:9100"
+            )
         return cls(
             enabled=enabled,
             token=token,

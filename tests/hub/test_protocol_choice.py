@@ -13,6 +13,8 @@ from flask import Flask
 
 from app.environment import MASK, effective
 from app.hub import Hub
+from app.hub.http.publish_v1 import reserved
+from app.hub.oauth import StaticKey, issuer_keys
 from app.hub.settings import HubSettings, HubSettingsError, IssuerSettings
 from app.hub.subscriber import SubscriberInfo
 from tests.auth.conftest import KeyPair, KeySet, rsa_pair
@@ -104,6 +106,20 @@ def test_unusable_1_0_settings_are_named(environ: dict[str, str], message: str) 
         HubSettings.from_env(environ)
 
 
+def test_an_issuer_key_must_serve_every_one_of_its_algorithms() -> None:
+    rsa_key = rsa_pair("rsa-1")
+    # An RSA public key listed for HS256 as well would answer an HS256 token with a
+    # server error (the key cannot be an HMAC secret); the hub refuses it at start.
+    with pytest.raises(ValueError, match="HS256"):
+        StaticKey(rsa_key.public_pem, ["RS256", "HS256"])
+    issuer = IssuerSettings(
+        identifier="https://as.example", algorithms=("RS256", "HS256"), key=rsa_key.public_pem
+    )
+    with pytest.raises(ValueError, match="HS256"):
+        issuer_keys(issuer)
+    assert StaticKey(rsa_key.public_pem, ["RS256", "PS256"]).algorithms == ("RS256", "PS256")
+
+
 def test_1_0_settings_defaults() -> None:
     settings = HubSettings.from_env({}, public_url="https://shop.example")
     assert settings.protocols == ("0.x", "1.0")
@@ -159,6 +175,34 @@ def test_0_x_publishers_cannot_forge_what_1_0_subscribers_trust(hub_app: HubApp)
         "/.well-known/mercure", data={"topic": "a", "type": "mercure"}, headers=publisher
     )
     assert allowed.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "topic",
+    [
+        # A backslash ends the authority of a special URL (the URL Standard, which URL
+        # patterns follow), so these address the hub's namespace on some host.
+        "https://hub.example\\.well-known/mercure/subscriptions/exact/x/y",
+        "https:\\\\elsewhere.example\\.well-known\\mercure\\x",
+        "\\\\elsewhere.example\\.well-known/mercure/x",
+        "https:/.well-known/mercure/x",
+    ],
+)
+def test_the_namespace_is_read_as_url_patterns_read_topics(topic: str) -> None:
+    assert reserved(topic, RESOURCE, itself=False)
+
+
+def test_0_x_publishers_cannot_forge_subscription_events_with_a_backslash(
+    hub_app: HubApp,
+) -> None:
+    app, _ = hub_app(resource=RESOURCE)
+    publisher = {"Authorization": f"Bearer {token(publish=('*',))}"}
+    response = app.test_client().post(
+        "/.well-known/mercure",
+        data={"topic": "https://hub.example\\.well-known/mercure/subscriptions/exact/x/y"},
+        headers=publisher,
+    )
+    assert response.status_code == 403
 
 
 def test_an_issuer_with_a_jwks_url_is_fetched_sparingly(

@@ -269,6 +269,7 @@ def test_tokens_failing_validation_are_invalid_token(hub: Hub, http: httpx.Clien
         "typ JWT": raw_token(good, headers={"typ": "JWT"}),
         "no exp": raw_token({k: v for k, v in good.items() if k != "exp"}),
         "expired": raw_token({**good, "exp": now - 10}),
+        "exp past any float": raw_token({**good, "exp": 10**400}),
         "other audience": raw_token({**good, "aud": "https://other.example/.well-known/mercure"}),
         "untrusted issuer": raw_token({**good, "iss": "https://evil.example"}),
         "issuer confusion": raw_token({**good, "iss": EXTERNAL_ISSUER}),

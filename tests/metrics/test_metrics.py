@@ -189,6 +189,9 @@ def test_metrics_off_leave_the_hub_without_metrics(tmp_path: Path) -> None:
         ({"METRICS": "maybe"}, "METRICS="),
         ({"METRICS_TOKEN": "short"}, "METRICS_TOKEN"),
         ({"METRICS_ADDRESS": "localhost"}, "METRICS_ADDRESS"),
+        # The private listener is told by its port: the public one must not share it.
+        ({"METRICS_ADDRESS": "127.0.0.1:8000"}, "METRICS_ADDRESS.*PORT"),
+        ({"METRICS_ADDRESS": "127.0.0.1:9100", "PORT": "9100"}, "METRICS_ADDRESS.*PORT"),
     ],
 )
 def test_invalid_settings_are_named(environ: dict[str, str], named: str) -> None:

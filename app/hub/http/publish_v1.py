@@ -17,10 +17,12 @@ transport cannot take it; else ``200`` with the update id. Unknown fields are ig
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
 from flask import Response, request
+from urlpattern import URLPattern
 
 from app.hub.form import FormError, read_post_form
 from app.hub.http.bearer import BearerError, bearer_grants, challenge
@@ -38,6 +40,7 @@ __all__ = ["publish_v1", "reserved"]
 
 _ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+_PATTERN_SYNTAX = re.compile(r"[\\:*?+(){}]")
 _DIGITS = re.compile(r"[0-9]+")
 _UINT64_MAX = (1 << 64) - 1
 
@@ -66,11 +69,29 @@ def _remove_dot_segments(path: str) -> str:
     return "/".join(output)
 
 
+@lru_cache(maxsize=8)
+def _namespace_patterns(hub_path: str) -> tuple[URLPattern, URLPattern]:
+    """URL patterns of any scheme and host for what lies below ``hub_path``, and for it."""
+    literal = _PATTERN_SYNTAX.sub(r"\\\g<0>", hub_path)
+    return URLPattern({"pathname": literal + "/*"}), URLPattern({"pathname": literal})
+
+
 def reserved(topic: str, base: str, *, itself: bool = True) -> bool:
     """Whether ``topic``, resolved against the hub URL ``base``, addresses the hub's
     reserved namespace (the hub's path, or below it; below it only when ``itself`` is
-    false), whatever its scheme or authority."""
+    false), whatever its scheme or authority.
+
+    The topic is read twice: by :mod:`urllib.parse` (escaped unreserved characters
+    decoded, dot-segments removed) and as URL patterns read it (the URL Standard, where a
+    backslash also ends the authority of a special URL, so ``https://host\\.well-known/
+    mercure/x`` is on the hub's path); either reading in the namespace reserves it."""
     hub_path = urlsplit(base).path.rstrip("/")
+    below, at = _namespace_patterns(hub_path)
+    try:
+        if below.test(topic, base) or (itself and at.test(topic, base)):
+            return True
+    except (ValueError, TypeError):  # pragma: no cover - the binding answers False
+        pass
     try:
         parts = urlsplit(urljoin(base, topic))
     except ValueError:
