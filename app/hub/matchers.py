@@ -24,6 +24,7 @@ the :data:`PATTERN_CACHE_SIZE` patterns used last for one-off checks (publish gr
 
 from __future__ import annotations
 
+import re
 import unicodedata
 import weakref
 from collections.abc import Iterable
@@ -37,8 +38,11 @@ from app.hub.topics import CompiledSet
 __all__ = [
     "EXACT",
     "MATCHER_TYPES",
+    "MAX_MATCHED_TOPIC",
     "MAX_MATCHERS",
     "MAX_PATTERN_LENGTH",
+    "MAX_PATTERN_PARTS",
+    "MAX_REPETITION",
     "URLPATTERN",
     "WILDCARD",
     "Matcher",
@@ -60,6 +64,13 @@ MAX_MATCHERS = 100
 """The most matchers one subscription request, or one token's ``topics`` array, may carry."""
 MAX_PATTERN_LENGTH = 4096
 """The longest matcher value, in characters (as the reference hub's 1.0 line)."""
+MAX_PATTERN_PARTS = 32
+"""The most wildcards, named groups, regexp groups and ``{}`` groups in one URL pattern."""
+MAX_REPETITION = 32
+"""The largest count a ``{n,m}`` repetition in a URL pattern's regexp may name."""
+MAX_MATCHED_TOPIC = 2048
+"""Topics longer than this many characters match no URL pattern (only exact matchers and
+``*``): with the bounds above, one pattern test then stays far below a millisecond."""
 PATTERN_CACHE_SIZE = 1024
 
 
@@ -84,10 +95,29 @@ def invalid_value(value: str) -> bool:
     return False
 
 
+_PART = re.compile(r"\\.|([*({])|(:[A-Za-z_$])")
+_REPETITION = re.compile(r"\{(\d+)(?:,(\d*))?\}")
+
+
+def too_complex(value: str) -> bool:
+    """Whether the URL pattern ``value`` has more than :data:`MAX_PATTERN_PARTS` parts or
+    a repetition past :data:`MAX_REPETITION`: its matching cost grows with both."""
+    parts = sum(1 for m in _PART.finditer(value) if m.group(1) or m.group(2))
+    if parts > MAX_PATTERN_PARTS:
+        return True
+    return any(
+        int(number) > MAX_REPETITION
+        for m in _REPETITION.finditer(value)
+        for number in m.groups()
+        if number
+    )
+
+
 @lru_cache(maxsize=PATTERN_CACHE_SIZE)
 def compile_pattern(value: str, base: str) -> URLPattern | None:
-    """``value`` compiled as a URL Pattern relative to ``base``; ``None`` when invalid."""
-    if len(value) > MAX_PATTERN_LENGTH:
+    """``value`` compiled as a URL Pattern relative to ``base``; ``None`` when invalid,
+    longer than :data:`MAX_PATTERN_LENGTH` or :func:`too_complex`."""
+    if len(value) > MAX_PATTERN_LENGTH or too_complex(value):
         return None
     try:
         return URLPattern(value, base)
@@ -96,6 +126,8 @@ def compile_pattern(value: str, base: str) -> URLPattern | None:
 
 
 def _test(pattern: URLPattern, topic: str, base: str) -> bool:
+    if len(topic) > MAX_MATCHED_TOPIC:
+        return False
     try:
         return pattern.test(topic, base)
     except (ValueError, TypeError):  # pragma: no cover - the binding answers False
@@ -167,7 +199,11 @@ def parse_matchers(
                     "(MERCURE_TOPIC_TEMPLATES_PER_SUBSCRIPTION)."
                 )
             if compile_pattern(value, base) is None:
-                raise MatcherError(f"{value!r} is not a valid URL pattern.")
+                raise MatcherError(
+                    f"{value[:100]!r} is not a valid URL pattern (at most "
+                    f"{MAX_PATTERN_PARTS} wildcards and groups, repetitions up to "
+                    f"{MAX_REPETITION})."
+                )
         matchers[matcher] = None
     if not matchers:
         raise MatcherError('Missing "match" parameter.')

@@ -19,6 +19,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from app.hub.matchers import MAX_MATCHED_TOPIC
 from app.hub.oauth import AUTHORIZATION_DETAIL_TYPE
 from tests.deploy.servers import Process, gunicorn, running
 from tests.hub.conftest import TEST_KEY, token
@@ -201,6 +202,8 @@ def test_url_patterns_are_case_sensitive_and_relative_ones_use_the_hub_url(
         [("match", "x" * 4097)],
         [("match", str(number)) for number in range(101)],
         [("match_urlpattern", f"https://example.com/{number}/:id") for number in range(17)],
+        [("match_urlpattern", "/" + "*" * 33)],
+        [("match_urlpattern", "https://example.com/([a-z]{1,1000})")],
         [("last_event_id", "earliest")],
     ],
     ids=[
@@ -215,6 +218,8 @@ def test_url_patterns_are_case_sensitive_and_relative_ones_use_the_hub_url(
         "too-long",
         "too-many",
         "too-many-patterns",
+        "too-many-parts",
+        "large-repetition",
         "no-matcher",
     ],
 )
@@ -449,3 +454,19 @@ def test_subscription_events_and_api(hub: Hub, http: httpx.Client) -> None:
         ended = json.loads(events.next_event().data)
         assert ended["active"] is False
         assert ended["id"] == expected_id
+
+
+def test_url_patterns_skip_topics_past_the_matched_length(hub: Hub, http: httpx.Client) -> None:
+    """A topic longer than MAX_MATCHED_TOPIC reaches exact and ``*`` matchers only, so no
+    topic makes a pattern test costly."""
+    long_topic = "https://example.com/long/" + "a" * MAX_MATCHED_TOPIC
+    short_topic = "https://example.com/long/short"
+    with (
+        subscribe_v1(http, hub, ("match_urlpattern", "https://example.com/long/*")) as patterned,
+        subscribe_v1(http, hub, ("match", long_topic)) as exactly,
+    ):
+        publisher = hub.token(publish=exact("*"))
+        for topic in (long_topic, short_topic):
+            assert publish(http, hub.url, publisher, topic=topic, data=topic).status_code == 200
+        assert exactly.next_event().data == long_topic
+        assert patterned.next_event().data == short_topic
