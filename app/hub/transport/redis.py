@@ -301,8 +301,9 @@ class RedisTransport(Transport):
 
     def _confirm_appends(self) -> None:
         """Before closing: make sure the stream still holds what this transport appended
-        last (appending it again after a reset), waiting up to :data:`CONFIRM_TIMEOUT`
-        for a Redis that is away, since no one else remembers those updates."""
+        last and its reader has not read back (appending it again after a reset), waiting
+        up to :data:`CONFIRM_TIMEOUT` for a Redis that is away, since no one else
+        remembers those updates."""
         deadline = time.monotonic() + CONFIRM_TIMEOUT
         while True:
             try:
@@ -312,9 +313,9 @@ class RedisTransport(Transport):
                 if time.monotonic() >= deadline:
                     log.warning(
                         "closing without confirming the last %d updates appended to stream "
-                        "%r: %s is unavailable (%s); if it restarts without persistence, "
-                        "the workers that had not read them will miss them",
-                        len(self._appended),
+                        "%r and not read back: %s is unavailable (%s); if it restarts "
+                        "without them, no worker will deliver them",
+                        len(self._unread_appends()),
                         self._stream.name,
                         self.description,
                         error,
