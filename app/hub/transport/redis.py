@@ -83,7 +83,10 @@ __all__ = ["DEFAULT_MAXLEN", "DEFAULT_STREAM", "RedisOptions", "RedisTransport",
 DEFAULT_STREAM = "mercure"
 DEFAULT_MAXLEN = 100_000
 READ_BLOCK_MS = 5_000
-READ_COUNT = 1_000
+READ_COUNT = 100
+"""Entries one read hands to the subscribers before the event loop runs their writes: well
+under a subscriber's queue (``MERCURE_SUBSCRIBER_QUEUE_SIZE``), so a backlog arriving at
+once (a hub catching up after an outage) is not mistaken for a slow subscriber."""
 BACKOFF_FIRST = 0.05
 BACKOFF_MAX = 5.0
 CATCH_UP_TIMEOUT = 5.0
@@ -413,6 +416,8 @@ class RedisTransport(Transport):
             if first_time(entry.update.key):
                 deliver(entry.update)
         self._position = position
+        if entries:
+            gevent.sleep(0)  # let the streams write what was queued before the next read
         if self._waiters:
             reached = position_key(position)
             for target, event in self._waiters:
