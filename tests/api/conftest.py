@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
+import flask_migrate
 import httpx
 import pytest
 from flask import Flask
 
+from app import create_app
 from app.config.spec import ResourcesSpec
 from app.models import ModelRegistry
+from app.settings import Settings
 from tests.api import specs
 from tests.api.databases import (
     KINDS,
@@ -23,6 +27,9 @@ from tests.services import LiveServer
 
 HUB_URL = "/.well-known/mercure"
 AppFactory = Callable[..., tuple[Flask, ModelRegistry]]
+
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="session")
@@ -72,3 +79,22 @@ def client(
     live = serve(catalog_app[0])
     with httpx.Client(base_url=live.url, timeout=10) as http:
         yield http
+
+
+BOOKSHOP_USER_KEY = "bookshop-tests-only-users-key-of-at-least-32-bytes"
+"""The key of the users' tokens the ``bookshop`` gateway accepts."""
+
+
+@pytest.fixture
+def bookshop(database_url: str, serve: Callable[..., LiveServer]) -> Iterator[httpx.Client]:
+    """A client of the shipped bookshop, migrated, served on loopback."""
+    settings = Settings(database_url=database_url, resources_path=ROOT / "resources.yaml")
+    app: Flask = create_app(settings, environ={"AUTH_JWT_KEY": BOOKSHOP_USER_KEY})
+    with app.app_context():
+        flask_migrate.upgrade()
+    live = serve(app)
+    with httpx.Client(base_url=live.url, timeout=10) as client:
+        yield client
+    registry: ModelRegistry = app.extensions["model_registry"]
+    with app.app_context():
+        registry.db.engine.dispose()

@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import flask_migrate
 import httpx
-import pytest
-from flask import Flask
 
-from app import create_app
 from app.auth.command import mint_user_token
-from app.models import ModelRegistry
-from app.settings import Settings
-from tests.services import LiveServer
+from tests.api.conftest import BOOKSHOP_USER_KEY as USER_KEY
 
 ROOT = Path(__file__).resolve().parents[2]
 MERGE = {"Content-Type": "application/merge-patch+json"}
-USER_KEY = "bookshop-tests-only-users-key-of-at-least-32-bytes"
 """The gateway's ``AUTH_JWT_KEY``: users' tokens are signed with it."""
 
 
@@ -30,20 +22,6 @@ def bearer(subject: str, *roles: str) -> dict[str, str]:
 
 ADMIN = bearer("admin", "admin")
 KIM = bearer("Kim")
-
-
-@pytest.fixture
-def bookshop(database_url: str, serve: Callable[..., LiveServer]) -> Iterator[httpx.Client]:
-    settings = Settings(database_url=database_url, resources_path=ROOT / "resources.yaml")
-    app: Flask = create_app(settings, environ={"AUTH_JWT_KEY": USER_KEY})
-    with app.app_context():
-        flask_migrate.upgrade()
-    live = serve(app)
-    with httpx.Client(base_url=live.url, timeout=10) as client:
-        yield client
-    registry: ModelRegistry = app.extensions["model_registry"]
-    with app.app_context():
-        registry.db.engine.dispose()
 
 
 def test_books_and_reviews(bookshop: httpx.Client) -> None:

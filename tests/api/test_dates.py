@@ -8,40 +8,19 @@ midnight UTC that day.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import flask_migrate
 import httpx
 import pytest
-from flask import Flask
 
-from app import create_app
 from app.auth.command import mint_user_token
-from app.models import ModelRegistry
-from app.settings import Settings
-from tests.services import LiveServer
+from tests.api.conftest import BOOKSHOP_USER_KEY as USER_KEY
 
 ROOT = Path(__file__).resolve().parents[2]
-USER_KEY = "dates-tests-only-users-key-of-at-least-32-bytes!"
 ADMIN = {
     "Authorization": "Bearer "
     + mint_user_token(USER_KEY, "HS256", "admin", ("admin",), expires_in=3600)
 }
-
-
-@pytest.fixture
-def bookshop(database_url: str, serve: Callable[..., LiveServer]) -> Iterator[httpx.Client]:
-    settings = Settings(database_url=database_url, resources_path=ROOT / "resources.yaml")
-    app: Flask = create_app(settings, environ={"AUTH_JWT_KEY": USER_KEY})
-    with app.app_context():
-        flask_migrate.upgrade()
-    live = serve(app)
-    with httpx.Client(base_url=live.url, timeout=10) as client:
-        yield client
-    registry: ModelRegistry = app.extensions["model_registry"]
-    with app.app_context():
-        registry.db.engine.dispose()
 
 
 @pytest.mark.parametrize(
