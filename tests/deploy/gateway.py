@@ -10,14 +10,16 @@ what it expects (with a deadline, never a timed assertion).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import gevent
 import gevent.event
@@ -222,3 +224,21 @@ class CurlSubscriber:
         self._reader.kill()
         if self.process.stdout is not None:
             self.process.stdout.close()
+
+
+def assert_http2_stream_of(curl: CurlSubscriber, create: Callable[[str], dict[str, Any]]) -> None:
+    """Through ``curl`` (started with ``--http2 --include``), the subscriber gets each of two
+    items ``create`` makes while its stream is open, in order, over an HTTP/2 event stream;
+    ``curl`` is closed."""
+    try:
+        assert curl.opened.wait(WAIT)
+        first = create("1")
+        assert [json.loads(d)["@id"] for _i, d in curl.wait_for(1)] == [first["@id"]]
+        second = create("2")
+        events = curl.wait_for(2)
+        assert [json.loads(data)["@id"] for _id, data in events] == [first["@id"], second["@id"]]
+    finally:
+        curl.close()
+    status, *headers = curl.lines[: curl.lines.index("")]
+    assert status.startswith("HTTP/2 200")
+    assert any(h.lower().startswith("content-type: text/event-stream") for h in headers)

@@ -7,7 +7,6 @@ ports and points the upstream at a gateway on a loopback port, nothing else.
 
 from __future__ import annotations
 
-import json
 import ssl
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +18,7 @@ import pytest
 from flask import Flask
 
 from app import create_app
-from tests.deploy.gateway import ADMIN, WAIT, CurlSubscriber, gateway_env
+from tests.deploy.gateway import ADMIN, WAIT, CurlSubscriber, assert_http2_stream_of, gateway_env
 from tests.deploy.servers import caddy, caddy_root, gunicorn, running
 from tests.services import LiveServer, free_port
 
@@ -65,21 +64,7 @@ def test_caddy_serves_http2_with_local_tls_and_streams_events_unbuffered(
         curl = CurlSubscriber(
             f"{base}/.well-known/mercure?topic={topic}", "--http2", "--cacert", root, "--include"
         )
-        try:
-            assert curl.opened.wait(WAIT)
-            first = create(base, root, "Through Caddy 1")
-            assert [json.loads(d)["@id"] for _i, d in curl.wait_for(1)] == [first["@id"]]
-            second = create(base, root, "Through Caddy 2")
-            events = curl.wait_for(2)
-            assert [json.loads(data)["@id"] for _id, data in events] == [
-                first["@id"],
-                second["@id"],
-            ]
-        finally:
-            curl.close()
-        status, *headers = curl.lines[: curl.lines.index("")]
-        assert status.startswith("HTTP/2 200")
-        assert any(h.lower().startswith("content-type: text/event-stream") for h in headers)
+        assert_http2_stream_of(curl, lambda n: create(base, root, f"Through Caddy {n}"))
 
 
 def trusting(root: str) -> ssl.SSLContext:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote, urlencode
@@ -31,6 +30,7 @@ from tests.deploy.gateway import (
     PUBLIC_URL,
     WAIT,
     CurlSubscriber,
+    assert_http2_stream_of,
     gateway_env,
 )
 from tests.deploy.servers import ROOT, gunicorn, nginx, running
@@ -144,21 +144,7 @@ def test_nginx_streams_events_over_http2_without_buffering(
             "--insecure",
             "--include",
         )
-        try:
-            assert curl.opened.wait(WAIT)
-            first = create_via_nginx(base, "Through nginx 1")
-            assert [json.loads(d)["@id"] for _i, d in curl.wait_for(1)] == [first["@id"]]
-            second = create_via_nginx(base, "Through nginx 2")
-            events = curl.wait_for(2)
-            assert [json.loads(data)["@id"] for _id, data in events] == [
-                first["@id"],
-                second["@id"],
-            ]
-        finally:
-            curl.close()
-        status, *headers = curl.lines[: curl.lines.index("")]
-        assert status.startswith("HTTP/2 200")
-        assert any(h.lower().startswith("content-type: text/event-stream") for h in headers)
+        assert_http2_stream_of(curl, lambda n: create_via_nginx(base, f"Through nginx {n}"))
 
 
 def test_nginx_passes_subscribe_urls_with_1000_topics(tmp_path: Path, database_url: str) -> None:
