@@ -6,6 +6,7 @@ greenlets); the database session is Flask-SQLAlchemy's, scoped to the app contex
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,11 +21,12 @@ from app.api.integrity import write_error
 from app.api.negotiation import MERGE_PATCH, document_response, response_format
 from app.api.pagination import Page
 from app.api.values import ID_MAX
+from app.api.writer import RowWriter
 from app.config.spec import ResourceSpec
 from app.errors import NotFound, ValidationFailed, Violation
 from app.models import ModelRegistry, iri_for_id, item_iri
 from app.models.columns import relation_column
-from app.schemas import Dumper, Mode, load_payload, schemas_for, serialize_flushed, serialize_item
+from app.schemas import Dumper, Mode, load_payload, schemas_for, serialize_item
 from app.schemas.serializer import context_iri
 
 ITEM_HEADERS = {"Accept-Patch": MERGE_PATCH}
@@ -66,6 +68,8 @@ class Endpoint:
     """One item's row, by ``id`` (a Core ``SELECT`` of :attr:`Dumper.columns`)."""
     unfiltered: Unfiltered
     """The statements of an unfiltered collection in its default order, built once."""
+    writer: RowWriter
+    """The resource's ``INSERT`` and ``UPDATE`` statements."""
 
     @classmethod
     def build(cls, registry: ModelRegistry, resource: ResourceSpec, guard: Guard) -> Endpoint:
@@ -79,6 +83,7 @@ class Endpoint:
             table.c[sa.inspect(model).primary_key[0].name] == sa.bindparam("id")
         )
         unfiltered = Unfiltered.build(model, dumper, queries)
+        writer = RowWriter(resource, model, dumper.columns)
         return cls(
             registry,
             resource,
@@ -90,6 +95,7 @@ class Endpoint:
             dumper,
             item_select,
             unfiltered,
+            writer,
         )
 
     @property
@@ -122,8 +128,9 @@ class Endpoint:
             raise NotFound(f"No {self.resource.name} at {iri}: it does not exist or was deleted.")
         return row
 
-    def row_response(self, row: Any) -> Response:
-        """The item document of ``row`` (from :meth:`read`), as :meth:`item_response`."""
+    def row_response(self, row: Any, status: int = 200, **headers: str) -> Response:
+        """The item document of ``row`` (from :meth:`read`, or as written), as
+        :meth:`item_response`."""
         fmt = response_format(request)
         resource = self.resource
         data = self.dumper.dump_row(row)
@@ -134,7 +141,11 @@ class Endpoint:
                 "@type": resource.name,
                 **data,
             }
-        return document_response(data, fmt, 200, ITEM_HEADERS, plain=self.dumper.plain_json)
+        if headers:
+            headers = {**ITEM_HEADERS, **headers}
+        return document_response(
+            data, fmt, status, headers or ITEM_HEADERS, plain=self.dumper.plain_json
+        )
 
     def collection(
         self, where: list[Any], order: list[Any], page: Page | None
@@ -192,45 +203,51 @@ class Endpoint:
             raise ValidationFailed(missing)
         return values
 
-    def save(self, obj: Any, values: dict[str, Any], *, created: bool = False) -> Response:
-        """Write ``obj`` (just added, or modified) and answer with it: 201 with
-        ``Location`` when ``created``, else 200.
+    def create(self, obj: Any, values: dict[str, Any]) -> Response:
+        """Insert ``obj`` (built from ``values``, not in the session) and answer 201 with
+        it and its ``Location``; see :meth:`_write`."""
+        writer, session = self.writer, self.session()  # the request's own Session
 
-        The item is serialized after the flush, inside the transaction, so the response
-        shows the row as written and needs no read-back after the commit (which expires
-        every loaded attribute). A constraint the database refuses, at the flush or at
-        the commit, rolls back and becomes a 409 or 422; any other database error goes
-        up to the view, which answers 503.
+        def respond() -> Response:
+            row = writer.insert(session, obj, values)
+            iri = item_iri(self.resource, row)
+            return self.row_response(row, 201, Location=iri, **{"Content-Location": iri})
+
+        return self._write(respond, values)
+
+    def update(self, obj: Any, values: dict[str, Any]) -> Response:
+        """Store the fields ``values`` names of ``obj`` (changed in place) and answer 200
+        with it; see :meth:`_write`."""
+        writer, session = self.writer, self.session()  # the request's own Session
+
+        def respond() -> Response:
+            row = writer.update(session, obj, values)
+            return self.item_response(obj) if row is None else self.row_response(row)
+
+        return self._write(respond, values)
+
+    def _write(self, respond: Callable[[], Response], values: dict[str, Any]) -> Response:
+        """Write with one statement (:class:`~app.api.writer.RowWriter`), answer with the
+        row as written, then commit (the item's update is staged in the transaction).
+
+        The answer is made before the commit, from the row the statement returned, so it
+        needs no read-back. A constraint the database refuses, at the statement or at the
+        commit, rolls back and becomes a 409 or 422; any other database error goes up to
+        the view, which answers 503.
         """
         session = self.session
         try:
-            session.flush()
-            if created:
-                iri = item_iri(self.resource, obj)
-                headers = {"Location": iri, "Content-Location": iri}
-                response = self.item_response(obj, 201, flushed=True, **headers)
-            else:
-                response = self.item_response(obj, flushed=True)
+            response = respond()
             session.commit()
         except IntegrityError as error:
             session.rollback()
             raise write_error(error, self.resource, values) from None
         return response
 
-    def item_response(
-        self, obj: Any, status: int = 200, *, flushed: bool = False, **headers: str
-    ) -> Response:
-        """The item document, in the negotiated format, with the item headers.
-
-        ``flushed``: ``obj`` was just flushed, so its document may already exist (the
-        publishing bridge serializes written items right after the flush).
-        """
+    def item_response(self, obj: Any, status: int = 200, **headers: str) -> Response:
+        """The item document of the loaded ``obj``, in the negotiated format, with the
+        item headers."""
         fmt = response_format(request)
-        jsonld = fmt == "jsonld"
-        if flushed:
-            session = self.session
-            document = serialize_flushed(self.registry, self.resource, obj, session, jsonld=jsonld)
-        else:
-            document = serialize_item(self.registry, self.resource, obj, jsonld=jsonld)
+        document = serialize_item(self.registry, self.resource, obj, jsonld=fmt == "jsonld")
         plain = self.dumper.plain_json
         return document_response(document, fmt, status, {**ITEM_HEADERS, **headers}, plain=plain)

@@ -4,10 +4,11 @@ Write path, in order: negotiate the response format (406), refuse a user whom th
 denies whatever the item (401/403), for ``put`` and ``patch`` apply the rule to the stored
 item (so no change can make an item the user may not touch its own), read the body
 (415/400), validate it (422), check that related items exist (422 on the relation), set the
-owner, apply the rule to the item as it would be written (401/403), flush, serialize the
-written item, commit, and map refused constraints to 409/422. Reads apply the rule to the
-item (``GET``) or limit the collection to the items the user may read. Nothing is
-published here: the publishing bridge reacts to the session's commit.
+owner, apply the rule to the item as it would be written (401/403), write the row with one
+statement (:mod:`app.api.writer`), serialize the row as written, commit, and map refused
+constraints to 409/422. Reads apply the rule to the item (``GET``) or limit the collection
+to the items the user may read. Nothing is published here: the publishing bridge stages
+each written row's update in the transaction and relays it after the commit.
 
 Any other database failure, on any operation, rolls the session back and answers 503
 with a generic detail; the driver's message is logged with the resource and operation.
@@ -105,8 +106,7 @@ class CollectionView(ResourceView):
             values[owner] = user.id
         obj = endpoint.model(**values)
         endpoint.guard.check("post", user, obj)
-        endpoint.session.add(obj)
-        return endpoint.save(obj, values, created=True)
+        return endpoint.create(obj, values)
 
 
 class ItemView(ResourceView):
@@ -160,4 +160,4 @@ class ItemView(ResourceView):
         except ApiError:
             endpoint.session.rollback()  # forget the refused change
             raise
-        return endpoint.save(obj, values)
+        return endpoint.update(obj, values)

@@ -10,11 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Protocol
 
-from sqlalchemy.orm import object_session
-
 from app.config.spec import ResourceSpec
 from app.models import ModelRegistry, item_iri
-from app.schemas import serialize_flushed, serialize_item
+from app.schemas import serialize_item
 
 
 class ItemView(Protocol):
@@ -41,8 +39,4 @@ class RegistryItemView:
     def serialize(
         self, resource: ResourceSpec, obj: object, groups: tuple[str, ...]
     ) -> Mapping[str, object]:
-        session = object_session(obj)
-        if session is None:
-            return serialize_item(self._registry, resource, obj, groups=groups, jsonld=True)
-        # Right after a flush: the REST layer answering the write reuses this document.
-        return serialize_flushed(self._registry, resource, obj, session, groups=groups)
+        return serialize_item(self._registry, resource, obj, groups=groups, jsonld=True)

@@ -63,27 +63,14 @@ class Outbox:
         self.table = table
         self.leases = leases
         self._engine: sa.Engine | None = None
-        # The row, returning whether an older row of its hub is pending; built once, in
-        # two forms: with and without keys of relayed rows to leave out.
-        older = table.alias("older")
-        pending = (
-            older.c.hub == sa.bindparam("of_hub"),
-            older.c.status == "pending",
-            older.c.key != sa.bindparam("own_key"),
-        )
-        settled = older.c.key.not_in(sa.bindparam("settled", expanding=True))
-        self._stage_statement = table.insert().returning(
-            sa.exists().where(*pending).label("behind")
-        )
-        self._stage_settled_statement = table.insert().returning(
-            sa.exists().where(*pending, settled).label("behind")
-        )
+        self._stage_statement: sa.Insert | None = None
         self._delete_statement = table.delete().where(
             table.c.key.in_(sa.bindparam("keys", expanding=True))
         )
 
     def bind(self, engine: sa.Engine) -> None:
         self._engine = engine
+        self._stage_statement = _stage_statement(self.table, engine.dialect.name)
 
     @property
     def engine(self) -> sa.Engine:
@@ -104,21 +91,29 @@ class Outbox:
         the hub is pending (seen in the same transaction). ``settled``: keys of rows known
         to be relayed already, whose deletion is on its way (not pending for this check).
 
-        One statement per row: the insert returns whether another row of the hub is
-        pending (a subquery in ``RETURNING``), so no ``SELECT`` follows it.
+        One statement per row, on the session's connection: the insert returns whether
+        another row of the hub is pending (a subquery in ``RETURNING``), so no ``SELECT``
+        follows it. Its text never changes (``settled`` is one JSON array parameter), so
+        the driver reuses one prepared statement.
         """
+        if self._stage_statement is None:
+            raise RuntimeError("the outbox is not bound to an engine")
         now = time.time()
         keyed = [_with_key(update) for update in updates]
-        params: dict[str, object] = {"hub": hub, "created_at": now, "of_hub": hub}
-        if settled:
-            statement = self._stage_settled_statement
-            params["settled"] = list(settled)
-        else:
-            statement = self._stage_statement
+        if not keyed:
+            return []
         # The first row tells: the others of the transaction are behind it anyway.
-        own = {"own_key": keyed[0].key} if keyed else {}
-        found = [session.execute(statement, {**_row(update), **params, **own}) for update in keyed]
-        behind = bool(found[0].scalar()) if found else False
+        params = {
+            "hub": hub,
+            "created_at": now,
+            "of_hub": hub,
+            "own_key": keyed[0].key,
+            "settled": json.dumps(list(settled)),
+        }
+        connection = session.connection()
+        statement = self._stage_statement
+        found = [connection.execute(statement, {**_row(update), **params}) for update in keyed]
+        behind = bool(found[0].scalar())
         return [Queued(hub, update, created_at=now, behind=behind) for update in keyed]
 
     def pending(
@@ -223,6 +218,25 @@ def backlog(engine: sa.Engine) -> list[tuple[str, str, int, float | None]]:
         (str(hub), str(status), int(count), None if oldest is None else float(oldest))
         for hub, status, count, oldest in rows
     ]
+
+
+def _stage_statement(table: sa.Table, dialect: str) -> sa.Insert:
+    """The ``INSERT`` of one row returning ``behind``: whether a row of the hub
+    ``of_hub`` other than ``own_key`` and the keys of the JSON array ``settled`` is
+    pending."""
+    older = table.alias("older")
+    keys = sa.bindparam("settled", type_=sa.Text())
+    if dialect == "postgresql":
+        settled = sa.select(sa.func.json_array_elements_text(sa.cast(keys, postgresql.JSON)))
+    else:
+        settled = sa.select(sa.column("value")).select_from(sa.func.json_each(keys))
+    pending = sa.exists().where(
+        older.c.hub == sa.bindparam("of_hub"),
+        older.c.status == "pending",
+        older.c.key != sa.bindparam("own_key"),
+        older.c.key.not_in(settled),
+    )
+    return table.insert().returning(pending.label("behind"))
 
 
 def _with_key(update: Update) -> Update:

@@ -12,6 +12,8 @@ Ordering and transactions:
 - ``after_flush``: new and modified items are noted; ``after_flush_postexec`` builds their
   updates, when the INSERT has assigned the id (create topics expand after it exists). A
   later flush of the same item rebuilds it, so the last committed state is published;
+- :func:`written` records a change written with a Core statement (the REST layer's
+  writes, :mod:`app.api.writer`), its update built at once from the instance as written;
 - changes go to the innermost transaction or savepoint; a released savepoint folds into its
   parent; a savepoint or transaction that ends without committing drops its changes;
 - ``before_commit`` of the outermost transaction flushes, then hands the net changes, in
@@ -168,6 +170,24 @@ def _record(session: Session, pending: _Pending, kind: Kind, obj: object) -> Non
     stored = _current_frame(session, pending).record(change)
     if stored is not None and kind != "delete":
         pending.unbuilt.append(stored)
+
+
+def written(session: Session, kind: Kind, obj: object) -> None:
+    """Record the change of ``obj`` that the caller wrote with a Core statement in
+    ``session``'s transaction, which the unit of work did not see: ``obj`` is the clean
+    persistent instance of the row as written, and its update is built now. It is then
+    merged, staged and relayed with the transaction's other changes, as a flushed one.
+    Objects of untracked models are ignored."""
+    tracker = _tracker_of(obj)
+    if tracker is None:
+        return
+    pending = _pending(session)
+    assert pending is not None
+    resource = tracker.resource_of(obj)
+    assert resource is not None
+    change = Change(kind, obj, resource, tracker)
+    tracker.build(change)
+    _current_frame(session, pending).record(change)
 
 
 def _before_flush(session: Session, _context: object, _instances: object) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from app.schemas.dumper import Dumper
 from app.schemas.factory import SchemaSet, effectively_required, schemas_for
-from app.schemas.flushed import serialize_flushed
 from app.schemas.payload import Mode, load_payload, violations
 from app.schemas.serializer import context_iri, serialize_item, serialize_members
 
@@ -16,7 +15,6 @@ __all__ = [
     "effectively_required",
     "load_payload",
     "schemas_for",
-    "serialize_flushed",
     "serialize_item",
     "serialize_members",
     "violations",
