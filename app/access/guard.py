@@ -9,7 +9,7 @@ requesting user, so a collection lists, counts, filters and orders exactly the i
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from types import SimpleNamespace
 from typing import Any
 
@@ -83,12 +83,13 @@ class Guard:
             return None
         return query.where(residual(read, user), model)
 
-    def snapshot(self, operation: Operation, obj: object) -> object:
-        """The fields of ``obj`` now, as ``previous_object`` of a change (``None`` when
-        the rule of ``operation`` does not read it)."""
-        if self.resource.security.rule(operation).expression is None:
-            return None
-        return SimpleNamespace(**{name: getattr(obj, name) for name in self._names})
+    def candidate(self, values: Mapping[str, Any], stored: object = None) -> object:
+        """The item as it would be written: ``values`` over the fields of ``stored`` (a
+        new item's other fields are ``None``, as on a model instance before its
+        ``INSERT``), for :meth:`check`."""
+        return SimpleNamespace(
+            **{name: values.get(name, getattr(stored, name, None)) for name in self._names}
+        )
 
     def _denial(self, rule: Rule, user: User | None) -> Unauthorized | Forbidden:
         if user is None:

@@ -83,7 +83,7 @@ class Endpoint:
             table.c[sa.inspect(model).primary_key[0].name] == sa.bindparam("id")
         )
         unfiltered = Unfiltered.build(model, dumper, queries)
-        writer = RowWriter(resource, model, dumper.columns)
+        writer = RowWriter(registry, resource, dumper.columns)
         return cls(
             registry,
             resource,
@@ -203,28 +203,36 @@ class Endpoint:
             raise ValidationFailed(missing)
         return values
 
-    def create(self, obj: Any, values: dict[str, Any]) -> Response:
-        """Insert ``obj`` (built from ``values``, not in the session) and answer 201 with
-        it and its ``Location``; see :meth:`_write`."""
+    def create(self, values: dict[str, Any]) -> Response:
+        """Insert an item of ``values`` and answer 201 with it and its ``Location``; see
+        :meth:`_write`."""
         writer, session = self.writer, self.session()  # the request's own Session
 
         def respond() -> Response:
-            row = writer.insert(session, obj, values)
+            row = writer.insert(session, values)
             iri = item_iri(self.resource, row)
             return self.row_response(row, 201, Location=iri, **{"Content-Location": iri})
 
         return self._write(respond, values)
 
-    def update(self, obj: Any, values: dict[str, Any]) -> Response:
-        """Store the fields ``values`` names of ``obj`` (changed in place) and answer 200
-        with it; see :meth:`_write`."""
-        writer, session = self.writer, self.session()  # the request's own Session
+    def update(self, stored: Any, values: dict[str, Any]) -> Response:
+        """Store ``values`` over the item whose row is ``stored`` and answer 200 with it;
+        see :meth:`_write`."""
+        writer, session = self.writer, self.session()
 
         def respond() -> Response:
-            row = writer.update(session, obj, values)
-            return self.item_response(obj) if row is None else self.row_response(row)
+            return self.row_response(writer.update(session, stored, values))
 
         return self._write(respond, values)
+
+    def stored(self, item_id: int) -> Any:
+        """The row of the item ``item_id``, read in the session's transaction (for a
+        write); 404 as :meth:`find`."""
+        row = self.writer.read(self.session(), item_id) if item_id <= ID_MAX else None
+        if row is None:
+            iri = iri_for_id(self.resource, item_id)
+            raise NotFound(f"No {self.resource.name} at {iri}: it does not exist or was deleted.")
+        return row
 
     def _write(self, respond: Callable[[], Response], values: dict[str, Any]) -> Response:
         """Write with one statement (:class:`~app.api.writer.RowWriter`), answer with the

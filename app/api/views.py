@@ -30,7 +30,7 @@ from app.api.integrity import DATABASE_ERRORS, database_failure, delete_error
 from app.api.merge_patch import merge_patch
 from app.api.negotiation import document_response, json_body, response_format
 from app.config.spec import Operation
-from app.errors import ApiError, Unauthorized
+from app.errors import Unauthorized
 from app.models import iri_for_id
 from app.schemas import Mode
 
@@ -104,9 +104,8 @@ class CollectionView(ResourceView):
             if user is None:
                 raise Unauthorized(f"A {endpoint.resource.name} is owned by its creator: sign in.")
             values[owner] = user.id
-        obj = endpoint.model(**values)
-        endpoint.guard.check("post", user, obj)
-        return endpoint.create(obj, values)
+        endpoint.guard.check("post", user, endpoint.guard.candidate(values))
+        return endpoint.create(values)
 
 
 class ItemView(ResourceView):
@@ -147,17 +146,11 @@ class ItemView(ResourceView):
         operation: Operation = "patch" if mode == "patch" else "put"
         response_format(request)
         user = guard.enter(operation)
-        obj = endpoint.find(item_id)
-        previous = guard.snapshot(operation, obj)
-        guard.check(operation, user, obj, previous)  # the stored item: no take-over
+        stored = endpoint.stored(item_id)
+        guard.check(operation, user, stored, stored)  # the stored item: no take-over
         values = endpoint.load(json_body(request, patch=mode == "patch"), mode)
-        for name, value in values.items():
-            if mode == "patch" and name in endpoint.json_fields:
-                value = merge_patch(getattr(obj, name), value)
-            setattr(obj, name, value)
-        try:
-            guard.check(operation, user, obj, previous)
-        except ApiError:
-            endpoint.session.rollback()  # forget the refused change
-            raise
-        return endpoint.update(obj, values)
+        if mode == "patch":
+            for name in endpoint.json_fields.intersection(values):
+                values[name] = merge_patch(getattr(stored, name), values[name])
+        guard.check(operation, user, guard.candidate(values, stored), stored)
+        return endpoint.update(stored, values)

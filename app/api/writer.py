@@ -1,14 +1,12 @@
-"""One resource's writes as single Core statements, the ORM instance kept in step.
+"""One resource's writes as single Core statements, without the ORM's unit of work.
 
 The REST layer knows each write in full before it starts: the columns to insert, or the
-columns a ``PUT``/``PATCH`` changed. :class:`RowWriter` sends each as one statement on the
-session's connection (in the session's transaction), ``RETURNING`` the row as stored, so
-the unit of work (its flush, its bookkeeping and its events) is not needed; then the model
-instance is made a clean persistent instance of that row in the session, as a flush would
-leave it, so what reads it afterwards (the security rules, the update's topics and data,
-lazy-loaded relations) sees the item as written. Each written row is reported to the
-publishing bridge (:func:`app.publish.tracker.written`), which stages its update in the
-same transaction, exactly as for a flushed change.
+stored row and the columns a ``PUT``/``PATCH`` changes. :class:`RowWriter` reads and writes
+with one statement each on the session's connection (in the session's transaction), the
+writes ``RETURNING`` the row as stored, so no model instance is loaded, tracked or flushed.
+Each written row is reported to the publishing bridge (:func:`app.publish.tracker.written`)
+as a :class:`RowItem`, which stages its update in the same transaction, as for a flushed
+change.
 
 Contracts: the statements are those a flush would send (same columns, same Python and
 server defaults, ``NULL`` for a given ``None``); a change that leaves every column as it
@@ -18,72 +16,100 @@ was sends nothing and publishes nothing, as a flush would; an ``UPDATE`` that fi
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, make_transient, make_transient_to_detached
+from sqlalchemy.orm import Session
 
 from app.config.spec import ResourceSpec
 from app.errors import NotFound
-from app.models import iri_for_id
+from app.models import ModelRegistry, iri_for_id
+from app.models.columns import relation_column
 from app.publish.tracker import written
 
-__all__ = ["RowWriter"]
+__all__ = ["RowItem", "RowWriter"]
+
+Relations = Mapping[str, tuple[type[Any], str]]
+"""Relation name -> the target model and the attribute holding the target's id."""
+
+
+class RowItem:
+    """An item as its row: its columns by attribute name, and its relations loaded from
+    ``session`` on first access (as the model's ``lazy="select"`` relations are), so
+    topic templates such as ``{book.id}`` expand as on a model instance."""
+
+    __slots__ = ("_loaded", "_relations", "_row", "_session")
+
+    def __init__(self, row: sa.Row[Any], relations: Relations, session: Session) -> None:
+        self._row = row
+        self._relations = relations
+        self._session = session
+        self._loaded: dict[str, object] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        relation = self._relations.get(name)
+        if relation is None:
+            return getattr(self._row, name)
+        if name not in self._loaded:
+            model, column = relation
+            target_id = getattr(self._row, column)
+            target = None if target_id is None else self._session.get(model, target_id)
+            self._loaded[name] = target
+        return self._loaded[name]
 
 
 class RowWriter:
-    """Writes rows of ``model``; ``columns`` are what ``RETURNING`` gives back (the
-    read's columns, labelled by attribute, so the row answers as a read's does)."""
+    """Reads and writes rows of ``resource``; ``columns`` are what the statements return
+    (the read's columns, labelled by attribute, so a row answers as a read's does)."""
 
     def __init__(
-        self, resource: ResourceSpec, model: type[Any], columns: tuple[sa.Label[Any], ...]
+        self, registry: ModelRegistry, resource: ResourceSpec, columns: tuple[sa.Label[Any], ...]
     ) -> None:
         self.resource = resource
-        mapper: Any = sa.inspect(model)
+        self.model = registry.model(resource.name)
+        mapper: Any = sa.inspect(self.model)
         table: sa.Table = mapper.local_table
         self._keys = {attribute.key: attribute.columns[0].key for attribute in mapper.column_attrs}
         """Attribute -> the table's key of its column."""
+        self._relations: Relations = {
+            relation.name: (registry.model(relation.target), relation_column(relation))
+            for relation in resource.relations
+        }
         primary_key = table.c[mapper.primary_key[0].key]
+        self._select = sa.select(*columns).where(primary_key == sa.bindparam("item_id"))
         self._insert = table.insert().returning(*columns)
         self._update = (
             table.update().where(primary_key == sa.bindparam("item_id")).returning(*columns)
         )
 
-    def insert(self, session: Session, obj: object, values: Mapping[str, Any]) -> sa.Row[Any]:
-        """Insert the new item ``obj`` (transient, built from ``values``) and make it
-        persistent in ``session``; return its row as stored."""
+    def read(self, session: Session, item_id: int) -> sa.Row[Any] | None:
+        """The stored row of ``item_id``, read in ``session``'s transaction."""
+        return session.connection().execute(self._select, {"item_id": item_id}).first()
+
+    def insert(self, session: Session, values: Mapping[str, Any]) -> sa.Row[Any]:
+        """Insert an item of ``values`` (by attribute); return its row as stored."""
         params = {self._keys[name]: value for name, value in values.items()}
         row = session.connection().execute(self._insert, params).one()
-        self._persist(session, obj, row)
-        written(session, "create", obj)
+        written(session, "create", self.model, RowItem(row, self._relations, session))
         return row
 
-    def update(self, session: Session, obj: object, names: Iterable[str]) -> sa.Row[Any] | None:
-        """Write the attributes ``names`` of ``obj`` (persistent, changed in place) that
-        differ from the stored row; return the row as stored, or ``None`` when none
-        differs (nothing is sent)."""
-        state: Any = sa.inspect(obj)
-        attributes = state.attrs
-        changed = [name for name in names if attributes[name].history.has_changes()]
+    def update(
+        self, session: Session, stored: sa.Row[Any], values: Mapping[str, Any]
+    ) -> sa.Row[Any]:
+        """Store the ``values`` (by attribute) of the item whose row is ``stored`` that
+        differ from it; return the row as stored (``stored`` when none differs)."""
+        changed = {
+            self._keys[name]: value
+            for name, value in values.items()
+            if getattr(stored, name) != value
+        }
         if not changed:
-            return None
-        params: dict[str, Any] = {self._keys[name]: getattr(obj, name) for name in changed}
-        params["item_id"] = state.identity[0]
-        row = session.connection().execute(self._update, params).one_or_none()
+            return stored
+        changed["item_id"] = stored.id
+        row = session.connection().execute(self._update, changed).one_or_none()
         if row is None:
-            iri = iri_for_id(self.resource, params["item_id"])
+            iri = iri_for_id(self.resource, stored.id)
             raise NotFound(f"No {self.resource.name} at {iri}: it was deleted meanwhile.")
-        session.expunge(obj)
-        make_transient(obj)
-        self._persist(session, obj, row)
-        written(session, "update", obj)
+        written(session, "update", self.model, RowItem(row, self._relations, session))
         return row
-
-    @staticmethod
-    def _persist(session: Session, obj: object, row: sa.Row[Any]) -> None:
-        """Make the transient ``obj`` the clean persistent instance of ``row``."""
-        for name, value in row._mapping.items():
-            setattr(obj, name, value)
-        make_transient_to_detached(obj)
-        session.add(obj)

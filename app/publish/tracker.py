@@ -87,6 +87,9 @@ class Tracker:
     def resource_of(self, obj: object) -> ResourceSpec | None:
         return self._models.get(type(obj))
 
+    def resource_for(self, model: type) -> ResourceSpec | None:
+        return self._models.get(model)
+
     def build(self, change: Change) -> None:
         """Build ``change.update`` from the item's current state; log and leave it unset
         (the change is then skipped) when that fails."""
@@ -172,20 +175,20 @@ def _record(session: Session, pending: _Pending, kind: Kind, obj: object) -> Non
         pending.unbuilt.append(stored)
 
 
-def written(session: Session, kind: Kind, obj: object) -> None:
-    """Record the change of ``obj`` that the caller wrote with a Core statement in
-    ``session``'s transaction, which the unit of work did not see: ``obj`` is the clean
-    persistent instance of the row as written, and its update is built now. It is then
-    merged, staged and relayed with the transaction's other changes, as a flushed one.
-    Objects of untracked models are ignored."""
-    tracker = _tracker_of(obj)
+def written(session: Session, kind: Kind, model: type, item: object) -> None:
+    """Record the change of an item of ``model`` that the caller wrote with a Core
+    statement in ``session``'s transaction, which the unit of work did not see. ``item``
+    reads as the item as written (its attributes; its relations load on access), and its
+    update is built now; it is then merged, staged and relayed with the transaction's
+    other changes, as a flushed one. Items of untracked models are ignored."""
+    tracker = _trackers.get(model)
     if tracker is None:
         return
     pending = _pending(session)
     assert pending is not None
-    resource = tracker.resource_of(obj)
+    resource = tracker.resource_for(model)
     assert resource is not None
-    change = Change(kind, obj, resource, tracker)
+    change = Change(kind, item, resource, tracker)
     tracker.build(change)
     _current_frame(session, pending).record(change)
 

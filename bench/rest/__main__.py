@@ -43,29 +43,19 @@ from typing import Any  # noqa: E402
 import gevent  # noqa: E402
 
 from bench.rest.load import BadResponse, Scenario, fetch, get, patch, post, put, run  # noqa: E402
-from bench.rest.seed import PAGE_SIZE, database_directory, seed  # noqa: E402
+from bench.rest.seed import (  # noqa: E402
+    NEW_BOOK,
+    PAGE_SIZE,
+    database_directory,
+    patched_book,
+    replaced_book,
+    seed,
+)
 from bench.rest.serve import ADMIN_TOKEN  # noqa: E402
 
 KINDS = ("generic", "handwritten")
 TARGETS = {"GET item": 1.5, "GET collection page": 1.5, "PUT": 1.0, "PATCH": 1.0, "POST": 1.0}
 """The least CPU ratio (generic / hand-written requests per CPU second) of each scenario."""
-
-NEW_BOOK = {
-    "title": "A benchmark of books",
-    "author": "Bench Marker",
-    "description": "Written once per request.",
-    "publicationDate": "2024-05-01",
-}
-
-
-CHANGED_BOOK = {
-    "isbn": None,
-    "title": "A benchmark of books, revised",
-    "author": "Bench Marker",
-    "description": "Replaced once per request.",
-    "publicationDate": "2024-06-01",
-}
-PATCHED = {"description": "Patched once per request."}
 
 
 def scenarios(books: int) -> list[Scenario]:
@@ -73,8 +63,12 @@ def scenarios(books: int) -> list[Scenario]:
     return [
         Scenario("GET item", lambda n: get(f"/books/{n % books + 1}"), 200),
         Scenario("GET collection page", lambda n: get(f"/books?page={n % pages + 1}"), 200),
-        Scenario("PUT", lambda n: put(f"/books/{n % books + 1}", CHANGED_BOOK, ADMIN_TOKEN), 200),
-        Scenario("PATCH", lambda n: patch(f"/books/{n % books + 1}", PATCHED, ADMIN_TOKEN), 200),
+        Scenario(
+            "PUT", lambda n: put(f"/books/{n % books + 1}", replaced_book(n), ADMIN_TOKEN), 200
+        ),
+        Scenario(
+            "PATCH", lambda n: patch(f"/books/{n % books + 1}", patched_book(n), ADMIN_TOKEN), 200
+        ),
         Scenario("POST", lambda n: post("/books", NEW_BOOK, ADMIN_TOKEN), 201),
     ]
 

@@ -22,14 +22,14 @@ from typing import Any
 
 from flask import Flask
 
-from bench.rest.seed import PAGE_SIZE, database_directory, seed
-
-NEW_BOOK = {
-    "title": "A benchmark of books",
-    "author": "Bench Marker",
-    "description": "Written once per request.",
-    "publicationDate": "2024-05-01",
-}
+from bench.rest.seed import (
+    NEW_BOOK,
+    PAGE_SIZE,
+    database_directory,
+    patched_book,
+    replaced_book,
+    seed,
+)
 
 Call = Callable[[Any, int], Any]
 
@@ -39,17 +39,22 @@ def calls(books: int) -> dict[str, Call]:
 
     pages = max(1, books // PAGE_SIZE)
     accept = {"Accept": "application/ld+json"}  # as the load generator sends
+    admin = {"Authorization": f"Bearer {ADMIN_TOKEN}", **accept}
     return {
         "item": lambda c, n: c.get(f"/books/{n % books + 1}", headers=accept),
         "collection": lambda c, n: c.get(f"/books?page={n % pages + 1}", headers=accept),
+        "put": lambda c, n: c.put(
+            f"/books/{n % books + 1}",
+            json=replaced_book(n),
+            headers={"Content-Type": "application/ld+json", **admin},
+        ),
+        "patch": lambda c, n: c.patch(
+            f"/books/{n % books + 1}",
+            json=patched_book(n),
+            headers={"Content-Type": "application/merge-patch+json", **admin},
+        ),
         "post": lambda c, n: c.post(
-            "/books",
-            json=NEW_BOOK,
-            headers={
-                "Content-Type": "application/ld+json",
-                "Authorization": f"Bearer {ADMIN_TOKEN}",
-                **accept,
-            },
+            "/books", json=NEW_BOOK, headers={"Content-Type": "application/ld+json", **admin}
         ),
     }
 
@@ -75,7 +80,9 @@ def per_request_ms(apps: dict[str, Flask], call: Call, count: int) -> dict[str, 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.rest.profile", description=__doc__)
-    parser.add_argument("--scenario", choices=["item", "collection", "post", "all"], default="all")
+    parser.add_argument(
+        "--scenario", choices=["item", "collection", "put", "patch", "post", "all"], default="all"
+    )
     parser.add_argument("-n", "--requests", type=int, default=1000)
     parser.add_argument("--books", type=int, default=1500)
     parser.add_argument("--top", type=int, default=25)

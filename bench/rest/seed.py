@@ -16,6 +16,30 @@ import sqlalchemy as sa
 PAGE_SIZE = 30
 """Books per collection page (the shipped ``items_per_page``)."""
 
+NEW_BOOK = {
+    "title": "A benchmark of books",
+    "author": "Bench Marker",
+    "description": "Written once per request.",
+    "publicationDate": "2024-05-01",
+}
+"""The body of every ``POST /books``."""
+
+
+def replaced_book(n: int) -> dict[str, object]:
+    """The body of the ``n``-th ``PUT``: it changes the stored book every time."""
+    return {
+        "isbn": None,
+        "title": "A benchmark of books, revised",
+        "author": "Bench Marker",
+        "description": f"Replaced by request {n}.",
+        "publicationDate": "2024-06-01",
+    }
+
+
+def patched_book(n: int) -> dict[str, object]:
+    """The body of the ``n``-th ``PATCH``: it changes the stored book every time."""
+    return {"description": f"Patched by request {n}."}
+
 
 MEMORY_DIRECTORY = Path("/dev/shm")
 

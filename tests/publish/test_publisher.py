@@ -117,6 +117,63 @@ def test_private_reviews_reach_only_subscribers_allowed_to_see_them(gateway: Gat
             subscriber.close()
 
 
+def test_topics_that_follow_a_relation_expand_as_written(
+    serve: Callable[..., LiveServer], tmp_path: Path
+) -> None:
+    """A REST write is one statement, with no model instance: a topic template through a
+    relation (``{book.id}``) still expands for the row as written, before and after the
+    relation changes."""
+    spec = bookshop()
+    review = spec.resource("Review")
+    topics = ("/books/{book.id}/reviews/{id}",)
+    moved = replace(review, mercure=MercureSpec(enabled=True, topics=topics))
+    spec = replace(spec, resources=tuple(moved if r is review else r for r in spec.resources))
+    gw = start_gateway(serve, tmp_path / "shop.sqlite", spec=spec)
+    try:
+        for isbn in ("1", "2"):
+            httpx.post(f"{gw.url}/books", json={**BOOK, "isbn": isbn}, headers=AS_ADMIN)
+        admin = subscriber_token(gw, ADMIN).json()["token"]  # reviews are not public
+        first = Subscriber(gw.hub_url, ["/books/1/reviews/{id}"], token=admin)
+        second = Subscriber(gw.hub_url, ["/books/2/reviews/{id}"], token=admin)
+        with first, second:
+            created = add_review(gw, "Moving", "Ann")
+            patched = httpx.patch(
+                f"{gw.url}/reviews/1",
+                json={"book": "/books/2"},
+                headers={**MERGE_PATCH, **as_user("Ann")},
+            )
+            assert patched.status_code == 200, patched.text
+            assert json.loads(first.next().data) == created.json()
+            assert json.loads(second.next().data) == patched.json()
+            assert patched.json()["book"] == "/books/2"
+            assert first.pending() == []
+            assert second.pending() == []
+    finally:
+        gw.publisher.close()
+
+
+def test_a_change_that_changes_nothing_sends_nothing(gateway: Gateway) -> None:
+    """As a flush would: a ``PATCH`` or ``PUT`` that leaves every column as stored writes
+    nothing and publishes nothing, and answers with the item."""
+    with Subscriber(gateway.hub_url, [books_template(gateway)]) as subscriber:
+        created = httpx.post(f"{gateway.url}/books", json=BOOK, headers=AS_ADMIN).json()
+        same = httpx.patch(
+            f"{gateway.url}/books/1",
+            json={"title": BOOK["title"]},
+            headers={**MERGE_PATCH, **ADMIN},
+        )
+        assert same.status_code == 200
+        assert same.json() == created
+        replaced = httpx.put(f"{gateway.url}/books/1", json=BOOK, headers=AS_ADMIN)
+        assert replaced.json() == created
+        sentinel = httpx.post(f"{gateway.url}/books", json={**BOOK, "isbn": "2"}, headers=AS_ADMIN)
+
+        first, second = subscriber.take(2)
+        assert json.loads(first.data) == created
+        assert json.loads(second.data) == sentinel.json()
+        assert subscriber.pending() == []
+
+
 def test_a_rollback_sends_nothing(gateway: Gateway) -> None:
     with Subscriber(gateway.hub_url, [books_template(gateway)]) as subscriber:
         httpx.post(f"{gateway.url}/books", json=BOOK, headers=AS_ADMIN).raise_for_status()
