@@ -68,6 +68,10 @@ class GatewayMetrics(HubMetrics):
             ["resource", "operation"],
             registry=registry,
         )
+        # Labelled children, looked up once per label values (``labels()`` costs more
+        # than the increment itself).
+        self._counted: dict[tuple[str, str, int], Counter] = {}
+        self._timed: dict[tuple[str, str], Histogram] = {}
 
         self.scraped: list[Collector] = []
 
@@ -96,8 +100,15 @@ class GatewayMetrics(HubMetrics):
     # -- REST ------------------------------------------------------------------------------
 
     def request_served(self, resource: str, operation: str, status: int, seconds: float) -> None:
-        self.requests.labels(resource, operation, str(status)).inc()
-        self.latency.labels(resource, operation).observe(seconds)
+        key = (resource, operation, status)
+        counter = self._counted.get(key)
+        if counter is None:
+            counter = self._counted[key] = self.requests.labels(resource, operation, str(status))
+        counter.inc()
+        histogram = self._timed.get(key[:2])
+        if histogram is None:
+            histogram = self._timed[key[:2]] = self.latency.labels(resource, operation)
+        histogram.observe(seconds)
 
 
 class OutboxCollector(Collector):

@@ -30,6 +30,7 @@ JSONLD_UTF8 = "application/ld+json; charset=utf-8"
 PROBLEM = "application/problem+json"
 MERGE_PATCH = "application/merge-patch+json"
 API_DOCUMENTATION = "http://www.w3.org/ns/hydra/core#apiDocumentation"
+ASYNCAPI = "application/vnd.aai.asyncapi+json"
 
 db = SQLAlchemy()
 
@@ -115,7 +116,8 @@ def create_handwritten_app(database_url: str, *, mercure: bool = True) -> Flask:
 
     Every response carries the ``Link`` to the Hydra documentation, as the gateway's.
     ``mercure`` does by hand what the gateway does for its Mercure-enabled resources: the
-    discovery ``Link`` (after the documentation's, in the same header), and for each
+    AsyncAPI document's and the hub's ``Link`` (after the documentation's, in the same
+    header), and for each
     created book, once committed, the update the gateway publishes (its absolute IRI as
     topic, the JSON-LD item as data) handed to a hub in this process, the same hub class
     with the same in-memory transport. Off, it matches a gateway whose resources do not
@@ -132,7 +134,9 @@ def create_handwritten_app(database_url: str, *, mercure: bool = True) -> Flask:
         docs = f'<{request.host_url}docs.jsonld>; rel="{API_DOCUMENTATION}"'
         if hub is None:
             return {"Link": docs}
-        return {"Link": f'{docs}, <{request.host_url}.well-known/mercure>; rel="mercure"'}
+        asyncapi = f'<{request.host_url}docs.asyncapi.json>; rel="describedby"; type="{ASYNCAPI}"'
+        hub_link = f'<{request.host_url}.well-known/mercure>; rel="mercure"'
+        return {"Link": f"{docs}, {asyncapi}, {hub_link}"}
 
     @app.get("/books/<int:book_id>")
     def get_book(book_id: int) -> Response:
