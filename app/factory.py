@@ -33,6 +33,7 @@ from app import (
     web,
 )
 from app.access.posture import production_problems
+from app.application import Application
 from app.auth.settings import AuthSettings, AuthSettingsError
 from app.config import ConfigError, ResourcesSpec, load_resources
 from app.hub.http import HUB_PATH
@@ -128,7 +129,7 @@ def _build(
         if problems:
             raise SettingsError("production refuses to start:\n" + "\n".join(problems))
 
-    application = Flask("app", instance_relative_config=True)
+    application = Application("app", instance_relative_config=True)
     application.config["SQLALCHEMY_DATABASE_URI"] = settings.database_url
 
     request_id.init_app(application, json_logs=settings.log_format == "json")

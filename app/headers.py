@@ -19,13 +19,13 @@ Its scripts still come from the gateway only, and it evaluates the gateway's own
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from flask import Flask, Response, request
 
 from app.hub.headers import security_headers
 
-__all__ = ["EXTENSION_KEY", "init_app"]
+__all__ = ["EXTENSION_KEY", "init_app", "set_all"]
 
 EXTENSION_KEY = "security_headers"
 CSP = "Content-Security-Policy"
@@ -46,11 +46,22 @@ def init_app(
     @app.after_request
     def add_security_headers(response: Response) -> Response:
         headers: dict[str, str] = app.extensions[EXTENSION_KEY]
-        for name, value in headers.items():
-            response.headers[name] = value
+        set_all(response, headers)
         if evaluating and request.path in evaluating:
             response.headers[CSP] = headers[CSP] + "; " + EVAL_SCRIPTS
         return response
 
     headers: dict[str, str] = app.extensions[EXTENSION_KEY]
     return headers
+
+
+def set_all(response: Response, headers: Mapping[str, str]) -> None:
+    """Set ``headers`` on ``response``, replacing any of them already there: as
+    ``response.headers[name] = value`` for each, with one pass over the response's headers
+    rather than one per name (most responses have none of them yet)."""
+    names = {name.lower() for name in headers}
+    present = [name for name, _value in response.headers.items() if name.lower() in names]
+    if present:
+        for name in present:
+            del response.headers[name]
+    response.headers.extend(headers)

@@ -27,6 +27,8 @@ from app.settings import DEFAULT_MAX_BODY_SIZE
 
 JSONLD = "application/ld+json"
 JSON = "application/json"
+JSONLD_UTF8 = f"{JSONLD}; charset=utf-8"
+JSON_UTF8 = f"{JSON}; charset=utf-8"
 MERGE_PATCH = "application/merge-patch+json"
 HTML = "text/html"
 
@@ -214,12 +216,8 @@ def document_response(
 ) -> Response:
     """Serialize ``document`` as JSON-LD or JSON with ``Vary: Accept`` (``plain``: see
     :func:`encode_document`)."""
-    response = Response(
-        encode_document(document, plain=plain),
-        status=status,
-        content_type=f"{JSONLD if fmt == 'jsonld' else JSON}; charset=utf-8",
-    )
-    response.headers["Vary"] = "Accept"
+    content_type = JSONLD_UTF8 if fmt == "jsonld" else JSON_UTF8
+    fields = [("Content-Type", content_type), ("Vary", "Accept")]
     if headers:
-        response.headers.update(headers)
-    return response
+        fields += headers.items()
+    return Response(encode_document(document, plain=plain), status=status, headers=fields)
