@@ -13,7 +13,8 @@ URL Pattern (``match_urlpattern``) and a 1.0 access token, and the publisher use
 token (the row ``gateway, Mercure 1.0``, with its ratios to the floor).
 
 ``--workers`` adds the gateway over a private Redis with one worker and with two
-(``WEB_CONCURRENCY=2``), and the ratio of their CPU time per delivery. ``--baselines``
+(``WEB_CONCURRENCY=2``), and the ratio of their CPU time per delivery; ``--only redis``
+runs those two rows alone (no floor, no single-worker ``memory://`` gateway). ``--baselines``
 adds the first round's baselines (the built-in hub alone on pywsgi, the bare gevent
 server, flask-mercure-sse 0.4.1 where it installs). ``--quick`` (about a minute) uses 300
 subscribers and few messages. The full run uses 1,000 and 5,000 subscribers. ``--repeat
@@ -68,7 +69,8 @@ DECIMALS = {"latency_p50_ms": 2, "latency_p99_ms": 2, "server_us_per_delivery": 
 
 
 def combine(runs: list[dict[str, object]]) -> dict[str, object]:
-    """The median of each metric over the successful runs of one kind and size."""
+    """The median of each metric over the successful runs of one kind and size, and each
+    round's CPU time per delivery (``rounds``, None for a failed round)."""
     good = [run for run in runs if "error" not in run]
     if not good:
         return runs[-1]
@@ -79,6 +81,7 @@ def combine(runs: list[dict[str, object]]) -> dict[str, object]:
         digits = DECIMALS.get(metric)
         combined[metric] = round(middle) if digits is None else round(middle, digits)
     combined["runs"] = len(good)
+    combined["rounds"] = [run.get("server_us_per_delivery") for run in runs]
     return combined
 
 
@@ -149,9 +152,23 @@ def verdict(results: list[dict[str, object]]) -> list[str]:
             state = "met" if value <= most else "NOT met"
             lines.append(
                 f"{count:,} subscribers: {name}/{reference} {metric} = {value:.2f}x "
-                f"(target <= {most:.1f}x): {state}"
+                f"(target <= {most:.1f}x): {state}{_per_round(row, base, metric)}"
             )
     return lines
+
+
+def _per_round(row: dict[str, object], base: dict[str, object], metric: str) -> str:
+    """The ratio of each interleaved round, when there were several."""
+    rounds, references = row.get("rounds"), base.get("rounds")
+    if metric != "server_us_per_delivery" or not isinstance(rounds, list):
+        return ""
+    if not isinstance(references, list) or len(rounds) < 2:
+        return ""
+    ratios = [
+        f"{value / reference:.2f}x" if value and reference else "n/a"
+        for value, reference in zip(rounds, references, strict=False)
+    ]
+    return f"; per round: {' / '.join(ratios)}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -168,6 +185,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--workers", action="store_true", help="also the gateway over Redis, 1 and 2 workers"
     )
+    parser.add_argument(
+        "--only",
+        choices=("redis",),
+        help="run only these rows: redis = the gateway over Redis, 1 and 2 workers",
+    )
     parser.add_argument("--baselines", action="store_true", help="also the first round's baselines")
     parser.add_argument("--no-peer", action="store_true", help="skip flask-mercure-sse")
     parser.add_argument(
@@ -177,11 +199,18 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     counts = tuple(args.subscribers or (QUICK_SUBSCRIBERS if args.quick else FULL_SUBSCRIBERS))
-    plan_kinds: list[Kind] = [FLOOR, GATEWAY]
+    redis_kinds = [gateway_kind(1, "redis"), gateway_kind(2, "redis")]
+    plan_kinds: list[Kind]
+    if args.only == "redis":
+        if args.v1 or args.baselines:
+            parser.error("--only redis cannot be combined with --v1 or --baselines")
+        plan_kinds = redis_kinds
+    else:
+        plan_kinds = [FLOOR, GATEWAY]
     if args.v1:
         plan_kinds.append(GATEWAY_V1)
-    if args.workers:
-        plan_kinds += [gateway_kind(1, "redis"), gateway_kind(2, "redis")]
+    if args.workers and not args.only:
+        plan_kinds += redis_kinds
     if args.baselines:
         peer, how = (
             (None, "skipped (--no-peer)") if args.no_peer else peer_python(install=not args.quick)
