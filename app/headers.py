@@ -8,8 +8,9 @@ UI, their assets and every error. Every page loads its scripts and styles from t
 itself, none inline, so the policy allows nothing else; ``connect-src`` also names the
 origins of external hubs the live page subscribes to.
 
-The hook is an application hook: it runs after every blueprint's and replaces whatever
-they set for these headers, so this is the one place that decides them.
+They are added by a WSGI middleware around the whole app (:class:`SecurityHeaders`), after
+every hook, and replace whatever a blueprint set for these headers, so this is the one place
+that decides them.
 
 One page has an exception, named at start-up by ``eval_paths``: the AsyncAPI page
 (``/docs/asyncapi``) runs AsyncAPI's parser in the browser, which compiles JSON Schemas
@@ -19,13 +20,17 @@ Its scripts still come from the gateway only, and it evaluates the gateway's own
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask, Response, request
+from flask import Flask, Response
 
 from app.hub.headers import security_headers
 
-__all__ = ["EXTENSION_KEY", "init_app", "set_all"]
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
+__all__ = ["EXTENSION_KEY", "SecurityHeaders", "add_vary", "init_app"]
 
 EXTENSION_KEY = "security_headers"
 CSP = "Content-Security-Policy"
@@ -38,30 +43,51 @@ def init_app(
     """Set the security headers on every response of ``app``; ``connect_to``: URLs the
     pages subscribe to (relative ones, and ``None``, are the gateway itself);
     ``eval_paths``: pages whose scripts may evaluate strings (see above). Returns the
-    headers, also kept in ``app.extensions["security_headers"]``, where the hook reads
-    them on each response."""
-    app.extensions[EXTENSION_KEY] = security_headers(connect_to)
-    evaluating = frozenset(eval_paths)
-
-    @app.after_request
-    def add_security_headers(response: Response) -> Response:
-        headers: dict[str, str] = app.extensions[EXTENSION_KEY]
-        set_all(response, headers)
-        if evaluating and request.path in evaluating:
-            response.headers[CSP] = headers[CSP] + "; " + EVAL_SCRIPTS
-        return response
-
-    headers: dict[str, str] = app.extensions[EXTENSION_KEY]
+    headers, also kept in ``app.extensions["security_headers"]``."""
+    headers = security_headers(connect_to)
+    app.extensions[EXTENSION_KEY] = headers
+    app.wsgi_app = SecurityHeaders(app.wsgi_app, headers, frozenset(eval_paths))  # type: ignore[method-assign]
     return headers
 
 
-def set_all(response: Response, headers: Mapping[str, str]) -> None:
-    """Set ``headers`` on ``response``, replacing any of them already there: as
-    ``response.headers[name] = value`` for each, with one pass over the response's headers
-    rather than one per name (most responses have none of them yet)."""
-    names = {name.lower() for name in headers}
-    present = [name for name, _value in response.headers.items() if name.lower() in names]
-    if present:
-        for name in present:
-            del response.headers[name]
-    response.headers.extend(headers)
+class SecurityHeaders:
+    """WSGI middleware around the app: the headers go into every ``start_response``,
+    replacing any of the same names set before (the hub's own hook sets them too).
+
+    At the WSGI level rather than in an ``after_request`` hook: the headers are plain
+    tuples appended to the list the server receives, with no per-header work by Werkzeug
+    on each response, which a hook would cost on every answer."""
+
+    def __init__(
+        self, app: WSGIApplication, headers: Mapping[str, str], eval_paths: frozenset[str]
+    ) -> None:
+        self.app = app
+        self._names = frozenset(name.lower() for name in headers)
+        self._headers = list(headers.items())
+        evaluating = {**headers, CSP: headers[CSP] + "; " + EVAL_SCRIPTS}
+        self._evaluating = list(evaluating.items())
+        self._eval_paths = eval_paths
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        added = self._evaluating if environ.get("PATH_INFO") in self._eval_paths else self._headers
+        names = self._names
+
+        def start(
+            status: str, headers: list[tuple[str, str]], exc_info: Any = None
+        ) -> Callable[[bytes], object]:
+            if any(name.lower() in names for name, _value in headers):
+                headers = [header for header in headers if header[0].lower() not in names]
+            headers.extend(added)
+            return start_response(status, headers, exc_info)
+
+        return self.app(environ, start)
+
+
+def add_vary(response: Response, name: str) -> None:
+    """Add ``name`` to the response's ``Vary`` header, as ``response.vary.add(name)``
+    does, without parsing the header into a set and writing it back."""
+    current = response.headers.get("Vary")
+    if current is None:
+        response.headers.add("Vary", name)
+    elif name.lower() not in {part.strip().lower() for part in current.split(",")}:
+        response.headers["Vary"] = f"{current}, {name}"

@@ -17,11 +17,23 @@ import logging
 import os
 import re
 import sys
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask, Response, g, has_request_context, request
+from flask import Flask, has_request_context, request
 from pythonjsonlogger.json import JsonFormatter
 
-__all__ = ["HEADER", "RequestIdFilter", "configure_json_logs", "current", "init_app"]
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
+__all__ = [
+    "HEADER",
+    "RequestIdFilter",
+    "RequestIds",
+    "configure_json_logs",
+    "current",
+    "init_app",
+]
 
 HEADER = "X-Request-Id"
 _SANE = re.compile(r"^[A-Za-z0-9\-._:@/+=]{1,128}$")
@@ -29,25 +41,39 @@ JSON_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 JSON_RENAMES = {"asctime": "time", "levelname": "level", "name": "logger"}
 
 
+ENVIRON_KEY = "gateway.request_id"
+"""Where the request's id is kept in the WSGI environment."""
+
+
 def current() -> str | None:
     """The id of the request being served (``None`` outside a request)."""
     if not has_request_context():
         return None
-    value: str | None = g.get("request_id")
+    value: str | None = request.environ.get(ENVIRON_KEY)
     return value
 
 
-def _assign() -> None:
-    sent = request.headers.get(HEADER, "")
-    # 128 random bits in hex, as ``uuid.uuid4().hex`` but without building a UUID.
-    g.request_id = sent if _SANE.match(sent) else os.urandom(16).hex()
+class RequestIds:
+    """WSGI middleware around the app: assigns the request's id before the app runs and
+    adds it to the ``start_response`` headers (a plain tuple, no per-response work by
+    Werkzeug, as an ``after_request`` hook would cost)."""
 
+    def __init__(self, app: WSGIApplication) -> None:
+        self.app = app
 
-def _answer(response: Response) -> Response:
-    value: str | None = g.get("request_id")
-    if value is not None:  # this hook is the only one to write the header: add, not set
-        response.headers.add(HEADER, value)
-    return response
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        sent = environ.get("HTTP_X_REQUEST_ID", "")
+        # 128 random bits in hex, as ``uuid.uuid4().hex`` but without building a UUID.
+        value = sent if _SANE.match(sent) else os.urandom(16).hex()
+        environ[ENVIRON_KEY] = value
+
+        def start(
+            status: str, headers: list[tuple[str, str]], exc_info: Any = None
+        ) -> Callable[[bytes], object]:
+            headers.append((HEADER, value))
+            return start_response(status, headers, exc_info)
+
+        return self.app(environ, start)
 
 
 class RequestIdFilter(logging.Filter):
@@ -81,7 +107,6 @@ def configure_json_logs(stream: object = None) -> None:
 
 def init_app(app: Flask, *, json_logs: bool = False) -> None:
     """Give every request of ``app`` an id; ``json_logs``: log JSON lines (``LOG_FORMAT``)."""
-    app.before_request(_assign)
-    app.after_request(_answer)
+    app.wsgi_app = RequestIds(app.wsgi_app)  # type: ignore[method-assign]
     if json_logs:
         configure_json_logs()

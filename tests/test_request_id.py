@@ -61,9 +61,13 @@ def test_json_lines_carry_the_request_id(app: Flask) -> None:
     try:
         configure_json_logs(stream)
         configure_json_logs(stream)  # idempotent: one handler
-        with app.test_request_context("/books", headers={"X-Request-Id": "log-test-1"}):
-            app.preprocess_request()
+
+        @app.get("/log-test")
+        def log_test() -> str:
             logging.getLogger("app.test").warning("inside %s", "a request")
+            return ""
+
+        app.test_client().get("/log-test", headers={"X-Request-Id": "log-test-1"})
         logging.getLogger("app.test").warning("outside")
     finally:
         root.handlers[:], root.level = saved

@@ -24,6 +24,7 @@ from flask import Flask, Request, Response, request
 from werkzeug.sansio.utils import get_current_url
 
 from app.api.hydra import API_DOCUMENTATION_REL, DOCS_PATH
+from app.headers import add_vary
 from app.hub.http import HUB_PATH
 
 ASYNCAPI_PATH = "/docs.asyncapi.json"
@@ -103,7 +104,7 @@ def install(
         if origin and ("*" in origins or origin.rstrip("/") in origins):
             response.headers["Access-Control-Allow-Origin"] = "*" if "*" in origins else origin
             response.headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
-            response.vary.add("Origin")
+            add_vary(response, "Origin")
             if request.method == "OPTIONS":
                 response.headers["Access-Control-Allow-Methods"] = ALLOWED_METHODS
                 response.headers["Access-Control-Allow-Headers"] = ALLOWED_HEADERS

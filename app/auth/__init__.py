@@ -17,6 +17,7 @@ from app.auth.command import auth_command
 from app.auth.mercure import SubscriberTokens, blueprint
 from app.auth.settings import AuthSettings, AuthSettingsError
 from app.config.spec import ResourcesSpec
+from app.headers import add_vary
 from app.hub.settings import HubSettings
 
 __all__ = ["EXTENSION_KEY", "Auth", "AuthSettings", "AuthSettingsError", "init_app"]
@@ -56,7 +57,7 @@ def init_app(
     @app.after_request
     def _vary(response: Response) -> Response:
         if _USER in g:  # the answer depended on who asked: shared caches must not mix users
-            response.vary.add("Authorization")
+            add_vary(response, "Authorization")
         return response
 
     algorithm = hub_settings.subscriber_algorithm
