@@ -184,7 +184,6 @@ def _build(
         application,
         metrics_settings,
         gateway_metrics,
-        spec,
         lambda: backlog(publisher.outbox.engine),
     )
     health.init_app(application, registry.db, the_hub.transport)

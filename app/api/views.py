@@ -31,6 +31,7 @@ from app.api.merge_patch import merge_patch
 from app.api.negotiation import document_response, json_body, response_format
 from app.config.spec import Operation
 from app.errors import Unauthorized
+from app.metrics import OPERATION_KEY
 from app.models import iri_for_id
 from app.schemas import Mode
 
@@ -56,6 +57,9 @@ class ResourceView(MethodView):
         """
         method = "GET" if request.method == "HEAD" else request.method
         handler = getattr(self, method.lower())
+        counted = self.operations.get(request.method)  # HEAD is not counted
+        if counted is not None:
+            request.environ[OPERATION_KEY] = (self.endpoint.resource.name, counted)
         try:
             return handler(**kwargs)  # type: ignore[no-any-return]
         except DATABASE_ERRORS as error:

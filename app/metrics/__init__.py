@@ -12,20 +12,26 @@ from __future__ import annotations
 
 import hmac
 import time
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
-from flask import Blueprint, Flask, Response, abort, g, request
+from flask import Blueprint, Flask, Response, abort, request
 from flask.typing import ResponseReturnValue
 
-from app.config.spec import ResourcesSpec
 from app.metrics.collectors import Backlog, GatewayMetrics, OutboxCollector, exposition
 from app.metrics.settings import MetricsSettings, MetricsSettingsError
 
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
 __all__ = [
     "EXTENSION_KEY",
+    "OPERATION_KEY",
     "PATH",
     "GatewayMetrics",
     "MetricsSettings",
     "MetricsSettingsError",
+    "RequestMetrics",
     "init_app",
 ]
 
@@ -34,44 +40,49 @@ PATH = "/metrics"
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 PRIVATE_PATHS = frozenset({PATH, "/healthz", "/readyz"})
-_COLLECTION = {"GET": "get_collection", "POST": "post"}
-_ITEM = {"GET": "get", "PUT": "put", "PATCH": "patch", "DELETE": "delete"}
+OPERATION_KEY = "gateway.operation"
+"""Where a REST view puts ``(resource, operation)`` in the WSGI environment, for counting."""
+
+
+class RequestMetrics:
+    """WSGI middleware around the app: counts and times every request labelled with
+    :data:`OPERATION_KEY`, from its arrival to its status line (in ``start_response``,
+    without an ``after_request`` hook's per-response work)."""
+
+    def __init__(self, app: WSGIApplication, metrics: GatewayMetrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        started = time.perf_counter()
+
+        def start(
+            status: str, headers: list[tuple[str, str]], exc_info: Any = None
+        ) -> Callable[[bytes], object]:
+            labels: tuple[str, str] | None = environ.get(OPERATION_KEY)
+            if labels is not None:
+                resource, operation = labels
+                elapsed = time.perf_counter() - started
+                self.metrics.request_served(resource, operation, int(status[:3]), elapsed)
+            return start_response(status, headers, exc_info)
+
+        return self.app(environ, start)
 
 
 def init_app(
     app: Flask,
     settings: MetricsSettings,
     metrics: GatewayMetrics,
-    spec: ResourcesSpec,
     backlog: Backlog,
 ) -> None:
-    """Count ``spec``'s REST operations, read the outbox through ``backlog`` at each
-    scrape, and serve ``/metrics`` when ``settings`` allow it."""
+    """Count the REST operations (the requests the REST views label with
+    :data:`OPERATION_KEY`), read the outbox through ``backlog`` at each scrape, and serve
+    ``/metrics`` when ``settings`` allow it."""
     if not settings.enabled:
         return
     app.extensions[EXTENSION_KEY] = metrics
     metrics.add(OutboxCollector(backlog))
-    operations: dict[str, tuple[str, dict[str, str]]] = {}
-    for resource in spec.resources:
-        operations[f"api.{resource.name}_collection"] = (resource.name, _COLLECTION)
-        operations[f"api.{resource.name}_item"] = (resource.name, _ITEM)
-
-    @app.before_request
-    def start_clock() -> None:
-        if request.endpoint in operations:
-            g.metrics_started = time.perf_counter()
-
-    @app.after_request
-    def count_request(response: Response) -> Response:
-        started = g.pop("metrics_started", None)
-        if started is None:
-            return response
-        resource, methods = operations[request.endpoint or ""]
-        operation = methods.get(request.method)
-        if operation is not None:
-            elapsed = time.perf_counter() - started
-            metrics.request_served(resource, operation, response.status_code, elapsed)
-        return response
+    app.wsgi_app = RequestMetrics(app.wsgi_app, metrics)  # type: ignore[method-assign]
 
     pages = Blueprint("metrics", __name__)
 
