@@ -16,14 +16,16 @@ from __future__ import annotations
 
 import json
 import math
+import uuid
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, Response, request
+from flask import Flask, Response, g, request
 from flask_sqlalchemy import SQLAlchemy
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from app.hub import Hub, HubSettings, Update
+from app.hub.headers import security_headers
 
 JSONLD = "application/ld+json"
 JSONLD_UTF8 = "application/ld+json; charset=utf-8"
@@ -31,6 +33,8 @@ PROBLEM = "application/problem+json"
 MERGE_PATCH = "application/merge-patch+json"
 API_DOCUMENTATION = "http://www.w3.org/ns/hydra/core#apiDocumentation"
 ASYNCAPI = "application/vnd.aai.asyncapi+json"
+
+SECURITY_HEADERS = security_headers(())
 
 db = SQLAlchemy()
 
@@ -93,6 +97,7 @@ def _dumps(document: Any) -> str:
 
 def _json(document: Any, status: int = 200, **headers: str) -> Response:
     response = Response(_dumps(document), status=status, content_type=JSONLD_UTF8)
+    response.headers["Vary"] = "Accept"
     response.headers.update(headers)
     return response
 
@@ -125,6 +130,21 @@ def create_handwritten_app(database_url: str, *, mercure: bool = True) -> Flask:
     """
     hub = Hub(HubSettings()) if mercure else None
     app = Flask(__name__)
+
+    @app.before_request
+    def assign_request_id() -> None:
+        g.request_id = uuid.uuid4().hex
+
+    @app.after_request
+    def common_headers(response: Response) -> Response:
+        """What every answer of a production API carries: its request id and the
+        security headers (the gateway's own values)."""
+        response.headers["X-Request-Id"] = g.request_id
+        response.headers.update(SECURITY_HEADERS)
+        if request.method in ("POST", "PUT", "PATCH"):  # the answer depends on the token
+            response.vary.add("Authorization")
+        return response
+
     app.config["SQLALCHEMY_DATABASE_URI"] = database_url
     db.init_app(app)
     with app.app_context():
