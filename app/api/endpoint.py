@@ -26,7 +26,7 @@ from app.config.spec import ResourceSpec
 from app.errors import NotFound, ValidationFailed, Violation
 from app.models import ModelRegistry, iri_for_id, item_iri
 from app.models.columns import relation_column
-from app.schemas import Dumper, Mode, load_payload, schemas_for, serialize_item
+from app.schemas import Dumper, Mode, load_payload, schemas_for
 from app.schemas.serializer import context_iri
 
 ITEM_HEADERS = {"Accept-Patch": MERGE_PATCH}
@@ -64,12 +64,10 @@ class Endpoint:
     """The resource's security rules, applied to the request's user."""
     dumper: Dumper
     """The resource's output schema, compiled (reads dump rows with it)."""
-    item_select: sa.Select[Any]
-    """One item's row, by ``id`` (a Core ``SELECT`` of :attr:`Dumper.columns`)."""
     unfiltered: Unfiltered
     """The statements of an unfiltered collection in its default order, built once."""
     writer: RowWriter
-    """The resource's ``INSERT`` and ``UPDATE`` statements."""
+    """The resource's item ``SELECT``, ``INSERT`` and ``UPDATE`` statements."""
 
     @classmethod
     def build(cls, registry: ModelRegistry, resource: ResourceSpec, guard: Guard) -> Endpoint:
@@ -78,10 +76,6 @@ class Endpoint:
         json_fields = frozenset(f.name for f in resource.fields if f.type == "json")
         search = documents.search_template(resource)
         dumper = schemas_for(registry).dumper(resource)
-        table = sa.inspect(model).local_table
-        item_select = sa.select(*dumper.columns).where(
-            table.c[sa.inspect(model).primary_key[0].name] == sa.bindparam("id")
-        )
         unfiltered = Unfiltered.build(model, dumper, queries)
         writer = RowWriter(registry, resource, dumper.columns)
         return cls(
@@ -93,7 +87,6 @@ class Endpoint:
             json_fields,
             guard,
             dumper,
-            item_select,
             unfiltered,
             writer,
         )
@@ -122,15 +115,15 @@ class Endpoint:
         row = None
         if item_id <= ID_MAX:
             with self._reading() as connection:
-                row = connection.execute(self.item_select, {"id": item_id}).first()
+                row = self.writer.read(connection, item_id)
         if row is None:
             iri = iri_for_id(self.resource, item_id)
             raise NotFound(f"No {self.resource.name} at {iri}: it does not exist or was deleted.")
         return row
 
     def row_response(self, row: Any, status: int = 200, **headers: str) -> Response:
-        """The item document of ``row`` (from :meth:`read`, or as written), as
-        :meth:`item_response`."""
+        """The item document of ``row`` (from :meth:`read`, or as written), in the
+        negotiated format, with the item headers and ``headers``."""
         fmt = response_format(request)
         resource = self.resource
         data = self.dumper.dump_row(row)
@@ -228,7 +221,8 @@ class Endpoint:
     def stored(self, item_id: int) -> Any:
         """The row of the item ``item_id``, read in the session's transaction (for a
         write); 404 as :meth:`find`."""
-        row = self.writer.read(self.session(), item_id) if item_id <= ID_MAX else None
+        connection = self.session().connection()
+        row = self.writer.read(connection, item_id) if item_id <= ID_MAX else None
         if row is None:
             iri = iri_for_id(self.resource, item_id)
             raise NotFound(f"No {self.resource.name} at {iri}: it does not exist or was deleted.")
@@ -251,11 +245,3 @@ class Endpoint:
             session.rollback()
             raise write_error(error, self.resource, values) from None
         return response
-
-    def item_response(self, obj: Any, status: int = 200, **headers: str) -> Response:
-        """The item document of the loaded ``obj``, in the negotiated format, with the
-        item headers."""
-        fmt = response_format(request)
-        document = serialize_item(self.registry, self.resource, obj, jsonld=fmt == "jsonld")
-        plain = self.dumper.plain_json
-        return document_response(document, fmt, status, {**ITEM_HEADERS, **headers}, plain=plain)

@@ -118,7 +118,7 @@ class ItemView(ResourceView):
     operations = {"GET": "get", "PUT": "put", "PATCH": "patch", "DELETE": "delete"}
 
     def get(self, item_id: int) -> ResponseReturnValue:
-        response_format(request)  # 406 before any work; item_response reuses the result
+        response_format(request)  # 406 before any work; row_response reuses the result
         endpoint = self.endpoint
         user = endpoint.guard.enter("get")
         row = endpoint.read(item_id)  # the rule reads its attributes as the model's

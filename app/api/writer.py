@@ -1,12 +1,12 @@
 """One resource's writes as single Core statements, without the ORM's unit of work.
 
 The REST layer knows each write in full before it starts: the columns to insert, or the
-stored row and the columns a ``PUT``/``PATCH`` changes. :class:`RowWriter` reads and writes
-with one statement each on the session's connection (in the session's transaction), the
-writes ``RETURNING`` the row as stored, so no model instance is loaded, tracked or flushed.
-Each written row is reported to the publishing bridge (:func:`app.publish.tracker.written`)
-as a :class:`RowItem`, which stages its update in the same transaction, as for a flushed
-change.
+stored row and the columns a ``PUT``/``PATCH`` changes. :class:`RowWriter` reads an item
+with one ``SELECT`` and writes it with one statement on the session's connection (in the
+session's transaction), ``RETURNING`` the row as stored, so no model instance is loaded,
+tracked or flushed. Each written row is reported, as a :class:`RowItem`, to the publishing
+bridge (:func:`app.publish.tracker.written`), which stages the item's update in the same
+transaction, as for a flushed change.
 
 Contracts: the statements are those a flush would send (same columns, same Python and
 server defaults, ``NULL`` for a given ``None``); a change that leaves every column as it
@@ -29,6 +29,10 @@ from app.models.columns import relation_column
 from app.publish.tracker import written
 
 __all__ = ["RowItem", "RowWriter"]
+
+ITEM_ID = "ITEM_ID"
+"""The bound parameter of the item's id: upper case, so no column's (lower case) name can
+take it in an ``UPDATE``'s values."""
 
 Relations = Mapping[str, tuple[type[Any], str]]
 """Relation name -> the target model and the attribute holding the target's id."""
@@ -77,15 +81,16 @@ class RowWriter:
             for relation in resource.relations
         }
         primary_key = table.c[mapper.primary_key[0].key]
-        self._select = sa.select(*columns).where(primary_key == sa.bindparam("item_id"))
+        self._select = sa.select(*columns).where(primary_key == sa.bindparam(ITEM_ID))
         self._insert = table.insert().returning(*columns)
         self._update = (
-            table.update().where(primary_key == sa.bindparam("item_id")).returning(*columns)
+            table.update().where(primary_key == sa.bindparam(ITEM_ID)).returning(*columns)
         )
 
-    def read(self, session: Session, item_id: int) -> sa.Row[Any] | None:
-        """The stored row of ``item_id``, read in ``session``'s transaction."""
-        return session.connection().execute(self._select, {"item_id": item_id}).first()
+    def read(self, connection: sa.Connection, item_id: int) -> sa.Row[Any] | None:
+        """The stored row of ``item_id`` (a ``GET``'s on a connection of its own, a
+        write's on the session's, in its transaction)."""
+        return connection.execute(self._select, {ITEM_ID: item_id}).first()
 
     def insert(self, session: Session, values: Mapping[str, Any]) -> sa.Row[Any]:
         """Insert an item of ``values`` (by attribute); return its row as stored."""
@@ -106,7 +111,7 @@ class RowWriter:
         }
         if not changed:
             return stored
-        changed["item_id"] = stored.id
+        changed[ITEM_ID] = stored.id
         row = session.connection().execute(self._update, changed).one_or_none()
         if row is None:
             iri = iri_for_id(self.resource, stored.id)
