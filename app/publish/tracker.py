@@ -13,7 +13,7 @@ Ordering and transactions:
   updates, when the INSERT has assigned the id (create topics expand after it exists). A
   later flush of the same item rebuilds it, so the last committed state is published;
 - :func:`written` records a change written with a Core statement (the REST layer's
-  writes, :mod:`app.api.writer`), its update built at once from the instance as written;
+  writes, :mod:`app.api.writer`), its update built at once from the row as written;
 - changes go to the innermost transaction or savepoint; a released savepoint folds into its
   parent; a savepoint or transaction that ends without committing drops its changes;
 - ``before_commit`` of the outermost transaction flushes, then hands the net changes, in
