@@ -14,7 +14,9 @@ token (the row ``gateway, Mercure 1.0``, with its ratios to the floor).
 
 ``--workers`` adds the gateway over a private Redis with one worker and with two
 (``WEB_CONCURRENCY=2``), and the ratio of their CPU time per delivery; ``--only redis``
-runs those two rows alone (no floor, no single-worker ``memory://`` gateway). ``--baselines``
+runs those two rows alone (no floor, no single-worker ``memory://`` gateway).
+``--share`` (with either) adds one Redis worker holding half the subscribers, the share of
+each of the two workers, and the two workers' ratio to it: the same work per worker. ``--baselines``
 adds the first round's baselines (the built-in hub alone on pywsgi, the bare gevent
 server, flask-mercure-sse 0.4.1 where it installs). ``--quick`` (about a minute) uses 300
 subscribers and few messages. The full run uses 1,000 and 5,000 subscribers. ``--repeat
@@ -25,6 +27,7 @@ least on a shared machine is the server's CPU time per delivery during the burst
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import statistics
 import subprocess
@@ -42,6 +45,7 @@ LABELS = {
     "floor": "raw floor",
     "gateway-redis-1": "gateway, Redis, 1 worker",
     "gateway-redis-2": "gateway, Redis, 2 workers",
+    "gateway-redis-share": "gateway, Redis, 1 worker, half the subscribers",
     "hub": "built-in hub on pywsgi",
     "bare": "bare gevent",
     "peer": "flask-mercure-sse 0.4.1",
@@ -91,9 +95,15 @@ def ratio(value: object, baseline: object) -> str:
     return f"{value / baseline:.2f}x"
 
 
+SHARE = "gateway-redis-share"
+"""One Redis worker holding half the subscribers: what each of two workers holds."""
+
+
 def _reference(name: str) -> str:
     """The kind a row's ratios are computed against."""
-    return "gateway-redis-1" if name == "gateway-redis-2" else "floor"
+    if name == "gateway-redis-2":
+        return "gateway-redis-1"
+    return "gateway-redis-1" if name == SHARE else "floor"
 
 
 def table(results: list[dict[str, object]]) -> str:
@@ -136,6 +146,7 @@ TARGETS = (
     ("gateway", "floor", "server_us_per_delivery", 1.0),
     ("gateway", "floor", "latency_p99_ms", 1.0),
     ("gateway-redis-2", "gateway-redis-1", "server_us_per_delivery", 1.1),
+    ("gateway-redis-2", SHARE, "server_us_per_delivery", 1.1),
 )
 
 
@@ -190,6 +201,11 @@ def main(argv: list[str] | None = None) -> int:
         choices=("redis",),
         help="run only these rows: redis = the gateway over Redis, 1 and 2 workers",
     )
+    parser.add_argument(
+        "--share",
+        action="store_true",
+        help="with the Redis rows: also one Redis worker holding half the subscribers",
+    )
     parser.add_argument("--baselines", action="store_true", help="also the first round's baselines")
     parser.add_argument("--no-peer", action="store_true", help="skip flask-mercure-sse")
     parser.add_argument(
@@ -211,6 +227,10 @@ def main(argv: list[str] | None = None) -> int:
         plan_kinds.append(GATEWAY_V1)
     if args.workers and not args.only:
         plan_kinds += redis_kinds
+    if args.share:
+        if not (args.workers or args.only):
+            parser.error("--share needs --workers or --only redis")
+        plan_kinds.append(dataclasses.replace(redis_kinds[0], name=SHARE))
     if args.baselines:
         peer, how = (
             (None, "skipped (--no-peer)") if args.no_peer else peer_python(install=not args.quick)
@@ -227,8 +247,13 @@ def main(argv: list[str] | None = None) -> int:
                     f"round {round_number}/{args.repeat}: {kind.name}, {count:,} subscribers",
                     file=sys.stderr,
                 )
+                held = count // 2 if kind.name == SHARE else count
                 try:
-                    figures = measure(kind, count, messages, burst)
+                    figures = {
+                        **measure(kind, held, messages, burst),
+                        "subscribers": count,
+                        "held": held,
+                    }
                 except (RuntimeError, subprocess.TimeoutExpired) as error:
                     figures = {"kind": kind.name, "subscribers": count, "error": str(error)[-500:]}
                 print(json.dumps(figures), file=sys.stderr)
