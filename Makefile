@@ -89,7 +89,7 @@ test: lint typecheck docs
 
 bench: install
 	$(BIN)/python -m bench.rest
-	$(BIN)/python -m bench.hub --workers
+	$(BIN)/python -m bench.hub --workers --share
 	$(BIN)/python -m bench.transport
 
 clean:
