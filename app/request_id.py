@@ -36,7 +36,7 @@ __all__ = [
 ]
 
 HEADER = "X-Request-Id"
-_SANE = re.compile(r"^[A-Za-z0-9\-._:@/+=]{1,128}$")
+_SANE = re.compile(r"[A-Za-z0-9\-._:@/+=]{1,128}")
 JSON_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 JSON_RENAMES = {"asctime": "time", "levelname": "level", "name": "logger"}
 
@@ -64,7 +64,7 @@ class RequestIds:
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         sent = environ.get("HTTP_X_REQUEST_ID", "")
         # 128 random bits in hex, as ``uuid.uuid4().hex`` but without building a UUID.
-        value = sent if _SANE.match(sent) else os.urandom(16).hex()
+        value = sent if _SANE.fullmatch(sent) else os.urandom(16).hex()
         environ[ENVIRON_KEY] = value
 
         def start(

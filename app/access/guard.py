@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from types import SimpleNamespace
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.access import query
@@ -71,7 +72,9 @@ class Guard:
             return
         decided = residual(rule.expression, user)
         allowed = (
-            decided if isinstance(decided, bool) else rule.expression.allows(user, obj, previous)
+            decided
+            if isinstance(decided, bool)
+            else rule.expression.allows(user, _fields(obj), _fields(previous))
         )
         if not allowed:
             raise self._denial(rule, user)
@@ -83,15 +86,23 @@ class Guard:
             return None
         return query.where(residual(read, user), model)
 
-    def candidate(self, values: Mapping[str, Any], stored: object = None) -> object:
-        """The item as it would be written: ``values`` over the fields of ``stored`` (a
-        new item's other fields are ``None``, as on a model instance before its
-        ``INSERT``), for :meth:`check`."""
-        return SimpleNamespace(
-            **{name: values.get(name, getattr(stored, name, None)) for name in self._names}
-        )
+    def candidate(self, values: Mapping[str, Any], stored: sa.Row[Any] | None = None) -> object:
+        """The item as it would be written: ``values`` over the fields of the row
+        ``stored`` (a new item's other fields are ``None``, as on a model instance before
+        its ``INSERT``), for :meth:`check`."""
+        base: Mapping[Any, Any] = {} if stored is None else stored._mapping
+        return SimpleNamespace(**{name: values.get(name, base.get(name)) for name in self._names})
 
     def _denial(self, rule: Rule, user: User | None) -> Unauthorized | Forbidden:
         if user is None:
             return Unauthorized(rule.message or ANONYMOUS_DETAIL)
         return Forbidden(rule.message or DENIED_DETAIL)
+
+
+def _fields(item: object) -> object:
+    """What a rule reads as ``object``: a model instance as it is, a row of columns by
+    attribute as an object of those attributes (a ``Row``'s own attributes, such as ``t``
+    or ``count``, must not stand for fields of those names)."""
+    if isinstance(item, sa.Row):
+        return SimpleNamespace(**item._mapping)
+    return item

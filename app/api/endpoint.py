@@ -222,7 +222,8 @@ class Endpoint:
         """The row of the item ``item_id``, read in the session's transaction (for a
         write); 404 as :meth:`find`."""
         connection = self.session().connection()
-        row = self.writer.read(connection, item_id) if item_id <= ID_MAX else None
+        found = item_id <= ID_MAX
+        row = self.writer.read(connection, item_id, for_update=True) if found else None
         if row is None:
             iri = iri_for_id(self.resource, item_id)
             raise NotFound(f"No {self.resource.name} at {iri}: it does not exist or was deleted.")

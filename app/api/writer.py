@@ -8,10 +8,12 @@ tracked or flushed. Each written row is reported, as a :class:`RowItem`, to the 
 bridge (:func:`app.publish.tracker.written`), which stages the item's update in the same
 transaction, as for a flushed change.
 
-Contracts: the statements are those a flush would send (same columns, same Python and
-server defaults, ``NULL`` for a given ``None``); a change that leaves every column as it
-was sends nothing and publishes nothing, as a flush would; an ``UPDATE`` that finds no row
-(deleted meanwhile) raises :class:`~app.errors.NotFound`.
+Contracts: an ``INSERT`` sends what a flush would (same columns, same Python and server
+defaults, ``NULL`` for a given ``None``); an ``UPDATE`` sends every value the request gave
+(so a value that equals a stale read is still written), but a change that leaves every
+column as it was sends nothing and publishes nothing, as a flush would; a write's read
+locks the row (:meth:`RowWriter.read`); an ``UPDATE`` that finds no row (deleted
+meanwhile) raises :class:`~app.errors.NotFound`.
 """
 
 from __future__ import annotations
@@ -41,23 +43,28 @@ Relations = Mapping[str, tuple[type[Any], str]]
 class RowItem:
     """An item as its row: its columns by attribute name, and its relations loaded from
     ``session`` on first access (as the model's ``lazy="select"`` relations are), so
-    topic templates such as ``{book.id}`` expand as on a model instance."""
+    topic templates such as ``{book.id}`` expand as on a model instance.
 
-    __slots__ = ("_loaded", "_relations", "_row", "_session")
+    The columns are read from the row's mapping, never as the row's own attributes, which
+    ``Row`` has of its own (``t``, ``tuple``, ``count``) and which a field may be named."""
+
+    __slots__ = ("__dict__", "_loaded", "_relations", "_session")
 
     def __init__(self, row: sa.Row[Any], relations: Relations, session: Session) -> None:
-        self._row = row
+        self.__dict__.update(row._mapping)
         self._relations = relations
         self._session = session
         self._loaded: dict[str, object] = {}
 
     def __getattr__(self, name: str) -> Any:
+        """A relation's target (``None`` when unset); called for names not among the
+        columns."""
         relation = self._relations.get(name)
         if relation is None:
-            return getattr(self._row, name)
+            raise AttributeError(name)
         if name not in self._loaded:
             model, column = relation
-            target_id = getattr(self._row, column)
+            target_id = self.__dict__[column]
             target = None if target_id is None else self._session.get(model, target_id)
             self._loaded[name] = target
         return self._loaded[name]
@@ -82,15 +89,22 @@ class RowWriter:
         }
         primary_key = table.c[mapper.primary_key[0].key]
         self._select = sa.select(*columns).where(primary_key == sa.bindparam(ITEM_ID))
+        self._select_for_update = self._select.with_for_update()
         self._insert = table.insert().returning(*columns)
         self._update = (
             table.update().where(primary_key == sa.bindparam(ITEM_ID)).returning(*columns)
         )
 
-    def read(self, connection: sa.Connection, item_id: int) -> sa.Row[Any] | None:
+    def read(
+        self, connection: sa.Connection, item_id: int, *, for_update: bool = False
+    ) -> sa.Row[Any] | None:
         """The stored row of ``item_id`` (a ``GET``'s on a connection of its own, a
-        write's on the session's, in its transaction)."""
-        return connection.execute(self._select, {ITEM_ID: item_id}).first()
+        write's on the session's, in its transaction). ``for_update``: lock the row until
+        the transaction ends (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite lets one
+        writer at a time anyway), so that what a write judges and changes is what it
+        overwrites."""
+        statement = self._select_for_update if for_update else self._select
+        return connection.execute(statement, {ITEM_ID: item_id}).first()
 
     def insert(self, session: Session, values: Mapping[str, Any]) -> sa.Row[Any]:
         """Insert an item of ``values`` (by attribute); return its row as stored."""
@@ -102,19 +116,34 @@ class RowWriter:
     def update(
         self, session: Session, stored: sa.Row[Any], values: Mapping[str, Any]
     ) -> sa.Row[Any]:
-        """Store the ``values`` (by attribute) of the item whose row is ``stored`` that
-        differ from it; return the row as stored (``stored`` when none differs)."""
-        changed = {
-            self._keys[name]: value
-            for name, value in values.items()
-            if getattr(stored, name) != value
-        }
-        if not changed:
+        """Store ``values`` (by attribute) over the item whose row is ``stored``, when
+        one of them differs from it; return the row as stored (``stored`` when none
+        differs: nothing is sent)."""
+        current = stored._mapping
+        if not any(_differs(current[name], value) for name, value in values.items()):
             return stored
-        changed[ITEM_ID] = stored.id
-        row = session.connection().execute(self._update, changed).one_or_none()
+        params = {self._keys[name]: value for name, value in values.items()}
+        params[ITEM_ID] = stored.id
+        row = session.connection().execute(self._update, params).one_or_none()
         if row is None:
             iri = iri_for_id(self.resource, stored.id)
             raise NotFound(f"No {self.resource.name} at {iri}: it was deleted meanwhile.")
         written(session, "update", self.model, RowItem(row, self._relations, session))
         return row
+
+
+def _differs(stored: object, value: object) -> bool:
+    """Whether writing ``value`` over ``stored`` changes the column: as ``!=``, but
+    ``True`` and ``1``, or ``2`` and ``2.0``, differ (in a JSON document they are not the
+    same value), also inside lists and objects."""
+    if type(stored) is not type(value):
+        return True
+    if isinstance(value, dict):
+        assert isinstance(stored, dict)
+        return stored.keys() != value.keys() or any(
+            _differs(stored[k], v) for k, v in value.items()
+        )
+    if isinstance(value, list):
+        assert isinstance(stored, list)
+        return len(stored) != len(value) or any(map(_differs, stored, value))
+    return stored != value

@@ -147,6 +147,16 @@ def test_patch_merges_and_json_fields_merge_recursively(client: httpx.Client) ->
     assert body["specs"] == {"b": {"c": 2, "d": 3}}
 
 
+def test_a_json_value_of_another_type_is_a_change(client: httpx.Client) -> None:
+    """``true`` is not ``1`` in a JSON document, though Python finds them equal."""
+    client.post("/gadgets", json={"name": "J", "specs": {"on": 1, "list": [2]}})
+    changed = {"specs": {"on": True, "list": [2.0]}}
+    response = client.patch("/gadgets/1", json=changed, headers=MERGE)
+    for specs in (response.json()["specs"], client.get("/gadgets/1").json()["specs"]):
+        assert specs["on"] is True  # not 1
+        assert type(specs["list"][0]) is float  # not 2
+
+
 def test_json_ld_keys_id_and_read_only_fields_are_ignored_on_write(
     client: httpx.Client,
 ) -> None:

@@ -12,6 +12,7 @@ import httpx
 import pytest
 from sqlalchemy.orm import Session
 
+from app.config import load_resources
 from app.config.spec import MercureSpec
 from app.publish.settings import PublishSettingsError
 from tests.publish.gateway import (
@@ -148,6 +149,51 @@ def test_topics_that_follow_a_relation_expand_as_written(
             assert patched.json()["book"] == "/books/2"
             assert first.pending() == []
             assert second.pending() == []
+    finally:
+        gw.publisher.close()
+
+
+TALLIES = """
+resources:
+  Tally:
+    fields:
+      t: {type: integer, nullable: true}
+      count: {type: integer, nullable: true}
+      secret: {type: string, nullable: true, write_only: true}
+    mercure: true
+    security:
+      rule: "object.t == 1"
+      operations: {get_collection: public, post: public, put: public, patch: public}
+"""
+
+
+def test_fields_named_as_a_rows_own_attributes_read_as_fields(
+    serve: Callable[..., LiveServer], tmp_path: Path
+) -> None:
+    """``Row`` has attributes of its own (``t``, ``count``): fields of those names are
+    read as the fields, by the rules, the no-change check and the published update."""
+    (tmp_path / "resources.yaml").write_text(TALLIES)
+    gw = start_gateway(
+        serve, tmp_path / "t.sqlite", spec=load_resources(tmp_path / "resources.yaml")
+    )
+    try:
+        every = token(subscribe=["*"])  # the rule makes the updates private
+        with Subscriber(gw.hub_url, [f"{gw.url}/tallies/{{id}}"], token=every) as subscriber:
+            created = httpx.post(
+                f"{gw.url}/tallies", json={"t": 1, "count": 3, "secret": "s"}, headers=JSON_LD
+            )
+            assert created.status_code == 201, created.text
+            same = httpx.patch(f"{gw.url}/tallies/1", json={"t": 1}, headers=MERGE_PATCH)
+            assert same.status_code == 200
+            other = httpx.post(f"{gw.url}/tallies", json={"t": 2}, headers=JSON_LD)
+
+            create, sentinel = subscriber.take(2)
+            assert json.loads(create.data) == created.json()
+            assert json.loads(create.data)["t"] == 1
+            assert "secret" not in create.data
+            assert json.loads(sentinel.data) == other.json()
+        assert httpx.get(f"{gw.url}/tallies/1", headers=JSON_LD).status_code == 200
+        assert httpx.get(f"{gw.url}/tallies/2", headers=JSON_LD).status_code == 401
     finally:
         gw.publisher.close()
 
