@@ -43,7 +43,8 @@ def init_app(
     """Set the security headers on every response of ``app``; ``connect_to``: URLs the
     pages subscribe to (relative ones, and ``None``, are the gateway itself);
     ``eval_paths``: pages whose scripts may evaluate strings (see above). Returns the
-    headers, also kept in ``app.extensions["security_headers"]``."""
+    headers, also kept in ``app.extensions["security_headers"]``, where the middleware
+    reads them on each response."""
     headers = security_headers(connect_to)
     app.extensions[EXTENSION_KEY] = headers
     app.wsgi_app = SecurityHeaders(app.wsgi_app, headers, frozenset(eval_paths))  # type: ignore[method-assign]
@@ -62,14 +63,18 @@ class SecurityHeaders:
         self, app: WSGIApplication, headers: Mapping[str, str], eval_paths: frozenset[str]
     ) -> None:
         self.app = app
+        self._headers = headers
+        """Read on each response: the mapping kept in ``app.extensions``."""
         self._names = frozenset(name.lower() for name in headers)
-        self._headers = list(headers.items())
-        evaluating = {**headers, CSP: headers[CSP] + "; " + EVAL_SCRIPTS}
-        self._evaluating = list(evaluating.items())
         self._eval_paths = eval_paths
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        added = self._evaluating if environ.get("PATH_INFO") in self._eval_paths else self._headers
+        added = list(self._headers.items())
+        if environ.get("PATH_INFO") in self._eval_paths:
+            added = [
+                (name, f"{value}; {EVAL_SCRIPTS}" if name == CSP else value)
+                for name, value in added
+            ]
         names = self._names
 
         def start(
