@@ -18,6 +18,7 @@ meanwhile) raises :class:`~app.errors.NotFound`.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
@@ -135,9 +136,13 @@ class RowWriter:
 def _differs(stored: object, value: object) -> bool:
     """Whether writing ``value`` over ``stored`` changes the column: as ``!=``, but
     ``True`` and ``1``, or ``2`` and ``2.0``, differ (in a JSON document they are not the
-    same value), also inside lists and objects."""
+    same value), also inside lists and objects; and a datetime without an offset (as
+    SQLite gives them back) is the UTC time it stands for, as the API reads it."""
     if type(stored) is not type(value):
         return True
+    if isinstance(value, dt.datetime):
+        assert isinstance(stored, dt.datetime)
+        return _aware(stored) != _aware(value)
     if isinstance(value, dict):
         assert isinstance(stored, dict)
         return stored.keys() != value.keys() or any(
@@ -147,3 +152,7 @@ def _differs(stored: object, value: object) -> bool:
         assert isinstance(stored, list)
         return len(stored) != len(value) or any(map(_differs, stored, value))
     return stored != value
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)

@@ -104,6 +104,35 @@ def test_writes_do_not_read_the_item_back(
     assert statements == ["SELECT", "UPDATE"]
 
 
+def test_a_write_that_changes_nothing_sends_no_update(
+    client: httpx.Client, catalog_app: tuple[Flask, ModelRegistry]
+) -> None:
+    """Values equal to the stored ones, a datetime included (SQLite gives it back without
+    its offset), send no ``UPDATE``; one changed value sends one."""
+    moment = "2024-01-01T10:00:00+00:00"
+    client.post("/gadgets", json={"name": "Same", "launchedAt": moment, "specs": {"a": 1}})
+    statements: list[str] = []
+
+    def record(*args: object) -> None:
+        statements.append(str(args[2]).split(None, 1)[0].upper())
+
+    app, registry = catalog_app
+    with app.app_context():
+        engine = registry.db.engine
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        same = {"name": "Same", "launchedAt": moment, "specs": {"a": 1}}
+        assert client.patch("/gadgets/1", json=same, headers=MERGE).status_code == 200
+        unchanged = list(statements)
+        statements.clear()
+        changed = {"launchedAt": "2024-01-01T11:00:00+01:00", "name": "Other"}
+        assert client.patch("/gadgets/1", json=changed, headers=MERGE).status_code == 200
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    assert unchanged == ["SELECT"]
+    assert statements == ["SELECT", "UPDATE"]
+
+
 def test_defaults_and_nulls_apply_when_fields_are_omitted(client: httpx.Client) -> None:
     created = client.post("/gadgets", json={"name": "Bare"}).json()
     assert created["active"] is True
