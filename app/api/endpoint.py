@@ -96,7 +96,11 @@ class Endpoint:
         return self.registry.db.session
 
     def find(self, item_id: int) -> Any:
-        obj = self.session.get(self.model, item_id) if item_id <= ID_MAX else None
+        """The model instance of ``item_id`` for a ``DELETE``, its row locked until the
+        transaction ends (``SELECT ... FOR UPDATE`` on PostgreSQL), so that no related item
+        is written against it while its cascades are followed; 404 when it is gone."""
+        found = item_id <= ID_MAX
+        obj = self.session.get(self.model, item_id, with_for_update=True) if found else None
         if obj is None:
             iri = iri_for_id(self.resource, item_id)
             raise NotFound(f"No {self.resource.name} at {iri}: it does not exist or was deleted.")

@@ -218,9 +218,10 @@ def _follow_database_cascades(session: Session) -> None:
             seen.add(id(parent))
             for child_model, foreign_key, on_delete in _dependents.get(type(parent), ()):
                 column = getattr(child_model, foreign_key)
-                children: list[Any] = list(
-                    session.scalars(select(child_model).where(column == parent.id))
-                )
+                # Locked (PostgreSQL): a child moved to another parent meanwhile is not
+                # taken along, and one being moved waits for this delete.
+                query: Any = select(child_model).where(column == parent.id).with_for_update()
+                children: list[Any] = list(session.scalars(query))
                 for child in children:
                     if on_delete == "set_null":
                         setattr(child, foreign_key, None)
