@@ -95,6 +95,4 @@ def bookshop(database_url: str, serve: Callable[..., LiveServer]) -> Iterator[ht
     live = serve(app)
     with httpx.Client(base_url=live.url, timeout=10) as client:
         yield client
-    registry: ModelRegistry = app.extensions["model_registry"]
-    with app.app_context():
-        registry.db.engine.dispose()
+    dispose(app, app.extensions["model_registry"])

@@ -18,7 +18,7 @@ import pytest
 from flask import Flask
 from sqlalchemy.engine import make_url
 
-from app import api, errors, models
+from app import api, errors, lifecycle, models
 from app.auth import Auth
 from app.auth.authenticator import Authenticator
 from app.auth.settings import AuthSettings
@@ -121,6 +121,8 @@ def reset(app: Flask, registry: ModelRegistry) -> None:
 
 
 def dispose(app: Flask, registry: ModelRegistry) -> None:
-    """Close the app's connections (PostgreSQL keeps none open after the test)."""
+    """Stop the app's background work (relays), then close its connections (PostgreSQL
+    keeps none open after the test, and none is left to the garbage collector)."""
+    lifecycle.close(app)
     with app.app_context():
         registry.db.engine.dispose()
