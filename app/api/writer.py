@@ -49,26 +49,24 @@ class RowItem:
     The columns are read from the row's mapping, never as the row's own attributes, which
     ``Row`` has of its own (``t``, ``tuple``, ``count``) and which a field may be named."""
 
-    __slots__ = ("__dict__", "_loaded", "_relations", "_session")
+    __slots__ = ("__dict__", "_relations", "_session")
 
     def __init__(self, row: sa.Row[Any], relations: Relations, session: Session) -> None:
         self.__dict__.update(row._mapping)
         self._relations = relations
         self._session = session
-        self._loaded: dict[str, object] = {}
 
     def __getattr__(self, name: str) -> Any:
-        """A relation's target (``None`` when unset); called for names not among the
-        columns."""
+        """A relation's target (``None`` when unset), loaded once: called for names not
+        among the columns nor loaded yet."""
         relation = self._relations.get(name)
         if relation is None:
             raise AttributeError(name)
-        if name not in self._loaded:
-            model, column = relation
-            target_id = self.__dict__[column]
-            target = None if target_id is None else self._session.get(model, target_id)
-            self._loaded[name] = target
-        return self._loaded[name]
+        model, column = relation
+        target_id = self.__dict__[column]
+        target = None if target_id is None else self._session.get(model, target_id)
+        self.__dict__[name] = target
+        return target
 
 
 class RowWriter:

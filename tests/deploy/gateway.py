@@ -242,3 +242,19 @@ def assert_http2_stream_of(curl: CurlSubscriber, create: Callable[[str], dict[st
     status, *headers = curl.lines[: curl.lines.index("")]
     assert status.startswith("HTTP/2 200")
     assert any(h.lower().startswith("content-type: text/event-stream") for h in headers)
+
+
+def assert_http2_stream_opens(curl: CurlSubscriber, front: str) -> None:
+    """Through ``curl`` (started with ``--http2 --include``), the hub answers ``200`` over
+    HTTP/2 and opens the event stream (its first comment); ``curl`` is closed. ``front``
+    names the proxy in the message when nothing came back."""
+    try:
+        with gevent.Timeout(WAIT, False):
+            # Until the comment that opens the stream, or curl gave up.
+            while ":" not in curl.lines and curl.process.poll() is None:
+                gevent.sleep(0.01)
+    finally:
+        curl.close()
+    assert curl.lines, f"no answer through {front}"
+    assert curl.lines[0].startswith("HTTP/2 200"), curl.lines[:3]
+    assert ":" in curl.lines[curl.lines.index("") :]

@@ -12,13 +12,19 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
-import gevent
 import httpx
 import pytest
 from flask import Flask
 
 from app import create_app
-from tests.deploy.gateway import ADMIN, WAIT, CurlSubscriber, assert_http2_stream_of, gateway_env
+from tests.deploy.gateway import (
+    ADMIN,
+    WAIT,
+    CurlSubscriber,
+    assert_http2_stream_of,
+    assert_http2_stream_opens,
+    gateway_env,
+)
 from tests.deploy.servers import caddy, caddy_root, gunicorn, running
 from tests.services import LiveServer, free_port
 
@@ -107,13 +113,4 @@ def test_caddy_passes_subscribe_urls_with_1000_topics(tmp_path: Path, database_u
             curl = CurlSubscriber(
                 f"{public}/.well-known/mercure?{query}", "--http2", "--cacert", root, "--include"
             )
-            try:
-                with gevent.Timeout(WAIT, False):
-                    # Until the comment that opens the stream, or curl gave up.
-                    while ":" not in curl.lines and curl.process.poll() is None:
-                        gevent.sleep(0.01)
-            finally:
-                curl.close()
-            assert curl.lines, "no answer through Caddy"
-            assert curl.lines[0].startswith("HTTP/2 200"), curl.lines[:3]
-            assert ":" in curl.lines[curl.lines.index("") :]
+            assert_http2_stream_opens(curl, "Caddy")

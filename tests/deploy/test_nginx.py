@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
-import gevent
 import httpx
 import pytest
 from cryptography import x509
@@ -31,6 +30,7 @@ from tests.deploy.gateway import (
     WAIT,
     CurlSubscriber,
     assert_http2_stream_of,
+    assert_http2_stream_opens,
     gateway_env,
 )
 from tests.deploy.servers import ROOT, gunicorn, nginx, running
@@ -159,16 +159,7 @@ def test_nginx_passes_subscribe_urls_with_1000_topics(tmp_path: Path, database_u
         assert len(query) > 40_000
         with running(nginx(tmp_path, main, https_port)):
             curl = CurlSubscriber(f"{hub}?{query}", "--http2", "--insecure", "--include")
-            try:
-                with gevent.Timeout(WAIT, False):
-                    # Until the comment that opens the stream, or curl gave up.
-                    while ":" not in curl.lines and curl.process.poll() is None:
-                        gevent.sleep(0.01)
-            finally:
-                curl.close()
-            assert curl.lines, "no answer through nginx"
-            assert curl.lines[0].startswith("HTTP/2 200"), curl.lines[:3]
-            assert ":" in curl.lines[curl.lines.index("") :]
+            assert_http2_stream_opens(curl, "nginx")
             with httpx.Client(verify=False, timeout=WAIT) as client:
                 refused = client.get(f"{hub}?{query}&topic=one-more")
             assert (refused.status_code, refused.text) == (400, 'Too many "topic" parameters.\n')
