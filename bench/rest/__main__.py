@@ -163,6 +163,14 @@ def main() -> None:
         action="store_true",
         help="load both apps at the same time (they share the server CPU) instead of in turn",
     )
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=[scenario.name for scenario in scenarios(1)],
+        metavar="SCENARIO",
+        help="run this scenario alone (repeatable): 'GET item', 'GET collection page', "
+        "PUT, PATCH, POST",
+    )
     parser.add_argument("--json", action="store_true", help="also print the results as JSON")
     args = parser.parse_args()
     rounds = args.rounds or (4 if args.quick else 15)
@@ -185,7 +193,7 @@ def main() -> None:
         servers["handwritten"] = Server(
             "handwritten", workdir / "handwritten.sqlite", server_cpu, extra
         )
-        cases = scenarios(args.books)
+        cases = [case for case in scenarios(args.books) if not args.only or case.name in args.only]
         check_same_answers(servers, cases)
         print(
             f"bench.rest: {rounds} rounds x {seconds:g} s per app and scenario, "
