@@ -174,10 +174,12 @@ def collection_document(
     subscribers: Iterable[SubscriberInfo],
     topic: str | None = None,
 ) -> dict[str, Any]:
-    """The ``Subscriptions`` collection at ``path``, optionally limited to one ``topic``."""
+    """The ``Subscriptions`` collection at ``path``, optionally limited to one ``topic``:
+    0.x subscribers only (1.0 ones are listed by :func:`v1_collection`)."""
     subscriptions = [
         subscription_document(info, selector, context=False)
         for info in subscribers
+        if info.match_types is None
         for selector in info.topics
         if topic is None or selector == topic
     ]
@@ -193,8 +195,9 @@ def collection_document(
 def find_subscription(
     subscribers: Iterable[SubscriberInfo], topic: str, subscriber_id: str
 ) -> dict[str, Any] | None:
-    """The document of ``subscriber_id``'s subscription to ``topic``, or ``None``."""
+    """The document of 0.x subscriber ``subscriber_id``'s subscription to ``topic``, or
+    ``None``."""
     for info in subscribers:
-        if info.id == subscriber_id and topic in info.topics:
+        if info.id == subscriber_id and info.match_types is None and topic in info.topics:
             return subscription_document(info, topic)
     return None

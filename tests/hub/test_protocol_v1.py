@@ -456,6 +456,38 @@ def test_subscription_events_and_api(hub: Hub, http: httpx.Client) -> None:
         assert ended["id"] == expected_id
 
 
+def test_each_protocols_subscriptions_api_lists_its_own_subscribers(
+    hub: Hub, http: httpx.Client
+) -> None:
+    """A 0.x token allowed every subscription sees 0.x subscribers only, a 1.0 one 1.0
+    subscribers only, as each protocol's subscription events go to its own."""
+    legacy_topic = "https://example.com/listed/0x"
+    matcher = "https://example.com/listed/:id"
+    everything_0x = token(subscribe=("/.well-known/mercure/subscriptions{/topic}{/subscriber}",))
+    everything_1_0 = hub.token(subscribe=pattern("/.well-known/mercure/subscriptions{/*}?"))
+    collection = f"{hub.origin}/.well-known/mercure/subscriptions"
+    with (
+        Subscription(http, hub.url, [legacy_topic], headers=bearer(SUBSCRIBER_0X)) as legacy,
+        subscribe_v1(
+            http, hub, ("match_urlpattern", matcher), bearer=hub.token(subscribe=pattern(matcher))
+        ) as modern,
+    ):
+        assert legacy.response.status_code == modern.response.status_code == 200
+        seen_0x = http.get(collection, headers=bearer(everything_0x))
+        assert seen_0x.status_code == 200, seen_0x.text
+        topics_0x = [entry["topic"] for entry in seen_0x.json()["subscriptions"]]
+        assert legacy_topic in topics_0x
+        assert matcher not in topics_0x
+        listed_1_0 = http.get(collection, headers=bearer(everything_1_0)).json()["subscriptions"]
+        assert legacy_topic not in [entry["match"] for entry in listed_1_0]
+        (subscriber,) = [entry["subscriber"] for entry in listed_1_0 if entry["match"] == matcher]
+        hidden = http.get(
+            f"{collection}/{quote(matcher, safe='')}/{quote(subscriber, safe='')}",
+            headers=bearer(everything_0x),
+        )
+        assert hidden.status_code == 404
+
+
 def test_url_patterns_skip_topics_past_the_matched_length(hub: Hub, http: httpx.Client) -> None:
     """A topic longer than MAX_MATCHED_TOPIC reaches exact and ``*`` matchers only, so no
     topic makes a pattern test costly."""

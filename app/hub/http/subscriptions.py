@@ -7,7 +7,8 @@ grant matches the requested path, ``404`` for an unknown matcher type or subscri
 ``304`` for a matching ``If-None-Match``; else plain JSON (``application/json``) with the
 cursor in ``Link: <hub>; rel="mercure"; last-event-id="..."``.
 
-0.x: ``GET /.well-known/mercure/subscriptions[/{topic}[/{subscriber}]]``. Answers 401
+0.x: ``GET /.well-known/mercure/subscriptions[/{topic}[/{subscriber}]]``, listing 0.x
+subscribers only (as each protocol's subscription events go to its own). Answers 401
 without a token whose ``mercure.subscribe`` matches the requested path, 304 for a
 matching ``If-None-Match``, and 404 ``404 page not found`` (Go's ``http.NotFound``, after
 the ``ETag`` was set) for an unknown subscription; else the JSON-LD document.
@@ -104,7 +105,8 @@ def subscriptions(hub: Hub) -> Response:
         return unauthorized()
     if claims is None or claims.subscribe is None:
         return unauthorized()
-    last_event_id, infos = hub.transport.subscribers()
+    last_event_id, everyone = hub.transport.subscribers()
+    infos = [info for info in everyone if info.match_types is None]  # 1.0 ones: the 1.0 API
     topic, subscriber_id = _subscription_path(request.environ, infos)
     path = SUBSCRIPTIONS_PATH
     if topic is not None:
