@@ -185,6 +185,7 @@ def _build(
         metrics_settings,
         gateway_metrics,
         lambda: backlog(publisher.outbox.engine),
+        publisher.relays,
     )
     health.init_app(application, registry.db, the_hub.transport)
     cli.init_app(application, production=settings.production)

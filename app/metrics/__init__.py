@@ -74,14 +74,16 @@ def init_app(
     settings: MetricsSettings,
     metrics: GatewayMetrics,
     backlog: Backlog,
+    hubs: Iterable[str] = (),
 ) -> None:
     """Count the REST operations (the requests the REST views label with
-    :data:`OPERATION_KEY`), read the outbox through ``backlog`` at each scrape, and serve
-    ``/metrics`` when ``settings`` allow it."""
+    :data:`OPERATION_KEY`), read the outbox through ``backlog`` at each scrape (with a
+    sample for each of ``hubs`` even when it has no row), and serve ``/metrics`` when
+    ``settings`` allow it."""
     if not settings.enabled:
         return
     app.extensions[EXTENSION_KEY] = metrics
-    metrics.add(OutboxCollector(backlog))
+    metrics.add(OutboxCollector(backlog, hubs))
     app.wsgi_app = RequestMetrics(app.wsgi_app, metrics)  # type: ignore[method-assign]
 
     pages = Blueprint("metrics", __name__)

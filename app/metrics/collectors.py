@@ -111,13 +111,22 @@ class GatewayMetrics(HubMetrics):
         histogram.observe(seconds)
 
 
+OUTBOX_STATUSES = ("pending", "rejected")
+
+
 class OutboxCollector(Collector):
     """``gateway_outbox_updates{hub,status}`` and ``gateway_outbox_oldest_age_seconds{hub}``
-    (of the pending rows), read with one grouped query per scrape. A database that cannot
-    be read leaves both out of that scrape (readiness reports it)."""
+    (of the pending rows), read with one grouped query per scrape. Every hub of ``hubs``
+    (and every hub with rows) has a sample for each status, ``0`` when it has none, and an
+    age, ``0`` when nothing is pending, so that an empty outbox reads as empty rather than
+    as missing. A database that cannot be read leaves both out of that scrape (readiness
+    reports it)."""
 
-    def __init__(self, backlog: Backlog, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, backlog: Backlog, hubs: Iterable[str] = (), clock: Callable[[], float] = time.time
+    ) -> None:
         self._backlog = backlog
+        self._hubs = tuple(hubs)
         self._clock = clock
 
     def describe(self) -> Iterator[Metric]:
@@ -145,10 +154,17 @@ class OutboxCollector(Collector):
             return
         depth, age = self._families()
         now = self._clock()
+        hubs = {*self._hubs, *(row[0] for row in rows)}
+        counts = {(hub, status): 0 for hub in hubs for status in OUTBOX_STATUSES}
+        ages = dict.fromkeys(hubs, 0.0)
         for hub, status, count, oldest in rows:
+            counts[hub, status] = count
+            if status == "pending" and oldest is not None:
+                ages[hub] = max(0.0, now - oldest)
+        for (hub, status), count in sorted(counts.items()):
             depth.add_metric([hub, status], count)
-            if status == "pending":
-                age.add_metric([hub], max(0.0, now - oldest) if oldest is not None else 0.0)
+        for hub, seconds in sorted(ages.items()):
+            age.add_metric([hub], seconds)
         yield depth
         yield age
 

@@ -136,7 +136,17 @@ def test_the_outbox_gauges_are_read_at_scrape_time(tmp_path: Path) -> None:
     assert lines['gateway_outbox_updates{hub="archive",status="pending"}'] == 2
     assert lines['gateway_outbox_updates{hub="default",status="rejected"}'] == 1
     assert lines['gateway_outbox_oldest_age_seconds{hub="archive"}'] >= 120
-    assert 'gateway_outbox_oldest_age_seconds{hub="default"}' not in lines
+    # Every hub has every sample: zero counts and age when nothing is there.
+    assert lines['gateway_outbox_updates{hub="archive",status="rejected"}'] == 0
+    assert lines['gateway_outbox_updates{hub="default",status="pending"}'] == 0
+    assert lines['gateway_outbox_oldest_age_seconds{hub="default"}'] == 0
+
+
+def test_an_empty_outbox_reads_as_empty(tmp_path: Path) -> None:
+    text = gateway(tmp_path, {}).test_client().get("/metrics").get_data(as_text=True)
+    assert 'gateway_outbox_updates{hub="default",status="pending"} 0.0' in text
+    assert 'gateway_outbox_updates{hub="default",status="rejected"} 0.0' in text
+    assert 'gateway_outbox_oldest_age_seconds{hub="default"} 0.0' in text
 
 
 @pytest.mark.parametrize(
