@@ -105,8 +105,7 @@ def subscriptions(hub: Hub) -> Response:
         return unauthorized()
     if claims is None or claims.subscribe is None:
         return unauthorized()
-    last_event_id, everyone = hub.transport.subscribers()
-    infos = [info for info in everyone if info.match_types is None]  # 1.0 ones: the 1.0 API
+    last_event_id, infos = hub.transport.subscribers()
     topic, subscriber_id = _subscription_path(request.environ, infos)
     path = SUBSCRIPTIONS_PATH
     if topic is not None:
