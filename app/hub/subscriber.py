@@ -10,7 +10,10 @@ Contracts:
 * Security: :meth:`matches` is true only when an update topic matches a requested selector
   and, for a private update, an update topic matches a selector of the token's
   ``mercure.subscribe`` claim. Anonymous subscribers (``allowed_private=None``) never match
-  private updates. :meth:`dispatch` itself does not check; callers check first.
+  private updates. Subscription events (see :mod:`app.hub.subscriptions`) reach the
+  subscribers of their own protocol only, as the subscriptions API of each protocol lists
+  its own subscribers: a 0.x subscriber never receives a 1.0 one's, nor the reverse.
+  :meth:`dispatch` itself does not check; callers check first.
 * Matching costs time linear in the update's topics: both selector lists are compiled
   once, at construction, under the hub's template ``limits`` (see :mod:`app.hub.topics`).
 * Never blocks: :meth:`dispatch` appends to a bounded queue and signals an event. When
@@ -47,11 +50,20 @@ __all__ = [
     "DEFAULT_MAX_QUEUE_BYTES",
     "DRAIN_CHUNK",
     "EARLIEST",
+    "MERCURE_EVENT_TYPE",
+    "SUBSCRIPTIONS_PATH",
     "Matching",
     "Sink",
     "Subscriber",
     "SubscriberInfo",
 ]
+
+SUBSCRIPTIONS_PATH = "/.well-known/mercure/subscriptions"
+"""Where the subscriptions web API lives, and the topics of subscription events: only the
+hub publishes there (publishers are refused the ``/.well-known/mercure`` namespace)."""
+MERCURE_EVENT_TYPE = "mercure"
+"""The SSE event type of 1.0 subscription events, reserved to the hub."""
+_EVENT_TOPICS = SUBSCRIPTIONS_PATH + "/"
 
 
 class Matching(Protocol):
@@ -243,11 +255,17 @@ class Subscriber:
     # -- matching ------------------------------------------------------------------------
 
     def authorized(self, update: Update) -> bool:
-        """Whether the token allows this update (always true for public updates)."""
+        """Whether the token allows this update (always true for public updates), and,
+        for a subscription event, whether it is one of this subscriber's protocol (1.0
+        events carry :data:`MERCURE_EVENT_TYPE`, 0.x ones no type)."""
         if not update.private:
             return True
         authorization = self._authorization
-        return authorization is not None and authorization.matches(update.topics)
+        if authorization is None or not authorization.matches(update.topics):
+            return False
+        if update.topics[0].startswith(_EVENT_TOPICS):
+            return (update.type == MERCURE_EVENT_TYPE) == (self.info_extra is not None)
+        return True
 
     def selects(self, update: Update) -> bool:
         """Whether one update topic matches one requested selector."""

@@ -13,7 +13,9 @@ values escaped as the reference hub escapes them, by Go's ``url.QueryEscape`` (s
 
 Security: subscription events are always private, so only subscribers whose token's
 ``mercure.subscribe`` matches the subscription IRI receive them; the API likewise requires
-the requested URL to match ``mercure.subscribe`` (checked by the HTTP layer).
+the requested URL to match ``mercure.subscribe`` (checked by the HTTP layer). Each
+protocol keeps to its own subscribers: its events reach subscribers of that protocol only
+(:meth:`~app.hub.subscriber.Subscriber.authorized`), and its API lists only them.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote, quote_plus
 
-from app.hub.subscriber import SubscriberInfo
+from app.hub.subscriber import MERCURE_EVENT_TYPE, SUBSCRIPTIONS_PATH, SubscriberInfo
 from app.hub.update import Update
 
 __all__ = [
@@ -42,10 +44,7 @@ __all__ = [
     "v1_subscription_id",
 ]
 
-SUBSCRIPTIONS_PATH = "/.well-known/mercure/subscriptions"
 JSONLD_CONTEXT = "https://mercure.rocks/"
-MERCURE_EVENT_TYPE = "mercure"
-"""The SSE event type of 1.0 subscription events, reserved to the hub."""
 
 
 def query_escape(value: str) -> str:

@@ -456,6 +456,44 @@ def test_subscription_events_and_api(hub: Hub, http: httpx.Client) -> None:
         assert ended["id"] == expected_id
 
 
+def test_subscription_events_reach_their_own_protocols_subscribers(
+    hub: Hub, http: httpx.Client
+) -> None:
+    """A 0.x subscriber allowed everything gets the 0.x subscription events only, and a 1.0
+    one allowed every subscription the 1.0 events only, as each API lists its own."""
+    legacy_topic = "https://example.com/announced/0x"
+    matcher = "https://example.com/announced/:id"
+    marker_topic = "https://example.com/announced/marker"
+    namespace = "/.well-known/mercure/subscriptions/*"
+    with (
+        Subscription(http, hub.url, ["*"], headers=bearer(SUBSCRIBER_0X)) as legacy_watch,
+        subscribe_v1(
+            http,
+            hub,
+            ("match_urlpattern", namespace),
+            bearer=hub.token(subscribe=pattern(namespace)),
+        ) as modern_watch,
+        # Then, in this order, one subscriber of each protocol.
+        Subscription(http, hub.url, [legacy_topic], headers=bearer(SUBSCRIBER_0X)),
+        subscribe_v1(
+            http, hub, ("match_urlpattern", matcher), bearer=hub.token(subscribe=pattern(matcher))
+        ),
+    ):
+        marker = publish(http, hub.url, PUBLISHER_0X, topic=marker_topic, data="marker")
+        assert marker.status_code == 200, marker.text
+        seen_0x = []
+        while (event := legacy_watch.next_event()).data != "marker":
+            seen_0x.append(event)
+        documents_0x = [json.loads(event.data) for event in seen_0x]
+        assert {"topic": legacy_topic, "active": True}.items() <= documents_0x[-1].items()
+        assert all(event.event != "mercure" for event in seen_0x)
+        assert all("match_type" not in document for document in documents_0x)
+        # The 1.0 watcher's first event is the 1.0 subscription's, with no 0.x one
+        # before them (the 0.x subscriber connected first).
+        announced = json.loads(modern_watch.next_event().data)
+        assert (announced["match"], announced["active"]) == (matcher, True)
+
+
 def test_each_protocols_subscriptions_api_lists_its_own_subscribers(
     hub: Hub, http: httpx.Client
 ) -> None:
