@@ -36,6 +36,10 @@ __all__ = ["Outbox", "Queued"]
 
 BATCH = 500
 """Rows read at once by a relay."""
+BACKLOG_TIMEOUT_MS = 2000
+"""How long :func:`backlog` may take on PostgreSQL, waiting for a lock included (a migration
+holds one on the table): a metrics scrape then answers without the outbox gauges, well
+within Prometheus's default scrape timeout (10 s), instead of waiting as long as the lock."""
 
 
 @dataclass(frozen=True)
@@ -207,12 +211,16 @@ class Outbox:
 
 def backlog(engine: sa.Engine) -> list[tuple[str, str, int, float | None]]:
     """The outbox's rows by (hub, status): ``(hub, status, count, oldest created_at)``, read
-    with one grouped query (for metrics; the ``(hub, status, seq)`` index serves it)."""
+    with one grouped query (for metrics; the ``(hub, status, seq)`` index serves it). On
+    PostgreSQL the query is cancelled (an ``OperationalError``) past
+    :data:`BACKLOG_TIMEOUT_MS`."""
     table = outbox_tables(sa.MetaData())[0]
     query = sa.select(
         table.c.hub, table.c.status, sa.func.count(), sa.func.min(table.c.created_at)
     ).group_by(table.c.hub, table.c.status)
     with engine.connect() as connection:
+        if connection.dialect.name == "postgresql":  # for this transaction only
+            connection.execute(sa.text(f"SET LOCAL statement_timeout = {BACKLOG_TIMEOUT_MS}"))
         rows = connection.execute(query).all()
     return [
         (str(hub), str(status), int(count), None if oldest is None else float(oldest))

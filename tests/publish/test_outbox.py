@@ -8,13 +8,14 @@ from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 
+import gevent
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app.hub.update import Update
 from app.models.outbox import outbox_tables
-from app.publish.outbox import Outbox
+from app.publish.outbox import Outbox, backlog
 from tests.deploy.gateway import postgres_database
 
 TOPIC = "https://shop.test/books/1"
@@ -119,3 +120,25 @@ def test_one_relay_per_hub_holds_the_lease_until_it_expires(outbox: Outbox) -> N
     assert outbox.acquire("default", "second", ttl=0.01)
     time.sleep(0.05)
     assert outbox.acquire("default", "first", ttl=30)  # the expired lease is taken over
+
+
+def test_a_locked_outbox_fails_its_backlog_read_instead_of_waiting(outbox: Outbox) -> None:
+    """What a metrics scrape reads: counted while the table is free; while a migration (here
+    an explicit lock) holds it, the read is cancelled rather than held for as long as the
+    lock (PostgreSQL; SQLite readers do not wait for a schema change this way)."""
+    engine = outbox.engine
+    with Session(engine) as session, session.begin():
+        outbox.stage(session, "default", updates("a", "b"))
+    assert [(hub, status, count) for hub, status, count, _ in backlog(engine)] == [
+        ("default", "pending", 2)
+    ]
+    if engine.dialect.name != "postgresql":
+        return
+    with engine.connect() as holder:
+        holder.execute(sa.text("LOCK TABLE mercure_outbox IN ACCESS EXCLUSIVE MODE"))
+        reader = gevent.spawn(backlog, engine)
+        reader.join(timeout=60)  # far past the read's own limit: it must have given up
+        assert reader.ready(), "the backlog read waited for the lock"
+        assert isinstance(reader.exception, sa.exc.OperationalError)
+        holder.rollback()
+    assert backlog(engine)[0][2] == 2
