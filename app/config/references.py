@@ -26,6 +26,9 @@ _SORTABLE = ("string", "text", "enum", "integer", "float", "decimal", "boolean",
              "datetime", "uuid", "relation")  # fmt: skip
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 QUERY_PARAMETERS = ("page", "itemsPerPage", "order", "exists")
+HUB_NAMESPACE = "/.well-known/mercure"
+"""The hub's reserved namespace (its path, and its subscription events below it), which no
+resource may publish in, as the hub refuses publishers there."""
 """Query parameters of every collection; no filter may be named like them."""
 
 
@@ -114,7 +117,16 @@ def check_mercure(
         return
     base = join(path, "mercure")
     for index, topic in enumerate(mercure.get("topics", [])):
-        _check_topic(topic, options, resources, join(join(base, "topics"), index), problems)
+        where = join(join(base, "topics"), index)
+        if HUB_NAMESPACE in topic:
+            problems.add(
+                where,
+                f"topic '{topic}' is in the hub's reserved namespace '{HUB_NAMESPACE}' "
+                "(subscription events live there, and the hub refuses publishers there too)",
+                "choose a topic outside /.well-known/mercure, such as the item's IRI",
+            )
+            continue
+        _check_topic(topic, options, resources, where, problems)
     if isinstance(mercure.get("id"), str):  # a template like the topics, or a literal
         _check_topic(mercure["id"], options, resources, join(base, "id"), problems)
     members = [*options.get("fields", {}).values(), *options.get("relations", {}).values()]

@@ -77,6 +77,11 @@ CASES = [
     ),
     ("mercure: {topics: ['/books/{id']}", "unbalanced braces in topic '/books/{id'"),
     (
+        "mercure: {topics: ['/.well-known/mercure/subscriptions/{id}/x']}",
+        "topic '/.well-known/mercure/subscriptions/{id}/x' is in the hub's reserved namespace "
+        "'/.well-known/mercure'",
+    ),
+    (
         "mercure: {id: 'urn:book:{nope}'}",
         "unknown placeholder '{nope}' in topic 'urn:book:{nope}' at resources.Book.mercure.id",
     ),
