@@ -114,10 +114,8 @@ class Flusher:
 
 SLICE = 0.001
 """Seconds one pass writes before letting the loop poll: under a burst, the streams not
-written yet meanwhile gather later updates, and write them with the same ``send``.
-Measured with ``bench.hub`` against 5 ms (gevent's switch interval): CPU per delivery
-0.44x the floor's instead of 0.61x at 1,000 subscribers and 0.25x instead of 0.44x at
-5,000, with a p99 latency as low or lower."""
+written yet meanwhile gather later updates, and write them with the same ``send``. The
+shorter the pass, the more they gather; ``docs/benchmarks.md`` compares 1 ms with 5 ms."""
 SLICE_CHECK = 64
 """Streams written between two looks at the clock."""
 
