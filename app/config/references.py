@@ -13,6 +13,7 @@ from typing import Any
 from app.config.errors import Problems, join
 from app.config.fields import is_nullable
 from app.config.suggest import fix_for
+from app.hub.namespace import HUB_PATH, MERCURE_EVENT_TYPE, in_namespace
 
 TEXT_STRATEGIES = ("partial", "start", "end", "iexact", "ipartial", "istart", "iend")
 TEXT_TYPES = ("string", "text", "enum")
@@ -26,9 +27,6 @@ _SORTABLE = ("string", "text", "enum", "integer", "float", "decimal", "boolean",
              "datetime", "uuid", "relation")  # fmt: skip
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 QUERY_PARAMETERS = ("page", "itemsPerPage", "order", "exists")
-HUB_NAMESPACE = "/.well-known/mercure"
-"""The hub's reserved namespace (its path, and its subscription events below it), which no
-resource may publish in, as the hub refuses publishers there."""
 """Query parameters of every collection; no filter may be named like them."""
 
 
@@ -118,15 +116,23 @@ def check_mercure(
     base = join(path, "mercure")
     for index, topic in enumerate(mercure.get("topics", [])):
         where = join(join(base, "topics"), index)
-        if HUB_NAMESPACE in topic:
+        # Each placeholder read as a plain value; what values expand to is checked when an
+        # update is staged (app.publish.publisher).
+        if in_namespace(_PLACEHOLDER.sub("x", topic)):
             problems.add(
                 where,
-                f"topic '{topic}' is in the hub's reserved namespace '{HUB_NAMESPACE}' "
+                f"topic '{topic}' is in the hub's reserved namespace '{HUB_PATH}' "
                 "(subscription events live there, and the hub refuses publishers there too)",
-                "choose a topic outside /.well-known/mercure, such as the item's IRI",
+                f"choose a topic outside {HUB_PATH}, such as the item's IRI",
             )
             continue
         _check_topic(topic, options, resources, where, problems)
+    if mercure.get("type") == MERCURE_EVENT_TYPE:
+        problems.add(
+            join(base, "type"),
+            f"the event type '{MERCURE_EVENT_TYPE}' is reserved to the hub's subscription events",
+            "choose another type, or leave it out (message events)",
+        )
     if isinstance(mercure.get("id"), str):  # a template like the topics, or a literal
         _check_topic(mercure["id"], options, resources, join(base, "id"), problems)
     members = [*options.get("fields", {}).values(), *options.get("relations", {}).values()]

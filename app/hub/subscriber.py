@@ -42,6 +42,7 @@ from typing import Any, Protocol
 
 from gevent.event import Event
 
+from app.hub.namespace import MERCURE_EVENT_TYPE, SUBSCRIPTIONS_PATH
 from app.hub.topics import DEFAULT_LIMITS, Selection, TemplateLimits, is_template
 from app.hub.update import Update, new_update_id
 
@@ -50,20 +51,14 @@ __all__ = [
     "DEFAULT_MAX_QUEUE_BYTES",
     "DRAIN_CHUNK",
     "EARLIEST",
-    "MERCURE_EVENT_TYPE",
-    "SUBSCRIPTIONS_PATH",
     "Matching",
     "Sink",
     "Subscriber",
     "SubscriberInfo",
 ]
 
-SUBSCRIPTIONS_PATH = "/.well-known/mercure/subscriptions"
-"""Where the subscriptions web API lives, and the topics of subscription events: only the
-hub publishes there (publishers are refused the ``/.well-known/mercure`` namespace)."""
-MERCURE_EVENT_TYPE = "mercure"
-"""The SSE event type of 1.0 subscription events, reserved to the hub."""
 _EVENT_TOPICS = SUBSCRIPTIONS_PATH + "/"
+"""Only the hub publishes there (see :mod:`app.hub.namespace`)."""
 
 
 class Matching(Protocol):

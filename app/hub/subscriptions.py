@@ -25,7 +25,8 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote, quote_plus
 
-from app.hub.subscriber import MERCURE_EVENT_TYPE, SUBSCRIPTIONS_PATH, SubscriberInfo
+from app.hub.namespace import MERCURE_EVENT_TYPE, SUBSCRIPTIONS_PATH
+from app.hub.subscriber import SubscriberInfo
 from app.hub.update import Update
 
 __all__ = [

@@ -22,13 +22,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from app.errors import PayloadTooLarge
+from app.errors import ApiError, PayloadTooLarge
 from app.hub.form import MAX_FORM_SIZE
+from app.hub.namespace import HUB_PATH, in_namespace
 from app.hub.size import update_size
 from app.hub.update import Update
 from app.publish.external import form
 
-__all__ = ["UpdateLimit", "UpdateTooLarge", "built_in_limit", "external_limit", "form_size"]
+__all__ = [
+    "ReservedTopic",
+    "UpdateLimit",
+    "UpdateTooLarge",
+    "built_in_limit",
+    "check_topics",
+    "external_limit",
+    "form_size",
+]
 
 # The bytes quote_plus leaves as they are; a space becomes "+", any other byte "%XX".
 _UNESCAPED = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~ "
@@ -36,6 +45,26 @@ _UNESCAPED = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-
 
 class UpdateTooLarge(PayloadTooLarge):
     """A change would publish an update larger than its hub takes; nothing is written."""
+
+
+class ReservedTopic(ApiError):
+    """422: a change would publish an update in the hub's reserved namespace, where only
+    the hub publishes (its subscription events); nothing is written."""
+
+    status = 422
+
+
+def check_topics(update: Update) -> None:
+    """Raise :class:`ReservedTopic` when a topic of ``update`` is one the hub refuses to
+    publishers (:func:`app.hub.namespace.in_namespace`): a value expanded into a topic
+    template may put it there."""
+    for topic in update.topics:
+        if in_namespace(topic):
+            raise ReservedTopic(
+                f"This change would publish a Mercure update on {topic}, in the hub's "
+                f"reserved namespace {HUB_PATH}, where only the hub publishes. Nothing was "
+                "saved. Change the values the resource's mercure.topics templates expand."
+            )
 
 
 @dataclass(frozen=True)

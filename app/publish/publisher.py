@@ -10,9 +10,11 @@ rel="mercure"``: the relative ``/.well-known/mercure`` for the built-in hub,
 when the resource does not publish.
 
 Before writing, :meth:`Publisher.stage` measures each update against its hub's
-:class:`~app.publish.limits.UpdateLimit`: an update its hub would refuse fails the commit
-with :class:`~app.publish.limits.UpdateTooLarge` (413), so no change commits whose update
-could not be published.
+:class:`~app.publish.limits.UpdateLimit`, and checks that no topic is in the hub's reserved
+namespace: an update its hub would refuse fails the commit with
+:class:`~app.publish.limits.UpdateTooLarge` (413) or
+:class:`~app.publish.limits.ReservedTopic` (422), so no change commits whose update could
+not be published, and no item's update can pass for one of the hub's subscription events.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from app.config.spec import ResourceSpec
 from app.hub.update import Update
-from app.publish.limits import UpdateLimit
+from app.publish.limits import UpdateLimit, check_topics
 from app.publish.outbox import Outbox, Queued
 from app.publish.relay import Relay
 from app.publish.settings import DEFAULT_HUB
@@ -65,10 +67,12 @@ class Publisher:
     def stage(self, session: Session, updates: Sequence[tuple[ResourceSpec, Update]]) -> Staged:
         """Write ``updates`` to the outbox in ``session``'s transaction, in order per hub.
         Raises :class:`~app.publish.limits.UpdateTooLarge` for an update larger than its
-        hub takes, before writing anything, and what the database raises: the
+        hub takes and :class:`~app.publish.limits.ReservedTopic` for one in the hub's
+        namespace, before writing anything, and what the database raises: the
         transaction then fails, change and all."""
         by_hub: dict[str, list[Update]] = {}
         for resource, update in updates:
+            check_topics(update)
             hub = self._hub_of.get(resource.name, DEFAULT_HUB)
             limit = self._limits.get(hub)
             if limit is not None:

@@ -13,7 +13,7 @@ from flask import Flask
 
 from app.environment import MASK, effective
 from app.hub import Hub
-from app.hub.http.publish_v1 import reserved
+from app.hub.namespace import reserved
 from app.hub.oauth import StaticKey, issuer_keys
 from app.hub.settings import HubSettings, HubSettingsError, IssuerSettings
 from app.hub.subscriber import SubscriberInfo

@@ -198,6 +198,58 @@ def test_fields_named_as_a_rows_own_attributes_read_as_fields(
         gw.publisher.close()
 
 
+NOTES = """
+resources:
+  Note:
+    fields:
+      kind: {type: string}
+      slug: {type: string}
+    mercure:
+      private: true
+      topics: ['/.well-known/{kind}/subscriptions/notes/{id}', '/notes/{+slug}']
+    security:
+      rule: public
+"""
+
+
+def test_no_item_publishes_in_the_hubs_namespace(
+    serve: Callable[..., LiveServer], tmp_path: Path
+) -> None:
+    """A value expanded into a topic template cannot put an item's update among the hub's
+    subscription events: the write is refused (422) and nothing is saved or published."""
+    (tmp_path / "resources.yaml").write_text(NOTES)
+    gw = start_gateway(
+        serve, tmp_path / "n.sqlite", spec=load_resources(tmp_path / "resources.yaml")
+    )
+    try:
+        watcher = token(subscribe=["*"])
+        with Subscriber(gw.hub_url, ["*"], token=watcher) as subscriber:
+            for forged in (
+                {"kind": "mercure", "slug": "a"},
+                {"kind": "note", "slug": "../.well-known/mercure/subscriptions/x"},
+                {"kind": "note", "slug": "%2e%2e/.well-known/mercure/subscriptions/x"},
+            ):
+                refused = httpx.post(f"{gw.url}/notes", json=forged, headers=JSON_LD)
+                assert refused.status_code == 422, refused.text
+                assert "reserved namespace /.well-known/mercure" in refused.json()["detail"]
+            created = httpx.post(
+                f"{gw.url}/notes", json={"kind": "note", "slug": "b"}, headers=JSON_LD
+            )
+            assert created.status_code == 201, created.text
+            changed = httpx.patch(
+                f"{gw.url}/notes/1", json={"kind": "mercure"}, headers=MERGE_PATCH
+            )
+            assert changed.status_code == 422
+
+            (published,) = subscriber.take(1)
+            assert json.loads(published.data) == created.json()
+        listed = httpx.get(f"{gw.url}/notes", headers=JSON_LD).json()
+        assert [note["kind"] for note in listed["member"]] == ["note"]
+        assert gw.publisher.outbox.pending("default") == []
+    finally:
+        gw.publisher.close()
+
+
 def test_a_change_that_changes_nothing_sends_nothing(gateway: Gateway) -> None:
     """As a flush would: a ``PATCH`` or ``PUT`` that leaves every column as stored writes
     nothing and publishes nothing, and answers with the item."""

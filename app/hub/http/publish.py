@@ -34,8 +34,9 @@ from flask import Response, request
 from app.hub.auth import AuthorizationError
 from app.hub.form import FormError, go_quote, parse_uint64, read_post_form
 from app.hub.http.bearer import token_protocol
-from app.hub.http.publish_v1 import publish_v1, reserved
-from app.hub.http.responses import HUB_PATH, authorize, published, text, unauthorized
+from app.hub.http.publish_v1 import publish_v1
+from app.hub.http.responses import authorize, published, text, unauthorized
+from app.hub.namespace import HUB_PATH, reserved
 from app.hub.settings import PROTOCOL_1
 from app.hub.stream import client_socket, disable_nagle
 from app.hub.subscriber import EARLIEST

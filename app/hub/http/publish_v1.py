@@ -17,17 +17,15 @@ transport cannot take it; else ``200`` with the update id. Unknown fields are ig
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from typing import TYPE_CHECKING
-from urllib.parse import urljoin, urlsplit
 
 from flask import Response, request
-from urlpattern import URLPattern
 
 from app.hub.form import FormError, read_post_form
 from app.hub.http.bearer import BearerError, bearer_grants, challenge
 from app.hub.http.responses import published, text
 from app.hub.matchers import WILDCARD, invalid_value
+from app.hub.namespace import reserved
 from app.hub.oauth import PUBLISHER
 from app.hub.subscriber import EARLIEST
 from app.hub.subscriptions import MERCURE_EVENT_TYPE
@@ -35,72 +33,11 @@ from app.hub.subscriptions import MERCURE_EVENT_TYPE
 if TYPE_CHECKING:
     from app.hub import Hub
 
-__all__ = ["publish_v1", "reserved"]
+__all__ = ["publish_v1"]
 
 
-_ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
-_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
-_PATTERN_SYNTAX = re.compile(r"[\\:*?+(){}]")
 _DIGITS = re.compile(r"[0-9]+")
 _UINT64_MAX = (1 << 64) - 1
-
-
-def _decode_unreserved(match: re.Match[str]) -> str:
-    character = chr(int(match[1], 16))
-    return character if character in _UNRESERVED else match[0].upper()
-
-
-def _remove_dot_segments(path: str) -> str:
-    output: list[str] = []
-    segments = path.split("/")
-    for index, segment in enumerate(segments):
-        last = index == len(segments) - 1
-        if segment == ".":
-            if last:
-                output.append("")
-            continue
-        if segment == "..":
-            if len(output) > 1:
-                output.pop()
-            if last:
-                output.append("")
-            continue
-        output.append(segment)
-    return "/".join(output)
-
-
-@lru_cache(maxsize=8)
-def _namespace_patterns(hub_path: str) -> tuple[URLPattern, URLPattern]:
-    """URL patterns of any scheme and host for what lies below ``hub_path``, and for it."""
-    literal = _PATTERN_SYNTAX.sub(r"\\\g<0>", hub_path)
-    return URLPattern({"pathname": literal + "/*"}), URLPattern({"pathname": literal})
-
-
-def reserved(topic: str, base: str, *, itself: bool = True) -> bool:
-    """Whether ``topic``, resolved against the hub URL ``base``, addresses the hub's
-    reserved namespace (the hub's path, or below it; below it only when ``itself`` is
-    false), whatever its scheme or authority.
-
-    The topic is read twice: by :mod:`urllib.parse` (escaped unreserved characters
-    decoded, dot-segments removed) and as URL patterns read it (the URL Standard, where a
-    backslash also ends the authority of a special URL, so ``https://host\\.well-known/
-    mercure/x`` is on the hub's path); either reading in the namespace reserves it."""
-    hub_path = urlsplit(base).path.rstrip("/")
-    below, at = _namespace_patterns(hub_path)
-    try:
-        if below.test(topic, base) or (itself and at.test(topic, base)):
-            return True
-    except (ValueError, TypeError):  # pragma: no cover - the binding answers False
-        pass
-    try:
-        parts = urlsplit(urljoin(base, topic))
-    except ValueError:
-        return False  # not a URL reference: it cannot name a hub path
-    path = parts.path
-    if parts.scheme in ("http", "https", "ws", "wss", "ftp", "file"):
-        path = path.replace("\\", "/")  # as the URL Standard reads special URLs
-    path = _remove_dot_segments(_ESCAPE.sub(_decode_unreserved, path))
-    return (itself and path == hub_path) or path.startswith(hub_path + "/")
 
 
 def publish_v1(hub: Hub) -> Response:

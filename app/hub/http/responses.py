@@ -15,6 +15,7 @@ from app.hub.auth import (
     origin_allowed,
     request_origin,
 )
+from app.hub.namespace import HUB_PATH
 from app.hub.oauth import is_access_token
 from app.hub.size import update_size
 from app.hub.transport.base import TransportError
@@ -26,8 +27,6 @@ if TYPE_CHECKING:
 __all__ = ["HUB_PATH", "authorize", "published", "text", "unauthorized"]
 
 logger = logging.getLogger(__name__)
-
-HUB_PATH = "/.well-known/mercure"
 
 
 def text(body: str, status: int) -> Response:
