@@ -13,7 +13,6 @@ from typing import Any
 from app.config.errors import Problems, join
 from app.config.fields import is_nullable
 from app.config.suggest import fix_for
-from app.hub.namespace import HUB_PATH, MERCURE_EVENT_TYPE, in_namespace
 
 TEXT_STRATEGIES = ("partial", "start", "end", "iexact", "ipartial", "istart", "iend")
 TEXT_TYPES = ("string", "text", "enum")
@@ -115,24 +114,7 @@ def check_mercure(
         return
     base = join(path, "mercure")
     for index, topic in enumerate(mercure.get("topics", [])):
-        where = join(join(base, "topics"), index)
-        # Each placeholder read as a plain value; what values expand to is checked when an
-        # update is staged (app.publish.publisher).
-        if in_namespace(_PLACEHOLDER.sub("x", topic)):
-            problems.add(
-                where,
-                f"topic '{topic}' is in the hub's reserved namespace '{HUB_PATH}' "
-                "(subscription events live there, and the hub refuses publishers there too)",
-                f"choose a topic outside {HUB_PATH}, such as the item's IRI",
-            )
-            continue
-        _check_topic(topic, options, resources, where, problems)
-    if mercure.get("type") == MERCURE_EVENT_TYPE:
-        problems.add(
-            join(base, "type"),
-            f"the event type '{MERCURE_EVENT_TYPE}' is reserved to the hub's subscription events",
-            "choose another type, or leave it out (message events)",
-        )
+        _check_topic(topic, options, resources, join(join(base, "topics"), index), problems)
     if isinstance(mercure.get("id"), str):  # a template like the topics, or a literal
         _check_topic(mercure["id"], options, resources, join(base, "id"), problems)
     members = [*options.get("fields", {}).values(), *options.get("relations", {}).values()]

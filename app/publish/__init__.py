@@ -21,7 +21,7 @@ from app.models.columns import relation_column
 from app.publish.external import HttpDeliverer
 from app.publish.factory import UpdateFactory
 from app.publish.item import ItemView, RegistryItemView
-from app.publish.limits import UpdateLimit, built_in_limit, external_limit
+from app.publish.limits import UpdateLimit, built_in_limit, check_options, external_limit
 from app.publish.outbox import Outbox
 from app.publish.publisher import Publisher
 from app.publish.relay import Deliverer, Relay
@@ -47,8 +47,11 @@ def init_app(
 
     Updates are written to ``registry``'s outbox tables and relayed to the hubs of
     ``publish_settings`` (read by :func:`app.create_app` with the names of
-    :func:`hub_names`).
+    :func:`hub_names`). Raises :class:`~app.config.errors.ConfigError` for a ``mercure``
+    option that would publish what the hub reserves to itself
+    (:func:`~app.publish.limits.check_options`).
     """
+    check_options(spec)
     models = {
         registry.model(resource.name): resource
         for resource in spec.resources

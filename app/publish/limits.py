@@ -19,12 +19,15 @@ document is larger than the body that changed it (relations listed as IRIs).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from app.config.errors import ConfigError
+from app.config.spec import ResourcesSpec
 from app.errors import ApiError, PayloadTooLarge
 from app.hub.form import MAX_FORM_SIZE
-from app.hub.namespace import HUB_PATH, in_namespace
+from app.hub.namespace import HUB_PATH, MERCURE_EVENT_TYPE, in_namespace
 from app.hub.size import update_size
 from app.hub.update import Update
 from app.publish.external import form
@@ -34,6 +37,7 @@ __all__ = [
     "UpdateLimit",
     "UpdateTooLarge",
     "built_in_limit",
+    "check_options",
     "check_topics",
     "external_limit",
     "form_size",
@@ -52,6 +56,37 @@ class ReservedTopic(ApiError):
     the hub publishes (its subscription events); nothing is written."""
 
     status = 422
+
+
+_PLACEHOLDER = re.compile(r"\{[^{}]*\}")
+
+
+def check_options(spec: ResourcesSpec) -> None:
+    """Raise :class:`~app.config.errors.ConfigError` naming every ``mercure`` option of
+    ``spec`` that would publish what the hub reserves to itself: a topic template in its
+    namespace however it is spelled (each placeholder read as a plain value; what values
+    expand to is checked by :func:`check_topics` at each write), or the event type
+    ``mercure``. Called at start-up, so such a file never serves."""
+    problems = []
+    for resource in spec.resources:
+        options = resource.mercure
+        if not options.enabled:
+            continue
+        at = f"resources.{resource.name}.mercure"
+        for index, template in enumerate(options.topics):
+            if in_namespace(_PLACEHOLDER.sub("x", template)):
+                problems.append(
+                    f"{at}.topics[{index}]: topic '{template}' is in the hub's reserved "
+                    f"namespace {HUB_PATH}, where only the hub publishes (subscription "
+                    "events); choose a topic outside it, such as the item's IRI"
+                )
+        if options.type == MERCURE_EVENT_TYPE:
+            problems.append(
+                f"{at}.type: the event type '{MERCURE_EVENT_TYPE}' is reserved to the hub's "
+                "subscription events; choose another type, or leave it out"
+            )
+    if problems:
+        raise ConfigError("\n".join(problems))
 
 
 def check_topics(update: Update) -> None:

@@ -77,31 +77,6 @@ CASES = [
     ),
     ("mercure: {topics: ['/books/{id']}", "unbalanced braces in topic '/books/{id'"),
     (
-        "mercure: {topics: ['/.well-known/mercure/subscriptions/{id}/x']}",
-        "topic '/.well-known/mercure/subscriptions/{id}/x' is in the hub's reserved namespace "
-        "'/.well-known/mercure' (subscription events live there, and the hub refuses "
-        "publishers there too) at resources.Book.mercure.topics[0]; choose a topic outside "
-        "/.well-known/mercure",
-    ),
-    *(
-        (
-            f"mercure: {{topics: ['{topic}']}}",
-            f"topic '{topic.replace(chr(92) * 2, chr(92))}' is in the hub's reserved namespace",
-        )
-        for topic in (
-            "/.well-known/%6Dercure/subscriptions/{id}",
-            "/.well-known/./mercure/subscriptions/{id}",
-            "/books/../.well-known/mercure/{id}",
-            "https://host\\.well-known/mercure/x",
-            "https://shop.example/.well-known/mercure",
-        )
-    ),
-    (
-        "mercure: {type: mercure}",
-        "the event type 'mercure' is reserved to the hub's subscription events at "
-        "resources.Book.mercure.type",
-    ),
-    (
         "mercure: {id: 'urn:book:{nope}'}",
         "unknown placeholder '{nope}' in topic 'urn:book:{nope}' at resources.Book.mercure.id",
     ),

@@ -15,14 +15,22 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from app.config.errors import ConfigError
+from app.config.spec import ResourcesSpec
 from app.hub.form import MAX_FORM_SIZE
 from app.hub.update import Update
 from app.publish.external import form
-from app.publish.limits import UpdateTooLarge, built_in_limit, external_limit, form_size
+from app.publish.limits import (
+    UpdateTooLarge,
+    built_in_limit,
+    check_options,
+    external_limit,
+    form_size,
+)
 from app.publish.relay import Rejected
 from app.publish.settings import ExternalHub, PublishSettings
 from app.publish.sink import HubDeliverer
-from tests.publish.conftest import Recorder, make_library
+from tests.publish.conftest import BOOK, SHELF, Recorder, make_library, with_mercure
 
 _TEXT = st.text(alphabet=st.characters(codec="utf-8", exclude_characters="\r\n\x00"))
 
@@ -98,3 +106,41 @@ def test_a_change_too_large_for_an_external_hub_does_not_commit(tmp_path: Path) 
             assert [json.loads(row.update.data)["title"] for row in pending] == ["fits"]
     finally:
         library.publisher.close()
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "/.well-known/mercure/subscriptions/{id}/x",
+        "/.well-known/%6Dercure/subscriptions/{id}",
+        "/.well-known/./mercure/subscriptions/{id}",
+        "/books/../.well-known/mercure/{id}",
+        "https://host\\.well-known/mercure/x",
+        "https://shop.example/.well-known/mercure",
+    ],
+)
+def test_a_topic_template_in_the_hubs_namespace_stops_the_start(template: str) -> None:
+    spec = ResourcesSpec(resources=(with_mercure(SHELF, topics=(template,)),))
+    with pytest.raises(ConfigError) as refused:
+        check_options(spec)
+    assert str(refused.value) == (
+        f"resources.Shelf.mercure.topics[0]: topic '{template}' is in the hub's reserved "
+        "namespace /.well-known/mercure, where only the hub publishes (subscription events); "
+        "choose a topic outside it, such as the item's IRI"
+    )
+
+
+def test_the_hubs_event_type_stops_the_start() -> None:
+    spec = ResourcesSpec(resources=(SHELF, with_mercure(BOOK, type="mercure")))
+    with pytest.raises(ConfigError, match=r"resources\.Book\.mercure\.type: the event type "):
+        check_options(spec)
+
+
+def test_ordinary_options_start() -> None:
+    spec = ResourcesSpec(
+        resources=(
+            with_mercure(SHELF, topics=("/shelves/{id}", "https://x.example/{+label}/%20")),
+            with_mercure(BOOK, type="book"),
+        )
+    )
+    check_options(spec)

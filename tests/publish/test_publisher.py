@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from app.config import load_resources
+from app.config.errors import ConfigError
 from app.config.spec import MercureSpec
 from app.publish.settings import PublishSettingsError
 from tests.publish.gateway import (
@@ -248,6 +249,16 @@ def test_no_item_publishes_in_the_hubs_namespace(
         assert gw.publisher.outbox.pending("default") == []
     finally:
         gw.publisher.close()
+
+
+def test_a_resources_file_publishing_in_the_hubs_namespace_does_not_start(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "resources.yaml").write_text(
+        NOTES.replace("/.well-known/{kind}/subscriptions/", "/.well-known/./mercure/")
+    )
+    with pytest.raises(ConfigError, match=r"topics\[0\]: topic .* reserved namespace"):
+        build_app(tmp_path / "n.sqlite", spec=load_resources(tmp_path / "resources.yaml"))
 
 
 def test_a_change_that_changes_nothing_sends_nothing(gateway: Gateway) -> None:
