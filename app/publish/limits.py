@@ -19,7 +19,6 @@ document is larger than the body that changed it (relations listed as IRIs).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -31,6 +30,7 @@ from app.hub.namespace import HUB_PATH, MERCURE_EVENT_TYPE, in_namespace
 from app.hub.size import update_size
 from app.hub.update import Update
 from app.publish.external import form
+from app.publish.topic import literal
 
 __all__ = [
     "ReservedTopic",
@@ -58,9 +58,6 @@ class ReservedTopic(ApiError):
     status = 422
 
 
-_PLACEHOLDER = re.compile(r"\{[^{}]*\}")
-
-
 def check_options(spec: ResourcesSpec) -> None:
     """Raise :class:`~app.config.errors.ConfigError` naming every ``mercure`` option of
     ``spec`` that would publish what the hub reserves to itself: a topic template in its
@@ -74,7 +71,7 @@ def check_options(spec: ResourcesSpec) -> None:
             continue
         at = f"resources.{resource.name}.mercure"
         for index, template in enumerate(options.topics):
-            if in_namespace(_PLACEHOLDER.sub("x", template)):
+            if in_namespace(literal(template)):
                 problems.append(
                     f"{at}.topics[{index}]: topic '{template}' is in the hub's reserved "
                     f"namespace {HUB_PATH}, where only the hub publishes (subscription "

@@ -79,6 +79,12 @@ def parse(template: str) -> tuple[Part, ...]:
     return tuple(parts)
 
 
+def literal(template: str, value: str = "x") -> str:
+    """``template`` with every expression read as the plain ``value`` (what a topic looks
+    like whatever the item, for start-up checks)."""
+    return "".join(part if isinstance(part, str) else value for part in parse(template))
+
+
 def paths(template: str) -> tuple[tuple[str, ...], ...]:
     """Return every attribute path ``template`` reads (for start-up validation)."""
     return tuple(part.path for part in parse(template) if isinstance(part, Expression))
