@@ -2,9 +2,9 @@
 
 Subscription events live there (``/.well-known/mercure/subscriptions/...``), so only the
 hub publishes there: the hub refuses publishers (:mod:`app.hub.http.publish`,
-:mod:`app.hub.http.publish_v1`), the loader refuses ``resources.yaml`` topics and the
-gateway refuses to publish an item's update there (:mod:`app.publish.publisher`), with
-:func:`reserved` or :func:`in_namespace`. Pure: no Flask, no I/O.
+:mod:`app.hub.http.publish_v1`) and the gateway refuses to publish an item's update there
+(:mod:`app.publish.limits`), with :func:`reserved` or :func:`in_namespace`. Pure: no
+Flask, no I/O.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The largest update each hub takes, checked before a change commits.
+"""What a hub refuses, checked before a change commits: updates larger than it takes,
+and topics in its reserved namespace.
 
 A change whose update its hub would refuse must not commit: its row would stay in the
 outbox as ``rejected`` and no subscriber would ever learn of the change. So
@@ -15,6 +16,12 @@ outbox as ``rejected`` and no subscriber would ever learn of the change. So
 ``MAX_BODY_SIZE`` keeps REST bodies well under these limits by default (1 MiB against
 10 MiB); the check matters when the limits are set closer, and when the published
 document is larger than the body that changed it (relations listed as IRIs).
+
+Every hub refuses publishers the ``/.well-known/mercure`` namespace, where its
+subscription events live (:mod:`app.hub.namespace`); the gateway's relay hands updates to
+the built-in hub past those checks, so they are made here: :func:`check_options` at
+start-up (topic templates and the reserved event type), :func:`check_topics` at each
+write (:class:`ReservedTopic`, a 422, for topics that values expanded into it).
 """
 
 from __future__ import annotations
