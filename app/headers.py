@@ -23,14 +23,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from flask import Flask, Response
+from flask import Flask
 
 from app.hub.headers import security_headers
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
-__all__ = ["EXTENSION_KEY", "SecurityHeaders", "add_vary", "init_app"]
+__all__ = ["EXTENSION_KEY", "SecurityHeaders", "init_app", "replace", "vary"]
 
 EXTENSION_KEY = "security_headers"
 CSP = "Content-Security-Policy"
@@ -88,11 +88,20 @@ class SecurityHeaders:
         return self.app(environ, start)
 
 
-def add_vary(response: Response, name: str) -> None:
-    """Add ``name`` to the response's ``Vary`` header, as ``response.vary.add(name)``
-    does, without parsing the header into a set and writing it back."""
-    current = response.headers.get("Vary")
-    if current is None:
-        response.headers.add("Vary", name)
-    elif name.lower() not in {part.strip().lower() for part in current.split(",")}:
-        response.headers["Vary"] = f"{current}, {name}"
+def vary(headers: list[tuple[str, str]], name: str) -> None:
+    """Add ``name`` to the ``Vary`` header of ``headers`` (a ``start_response`` list), as
+    ``response.vary.add(name)`` would: once, case-insensitively, after the names there."""
+    for index, (key, value) in enumerate(headers):
+        if key.lower() == "vary":
+            if name.lower() not in {part.strip().lower() for part in value.split(",")}:
+                headers[index] = (key, f"{value}, {name}")
+            return
+    headers.append(("Vary", name))
+
+
+def replace(headers: list[tuple[str, str]], name: str, value: str) -> None:
+    """Set the header ``name`` of ``headers`` (a ``start_response`` list) to ``value``,
+    dropping any of that name (case-insensitively) set before."""
+    lowered = name.lower()
+    headers[:] = [header for header in headers if header[0].lower() != lowered]
+    headers.append((name, value))

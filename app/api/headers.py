@@ -17,15 +17,20 @@ browsers can discover the hub. The hub's own route has its own CORS and is left 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask, Request, Response, request
+from flask import Flask, Request
 from werkzeug.sansio.utils import get_current_url
+from werkzeug.wsgi import get_host
 
 from app.api.hydra import API_DOCUMENTATION_REL, DOCS_PATH
-from app.headers import add_vary
+from app.headers import replace, vary
 from app.hub.http import HUB_PATH
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 ASYNCAPI_PATH = "/docs.asyncapi.json"
 ASYNCAPI_TYPE = "application/vnd.aai.asyncapi+json"
@@ -74,38 +79,88 @@ def install(
     cors_origins: Sequence[str],
     routes: Sequence[str] = (),
 ) -> None:
-    """Register the ``after_request`` hook adding discovery and CORS headers.
+    """Wrap ``app.wsgi_app`` in :class:`ApiHeaders`, adding discovery and CORS headers.
 
     ``routes`` are the collection routes of every resource (with ``/``, ``/contexts/...``
     and ``/docs.jsonld``, the API's paths); ``hub_urls`` maps the collection route of each
     Mercure resource to the hub URL it advertises; responses under other routes carry no
     ``Link: rel="mercure"``.
     """
-    origins = frozenset(cors_origins)
-    resource_routes = tuple(dict.fromkeys((*routes, *hub_urls)))
-    api_paths = frozenset({"/", DOCS_PATH, *resource_routes})
-    api_prefixes = (CONTEXTS_PREFIX, *(f"{route}/" for route in resource_routes))
+    app.wsgi_app = ApiHeaders(app.wsgi_app, hub_urls, cors_origins, routes)  # type: ignore[method-assign]
 
-    def hub_url_of(path: str) -> str | None:
-        for route, url in hub_urls.items():
+
+class ApiHeaders:
+    """WSGI middleware around the app: the discovery ``Link`` and the CORS headers (see
+    the module) go into the ``start_response`` of every answer but the hub's, after every
+    hook and error handler, as plain tuples (no per-header work by Werkzeug, which an
+    ``after_request`` hook would cost on every answer). The CORS headers replace any of
+    the same names; ``Origin`` joins the answer's ``Vary``.
+
+    The request's path, scheme, host and script root are read from the WSGI environ as
+    Werkzeug's ``Request`` reads them."""
+
+    def __init__(
+        self,
+        app: WSGIApplication,
+        hub_urls: Mapping[str, str],
+        cors_origins: Sequence[str],
+        routes: Sequence[str],
+    ) -> None:
+        self.app = app
+        self._hub_urls = dict(hub_urls)
+        self._origins = frozenset(cors_origins)
+        resource_routes = tuple(dict.fromkeys((*routes, *hub_urls)))
+        self._api_paths = frozenset({"/", DOCS_PATH, *resource_routes})
+        self._api_prefixes = (CONTEXTS_PREFIX, *(f"{route}/" for route in resource_routes))
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        added = self._headers(environ)
+        if not added:
+            return self.app(environ, start_response)
+
+        def start(
+            status: str, headers: list[tuple[str, str]], exc_info: Any = None
+        ) -> Callable[[bytes], object]:
+            for name, value in added:
+                if name == "Vary":
+                    vary(headers, value)
+                elif name == "Link":
+                    headers.append((name, value))
+                else:
+                    replace(headers, name, value)
+            return start_response(status, headers, exc_info)
+
+        return self.app(environ, start)
+
+    def _headers(self, environ: WSGIEnvironment) -> list[tuple[str, str]]:
+        path = _decoded(environ.get("PATH_INFO", ""))
+        path = "/" + path.lstrip("/")
+        if path == HUB_PATH or path.startswith(HUB_PATH + "/"):
+            return []
+        added: list[tuple[str, str]] = []
+        hub_url = self._hub_url_of(path)
+        if hub_url or path in self._api_paths or path.startswith(self._api_prefixes):
+            scheme = environ.get("wsgi.url_scheme", "http")
+            root_path = _decoded(environ.get("SCRIPT_NAME", "")).rstrip("/")
+            added.append(("Link", _api_links(hub_url, scheme, get_host(environ), root_path)))
+        origin = environ.get("HTTP_ORIGIN")
+        origins = self._origins
+        if origin and ("*" in origins or origin.rstrip("/") in origins):
+            added.append(("Access-Control-Allow-Origin", "*" if "*" in origins else origin))
+            added.append(("Access-Control-Expose-Headers", EXPOSED_HEADERS))
+            added.append(("Vary", "Origin"))
+            if environ.get("REQUEST_METHOD") == "OPTIONS":
+                added.append(("Access-Control-Allow-Methods", ALLOWED_METHODS))
+                added.append(("Access-Control-Allow-Headers", ALLOWED_HEADERS))
+        return added
+
+    def _hub_url_of(self, path: str) -> str | None:
+        for route, url in self._hub_urls.items():
             if path == route or path.startswith(route + "/"):
                 return url
         return None
 
-    @app.after_request
-    def _api_headers(response: Response) -> Response:
-        path = request.path
-        if path == HUB_PATH or path.startswith(HUB_PATH + "/"):
-            return response
-        hub_url = hub_url_of(path)
-        if hub_url or path in api_paths or path.startswith(api_prefixes):
-            response.headers.add("Link", api_links(hub_url, request))
-        origin = request.headers.get("Origin")
-        if origin and ("*" in origins or origin.rstrip("/") in origins):
-            response.headers["Access-Control-Allow-Origin"] = "*" if "*" in origins else origin
-            response.headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
-            add_vary(response, "Origin")
-            if request.method == "OPTIONS":
-                response.headers["Access-Control-Allow-Methods"] = ALLOWED_METHODS
-                response.headers["Access-Control-Allow-Headers"] = ALLOWED_HEADERS
-        return response
+
+def _decoded(value: str) -> str:
+    """A WSGI environ string (bytes as latin-1) as Werkzeug decodes it (UTF-8)."""
+    return value if value.isascii() else value.encode("latin-1").decode(errors="replace")

@@ -15,15 +15,18 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import orjson
 from flask import Request, Response, current_app
-from werkzeug.datastructures import MIMEAccept
+from werkzeug.datastructures import Headers, MIMEAccept
 from werkzeug.http import parse_accept_header
 
 from app.errors import BadRequest, NotAcceptable, PayloadTooLarge, UnsupportedMediaType
+from app.schemas.encoder import encode_document
 from app.settings import DEFAULT_MAX_BODY_SIZE
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIEnvironment
 
 JSONLD = "application/ld+json"
 JSON = "application/json"
@@ -188,22 +191,26 @@ def _reject_constant(name: str) -> Any:
 _DECODER = json.JSONDecoder(parse_constant=_reject_constant)
 
 
-def encode_document(document: Any, *, plain: bool = False) -> bytes:
-    """``document`` as compact UTF-8 JSON, as ``json.dumps(document, ensure_ascii=False,
-    separators=(",", ":"))`` writes it.
+class DocumentResponse(Response):
+    """A JSON document the gateway wrote: a byte body whose ``Content-Length`` is set, a
+    success status with a body, and header values that are ASCII (its IRIs, in
+    ``Location`` and ``Content-Location``, are URIs already).
 
-    ``plain``: the caller knows that ``document`` holds only dicts, lists, strings,
-    integers, booleans and ``None`` (see :attr:`app.schemas.Dumper.plain_json`); it is then
-    encoded by orjson, which writes those byte for byte as ``json.dumps`` does, several
-    times faster (not floats, whose exponents it writes differently). Anything orjson
-    refuses (a lone surrogate, an integer past 64 bits) goes the standard way.
-    """
-    if plain:
-        try:
-            return orjson.dumps(document)
-        except TypeError:
-            pass
-    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+    Werkzeug's last pass over the headers before they are sent (a copy of them all, IRIs
+    made URIs, entity headers dropped from a 304, a length found for the body) would
+    change nothing in such a response, so it is skipped; any other status (an
+    ``after_request`` hook may set one) or a non-ASCII ``Location`` gets that pass."""
+
+    ascii_locations = True
+    """Whether ``Location`` and ``Content-Location``, if set, were ASCII when given."""
+
+    def get_wsgi_headers(self, environ: WSGIEnvironment) -> Headers:
+        if self.status_code in _DOCUMENT_STATUSES and self.ascii_locations:
+            return self.headers
+        return super().get_wsgi_headers(environ)
+
+
+_DOCUMENT_STATUSES = frozenset({200, 201})
 
 
 def document_response(
@@ -218,6 +225,16 @@ def document_response(
     :func:`encode_document`)."""
     content_type = JSONLD_UTF8 if fmt == "jsonld" else JSON_UTF8
     fields = [("Content-Type", content_type), ("Vary", "Accept")]
+    ascii_locations = True
     if headers:
         fields += headers.items()
-    return Response(encode_document(document, plain=plain), status=status, headers=fields)
+        ascii_locations = all(headers.get(name, "").isascii() for name in _LOCATIONS)
+    response = DocumentResponse(
+        encode_document(document, plain=plain), status=status, headers=fields
+    )
+    if not ascii_locations:
+        response.ascii_locations = False
+    return response
+
+
+_LOCATIONS = ("Location", "Content-Location")

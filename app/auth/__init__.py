@@ -7,9 +7,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask, Response, g, request
+from flask import Flask, request
 
 from app.access.user import User
 from app.auth.authenticator import Authenticator
@@ -17,13 +18,17 @@ from app.auth.command import auth_command
 from app.auth.mercure import SubscriberTokens, blueprint
 from app.auth.settings import AuthSettings, AuthSettingsError
 from app.config.spec import ResourcesSpec
-from app.headers import add_vary
+from app.headers import vary
 from app.hub.settings import HubSettings
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 __all__ = ["EXTENSION_KEY", "Auth", "AuthSettings", "AuthSettingsError", "init_app"]
 
 EXTENSION_KEY = "gateway_auth"
-_USER = "_gateway_user"
+_USER = "gateway.user"
+"""Where the request's verified user is kept in the WSGI environ (``None``: anonymous)."""
 
 
 class Auth:
@@ -36,10 +41,30 @@ class Auth:
     def current_user(self) -> User | None:
         """The request's user, verified once per request; ``None`` when anonymous.
         Raises 401 for a header or token that cannot be trusted."""
-        if _USER not in g:
-            setattr(g, _USER, self.authenticator.authenticate(request.headers.get("Authorization")))
-        user: User | None = getattr(g, _USER)
+        environ = request.environ
+        if _USER not in environ:
+            environ[_USER] = self.authenticator.authenticate(request.headers.get("Authorization"))
+        user: User | None = environ[_USER]
         return user
+
+
+class VaryAuthorization:
+    """WSGI middleware around the app: an answer that depended on who asked (the user was
+    read) gets ``Authorization`` in its ``Vary``, so shared caches do not mix users. A plain
+    ``start_response`` tuple, not an ``after_request`` hook's per-response work."""
+
+    def __init__(self, app: WSGIApplication) -> None:
+        self.app = app
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        def start(
+            status: str, headers: list[tuple[str, str]], exc_info: Any = None
+        ) -> Callable[[bytes], object]:
+            if _USER in environ:
+                vary(headers, "Authorization")
+            return start_response(status, headers, exc_info)
+
+        return self.app(environ, start)
 
 
 def init_app(
@@ -53,12 +78,7 @@ def init_app(
     """Authenticate REST requests as ``settings`` say and serve subscriber tokens signed
     with the hub's subscriber key (or ``AUTH_MERCURE_PRIVATE_KEY`` for asymmetric ones)."""
     auth = Auth(Authenticator(settings))
-
-    @app.after_request
-    def _vary(response: Response) -> Response:
-        if _USER in g:  # the answer depended on who asked: shared caches must not mix users
-            add_vary(response, "Authorization")
-        return response
+    app.wsgi_app = VaryAuthorization(app.wsgi_app)  # type: ignore[method-assign]
 
     algorithm = hub_settings.subscriber_algorithm
     key = (

@@ -13,6 +13,7 @@ as SSE fields, so they may not contain CR, LF or NUL (construction raises
 
 from __future__ import annotations
 
+import os
 import re
 import uuid
 from dataclasses import dataclass
@@ -24,6 +25,11 @@ SSE_FORBIDDEN = re.compile(r"[\r\n\x00]")
 def new_update_id() -> str:
     """Return a fresh globally unique update id, as the reference hub makes them."""
     return f"urn:uuid:{uuid.uuid4()}"
+
+
+def new_key() -> str:
+    """A fresh idempotency key: 128 random bits in hex (as ``uuid.uuid4().hex``)."""
+    return os.urandom(16).hex()
 
 
 @dataclass(frozen=True, slots=True)

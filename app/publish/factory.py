@@ -5,10 +5,10 @@ item IRI. Data: the ``data`` option verbatim for creates and updates when set, e
 JSON-LD item restricted to ``normalization_groups``; deletes always carry the relative IRI
 (and ``@type`` with ``include_type``). ``id`` is a template like the topics (a literal
 without braces stays as it is); without it a fresh ``urn:uuid:`` id is fixed here, before
-any delivery attempt, so a retried delivery carries the same id. ``private``, ``type`` and
-``retry`` are copied. A resource with a read rule adds its audience topics
-(:mod:`app.access.audience`) after its own, so that its (private) update reaches exactly the
-subscribers whose users may read the item.
+any delivery attempt, so a retried delivery carries the same id, and so is its fresh
+idempotency ``key``. ``private``, ``type`` and ``retry`` are copied. A resource with a read
+rule adds its audience topics (:mod:`app.access.audience`) after its own, so that its
+(private) update reaches exactly the subscribers whose users may read the item.
 
 Callers must build create updates after the INSERT (the id exists) and delete updates
 before the DELETE (the row and its relations can still be read).
@@ -20,7 +20,7 @@ from functools import partial
 
 from app.access.audience import AUDIENCE_PATH, audience_fields, item_audiences
 from app.config.spec import ResourceSpec
-from app.hub.update import Update
+from app.hub.update import Update, new_key
 from app.publish import payload, topic
 from app.publish.item import ItemView
 
@@ -39,9 +39,7 @@ class UpdateFactory:
         if options.data is not None:
             data = options.data
         else:
-            data = payload.item_data(
-                self._view.serialize(resource, obj, options.normalization_groups)
-            )
+            data = self._view.data(resource, obj, options.normalization_groups)
         return self._update(resource, obj, iri, data)
 
     def deleted(self, resource: ResourceSpec, obj: object) -> Update:
@@ -72,6 +70,7 @@ class UpdateFactory:
             id=update_id,
             type=options.type,
             retry=options.retry,
+            key=new_key(),
         )
 
 

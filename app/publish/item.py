@@ -1,4 +1,4 @@
-"""How the publisher sees a stored item: its IRI and its JSON-LD representation.
+"""How the publisher sees a stored item: its IRI and its JSON-LD representation, encoded.
 
 :class:`ItemView` is the small interface the update factory needs; :class:`RegistryItemView`
 implements it with the REST layer's own IRIs and serializer, so a published update carries
@@ -7,12 +7,12 @@ exactly what ``GET /books/1`` answers.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Protocol
 
 from app.config.spec import ResourceSpec
 from app.models import ModelRegistry, item_iri
-from app.schemas import serialize_item
+from app.publish.payload import item_data
+from app.schemas import schemas_for, serialize_item
 
 
 class ItemView(Protocol):
@@ -21,10 +21,9 @@ class ItemView(Protocol):
     def iri(self, resource: ResourceSpec, obj: object) -> str:
         """The item's relative IRI (``/books/1``)."""
 
-    def serialize(
-        self, resource: ResourceSpec, obj: object, groups: tuple[str, ...]
-    ) -> Mapping[str, object]:
-        """The JSON-LD item (``@context``, ``@id``, ``@type``, fields in ``groups``)."""
+    def data(self, resource: ResourceSpec, obj: object, groups: tuple[str, ...]) -> str:
+        """The JSON-LD item (``@context``, ``@id``, ``@type``, fields in ``groups``) as an
+        update's ``data`` (:func:`app.publish.payload.item_data`)."""
 
 
 class RegistryItemView:
@@ -36,7 +35,8 @@ class RegistryItemView:
     def iri(self, resource: ResourceSpec, obj: object) -> str:
         return item_iri(resource, obj)
 
-    def serialize(
-        self, resource: ResourceSpec, obj: object, groups: tuple[str, ...]
-    ) -> Mapping[str, object]:
-        return serialize_item(self._registry, resource, obj, groups=groups, jsonld=True)
+    def data(self, resource: ResourceSpec, obj: object, groups: tuple[str, ...]) -> str:
+        document = serialize_item(self._registry, resource, obj, groups=groups, jsonld=True)
+        # A narrower group holds a subset of the values of the full document.
+        plain = schemas_for(self._registry).dumper(resource).plain_json
+        return item_data(document, plain=plain)

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
@@ -29,7 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from app.hub.update import Update
+from app.hub.update import Update, new_key
 from app.models.outbox import outbox_tables
 
 __all__ = ["Outbox", "Queued"]
@@ -91,9 +90,10 @@ class Outbox:
         settled: Collection[str] = (),
     ) -> list[Queued]:
         """Write ``updates`` for ``hub`` in ``session``'s transaction, in order; return
-        them as queued rows, each with a fresh key, marked ``behind`` when an older row of
-        the hub is pending (seen in the same transaction). ``settled``: keys of rows known
-        to be relayed already, whose deletion is on its way (not pending for this check).
+        them as queued rows, each with its key (a fresh one if it had none), marked
+        ``behind`` when an older row of the hub is pending (seen in the same transaction).
+        ``settled``: keys of rows known to be relayed already, whose deletion is on its way
+        (not pending for this check).
 
         One statement per row, on the session's connection: the insert returns whether
         another row of the hub is pending (a subquery in ``RETURNING``), so no ``SELECT``
@@ -257,7 +257,7 @@ def _with_key(update: Update) -> Update:
         id=update.id,
         type=update.type,
         retry=update.retry,
-        key=uuid.uuid4().hex,
+        key=new_key(),
     )
 
 

@@ -13,6 +13,8 @@ from functools import lru_cache
 from flask import has_request_context, request
 from werkzeug.sansio.utils import get_current_url
 
+from app.schemas.encoder import encode_document
+
 DEFAULT_ORIGIN = "http://localhost"
 ORIGIN_CACHE_SIZE = 256
 """Distinct (scheme, host) pairs whose origin string is kept (the host comes from clients)."""
@@ -44,9 +46,10 @@ def absolute(base: str, iri: str) -> str:
     return base.rstrip("/") + "/" + iri.lstrip("/")
 
 
-def item_data(item: Mapping[str, object]) -> str:
-    """Encode a serialized item as the update's ``data``."""
-    return json.dumps(item, ensure_ascii=False, separators=(",", ":"), default=str)
+def item_data(item: Mapping[str, object], *, plain: bool = False) -> str:
+    """Encode a serialized item as the update's ``data`` (``plain``: see
+    :func:`~app.schemas.encoder.encode_document`; the same text either way)."""
+    return encode_document(item, plain=plain, default=str).decode()
 
 
 def deleted_data(iri: str, type_name: str | None) -> str:

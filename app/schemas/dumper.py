@@ -18,7 +18,7 @@ Contracts:
   of ``obj``, for every value the columns can hold (a test compares them).
 * :attr:`Dumper.plain_json` is true when every value the documents can hold is a string,
   an integer, a boolean or ``None``: such documents may be encoded by a JSON encoder that
-  writes them byte for byte as ``json.dumps`` does (see :mod:`app.api.negotiation`).
+  writes them byte for byte as ``json.dumps`` does (see :mod:`app.schemas.encoder`).
 """
 
 from __future__ import annotations

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from werkzeug.test import EnvironBuilder
+
+from app.api.negotiation import document_response
 
 
 @pytest.mark.parametrize(
@@ -67,3 +70,23 @@ def test_head_and_options(client: httpx.Client) -> None:
     assert {"GET", "PUT", "PATCH", "DELETE"} <= {
         m.strip() for m in options.headers["allow"].split(",")
     }
+
+
+def test_document_headers_are_sent_as_given_or_corrected_by_werkzeug() -> None:
+    """A document response skips Werkzeug's last header pass only where it would change
+    nothing: ASCII locations and a 200 or 201; otherwise the pass runs as for any response."""
+    environ = EnvironBuilder("/things", base_url="http://api.example").get_environ()
+    created = document_response({}, "jsonld", 201, {"Location": "/things/1"})
+    assert created.get_wsgi_headers(environ) is created.headers
+    assert created.headers["Content-Length"] == "2"
+
+    unicode = document_response({}, "jsonld", 201, {"Location": "/bücher/1"})
+    sent = unicode.get_wsgi_headers(environ)
+    assert sent["Location"] == "/b%C3%BCcher/1"
+
+    for status in (204, 304):
+        hooked = document_response({}, "jsonld")
+        hooked.status_code = status  # as an after_request hook may set it
+        sent = hooked.get_wsgi_headers(environ)
+        assert sent is not hooked.headers
+        assert "Content-Length" not in sent

@@ -14,9 +14,9 @@ from flask import Flask
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.api.negotiation import encode_document
 from app.models import ModelRegistry
 from app.schemas import schemas_for
+from app.schemas.encoder import encode_document
 from tests.api import specs
 
 GADGET = specs.GADGET
