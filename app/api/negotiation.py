@@ -62,7 +62,7 @@ def response_format(request: Request) -> Format:
 
 
 def _negotiate(request: Request) -> Format:
-    accept = request.headers.get("Accept", "")
+    accept = request.environ.get("HTTP_ACCEPT", "")  # what request.headers.get("Accept") reads
     fmt = _format_for(accept)
     if fmt is None:
         raise NotAcceptable(
