@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from flask import Flask, Request
+from flask import Flask
 from werkzeug.sansio.utils import get_current_url
 from werkzeug.wsgi import get_host
 
@@ -50,11 +50,6 @@ def _absolute(path: str, scheme: str, host: str, root_path: str) -> str:
 def _link(hub_url: str, scheme: str, host: str, root_path: str) -> str:
     absolute = hub_url if "://" in hub_url else _absolute(hub_url, scheme, host, root_path)
     return f'<{absolute}>; rel="mercure"'
-
-
-def api_links(hub_url: str | None, req: Request) -> str:
-    """The ``Link`` value of an API response: the Hydra documentation, then the hub if any."""
-    return _api_links(hub_url, req.scheme, req.host, req.root_path)
 
 
 @lru_cache(maxsize=LINK_CACHE_SIZE)
