@@ -29,6 +29,9 @@ __all__ = ["EXTENSION_KEY", "Auth", "AuthSettings", "AuthSettingsError", "init_a
 EXTENSION_KEY = "gateway_auth"
 _USER = "gateway.user"
 """Where the request's verified user is kept in the WSGI environ (``None``: anonymous)."""
+_ASKED = "gateway.user_asked"
+"""Set in the WSGI environ once the user was asked for: the answer, a 401 included, then
+depends on ``Authorization``."""
 
 
 class Auth:
@@ -43,6 +46,7 @@ class Auth:
         Raises 401 for a header or token that cannot be trusted."""
         environ = request.environ
         if _USER not in environ:
+            environ[_ASKED] = True
             environ[_USER] = self.authenticator.authenticate(request.headers.get("Authorization"))
         user: User | None = environ[_USER]
         return user
@@ -50,7 +54,8 @@ class Auth:
 
 class VaryAuthorization:
     """WSGI middleware around the app: an answer that depended on who asked (the user was
-    read) gets ``Authorization`` in its ``Vary``, so shared caches do not mix users. A plain
+    asked for, whether the token was accepted or answered 401) gets ``Authorization`` in
+    its ``Vary``, so shared caches do not mix users. A plain
     ``start_response`` tuple, not an ``after_request`` hook's per-response work."""
 
     def __init__(self, app: WSGIApplication) -> None:
@@ -60,7 +65,7 @@ class VaryAuthorization:
         def start(
             status: str, headers: list[tuple[str, str]], exc_info: Any = None
         ) -> Callable[[bytes], object]:
-            if _USER in environ:
+            if _ASKED in environ:
                 vary(headers, "Authorization")
             return start_response(status, headers, exc_info)
 

@@ -251,6 +251,13 @@ def test_answers_that_depend_on_the_user_vary_on_authorization(api: Api) -> None
         response = api.request(ALICE, "GET", path)
         assert_status(response, 200)
         assert "Authorization" not in response.headers.get("Vary", ""), describe(response)
+    assert ALICE.token is not None
+    unsigned = ALICE.token.rsplit(".", 1)[0]
+    forged = Actor("alice", token=f"{unsigned}.bm90LWl0cy1zaWduYXR1cmU")  # not its signature
+    for path in ("/reviews", review):  # refused for that token: a 401 depends on it too
+        response = api.request(forged, "GET", path)
+        assert_status(response, 401)
+        assert "Authorization" in response.headers.get("Vary", ""), describe(response)
 
 
 def members(page: dict[str, Any]) -> list[str]:
