@@ -383,8 +383,9 @@ VARIABLES: tuple[Variable, ...] = (
         "PUBLIC_URL",
         Url(),
         None,
-        "origin of absolute IRIs, topics and the advertised hub; without it each request's "
-        "own origin is used (production requires it)",
+        "origin of absolute IRIs, topics, the advertised hub and the other discovery links "
+        "(`Link`, AsyncAPI, the contexts' `@vocab`); without it each request's own origin "
+        "is used (production requires it)",
         "app",
         shown_default="the request's origin",
     ),

@@ -159,6 +159,7 @@ def _build(
         users.current_user,
         cors_origins=settings.cors_allowed_origins,
         max_body_size=settings.max_body_size,
+        public_url=settings.public_url,
     )
     openapi.init_app(application, spec)
     asyncapi.init_app(
@@ -167,6 +168,7 @@ def _build(
         publisher.discovery_url_for,
         partial(origin, settings.public_url),
         hub_settings.cookie_name,
+        public_url=settings.public_url,
     )
     web.init_app(
         application,

@@ -48,6 +48,7 @@ def init_app(
     *,
     cors_origins: str | None = None,
     max_body_size: int = DEFAULT_MAX_BODY_SIZE,
+    public_url: str | None = None,
 ) -> None:
     """Register the REST routes, contexts, Hydra documentation, entrypoint and headers.
 
@@ -55,7 +56,9 @@ def init_app(
     advertises (a resource whose ``mercure.hub`` names another hub advertises that hub;
     ``None``: no discovery). ``cors_origins`` are the origins allowed to call the API
     (``CORS_ALLOWED_ORIGINS``: comma-separated, or ``*``); ``max_body_size`` bounds the
-    request bodies read (``MAX_BODY_SIZE``).
+    request bodies read (``MAX_BODY_SIZE``); ``public_url`` (``PUBLIC_URL``), when set, is
+    the root URL of the discovery links and of the documentation's IRI instead of each
+    request's.
     ``current_user()`` is the request's authenticated user, whom each resource's security
     rules judge.
     """
@@ -77,17 +80,23 @@ def init_app(
                 methods=methods,
             )
 
+    public_root = f"{public_url.rstrip('/')}/" if public_url else None
+
+    def vocabulary() -> str:
+        """The ``@vocab`` of the contexts: the documentation's IRI, rooted as the links."""
+        return f"{public_root or request.root_url}{hydra.DOCS_PATH.lstrip('/')}#"
+
     @blueprint.get("/contexts/<name>")
     def context(name: str) -> ResponseReturnValue:
         fmt = response_format(request)
-        document = documents.context(spec, name, f"{request.root_url}docs.jsonld#")
+        document = documents.context(spec, name, vocabulary())
         if document is None:
             raise NotFound(f"No JSON-LD context called {name!r}.")
         return document_response(document, fmt)
 
     @blueprint.get(hydra.DOCS_PATH)
     def documentation() -> ResponseReturnValue:
-        document = hydra.documentation(spec, f"{request.root_url}docs.jsonld#")
+        document = hydra.documentation(spec, vocabulary())
         response = document_response(document, "jsonld")
         del response.headers["Vary"]  # the path, not Accept, selects the representation
         return response
@@ -108,4 +117,5 @@ def init_app(
         if resource.mercure.enabled and url:
             hub_urls[resource.route] = url
     routes = [resource.route for resource in spec.resources]
-    headers.install(app, hub_urls, headers.parse_origins(cors_origins), routes)
+    origins = headers.parse_origins(cors_origins)
+    headers.install(app, hub_urls, origins, routes, public_url)

@@ -5,11 +5,13 @@ entrypoint ``/``, ``/contexts/...`` and ``/docs.jsonld``; errors included) carri
 ``Link: <root>docs.jsonld>; rel="http://www.w3.org/ns/hydra/core#apiDocumentation"``,
 and those under the route of a resource whose ``mercure`` is enabled also
 ``<hub>; rel="mercure"``, in the same ``Link`` value after it (comma-separated), with the
-hub URL made absolute against the request's root URL, preceded by the AsyncAPI document of
-the updates: ``<root>docs.asyncapi.json>; rel="describedby";
+hub URL made absolute against the root URL, preceded by the AsyncAPI document of the
+updates: ``<root>docs.asyncapi.json>; rel="describedby";
 type="application/vnd.aai.asyncapi+json"``. Other responses carry no ``Link``.
-The value depends only on the hub URL and the request's scheme, host and script root, so
-it is built once per such combination (a bounded cache: the host comes from the client).
+The root URL is ``PUBLIC_URL`` when it is set (as for the topics: a request's ``Host``
+cannot move what is advertised), else the request's scheme, host and script root. The
+value depends only on the hub URL and that root, so it is built once per combination (a
+bounded cache: the host comes from the client).
 CORS: for an ``Origin`` in the allowed list (``*`` allows any origin, without
 credentials), allow it and expose ``Link``, ``Location`` and ``Content-Location`` so
 browsers can discover the hub. The hub's own route has its own CORS and is left alone.
@@ -42,24 +44,19 @@ LINK_CACHE_SIZE = 256
 CONTEXTS_PREFIX = "/contexts/"
 
 
-def _absolute(path: str, scheme: str, host: str, root_path: str) -> str:
-    # ``get_current_url(scheme, host, root_path)`` is what ``Request.root_url`` returns.
-    return get_current_url(scheme, host, root_path).rstrip("/") + "/" + path.lstrip("/")
-
-
-def _link(hub_url: str, scheme: str, host: str, root_path: str) -> str:
-    absolute = hub_url if "://" in hub_url else _absolute(hub_url, scheme, host, root_path)
-    return f'<{absolute}>; rel="mercure"'
+@lru_cache(maxsize=LINK_CACHE_SIZE)
+def _root_url(scheme: str, host: str, root_path: str) -> str:
+    """What ``Request.root_url`` returns, without its trailing ``/``."""
+    return get_current_url(scheme, host, root_path).rstrip("/")
 
 
 @lru_cache(maxsize=LINK_CACHE_SIZE)
-def _api_links(hub_url: str | None, scheme: str, host: str, root_path: str) -> str:
-    docs = _absolute(DOCS_PATH, scheme, host, root_path)
-    value = f'<{docs}>; rel="{API_DOCUMENTATION_REL}"'
+def _api_links(hub_url: str | None, root: str) -> str:
+    value = f'<{root}{DOCS_PATH}>; rel="{API_DOCUMENTATION_REL}"'
     if hub_url:
-        asyncapi = _absolute(ASYNCAPI_PATH, scheme, host, root_path)
-        value += f', <{asyncapi}>; rel="describedby"; type="{ASYNCAPI_TYPE}"'
-        value += ", " + _link(hub_url, scheme, host, root_path)
+        value += f', <{root}{ASYNCAPI_PATH}>; rel="describedby"; type="{ASYNCAPI_TYPE}"'
+        absolute = hub_url if "://" in hub_url else root + "/" + hub_url.lstrip("/")
+        value += f', <{absolute}>; rel="mercure"'
     return value
 
 
@@ -73,15 +70,17 @@ def install(
     hub_urls: Mapping[str, str],
     cors_origins: Sequence[str],
     routes: Sequence[str] = (),
+    public_url: str | None = None,
 ) -> None:
     """Wrap ``app.wsgi_app`` in :class:`ApiHeaders`, adding discovery and CORS headers.
 
     ``routes`` are the collection routes of every resource (with ``/``, ``/contexts/...``
     and ``/docs.jsonld``, the API's paths); ``hub_urls`` maps the collection route of each
     Mercure resource to the hub URL it advertises; responses under other routes carry no
-    ``Link: rel="mercure"``.
+    ``Link: rel="mercure"``. ``public_url`` (``PUBLIC_URL``), when set, is the root URL of
+    the links instead of each request's.
     """
-    app.wsgi_app = ApiHeaders(app.wsgi_app, hub_urls, cors_origins, routes)  # type: ignore[method-assign]
+    app.wsgi_app = ApiHeaders(app.wsgi_app, hub_urls, cors_origins, routes, public_url)  # type: ignore[method-assign]
 
 
 class ApiHeaders:
@@ -92,7 +91,7 @@ class ApiHeaders:
     the same names; ``Origin`` joins the answer's ``Vary``.
 
     The request's path, scheme, host and script root are read from the WSGI environ as
-    Werkzeug's ``Request`` reads them."""
+    Werkzeug's ``Request`` reads them; ``public_url``, when set, replaces the last three."""
 
     def __init__(
         self,
@@ -100,8 +99,10 @@ class ApiHeaders:
         hub_urls: Mapping[str, str],
         cors_origins: Sequence[str],
         routes: Sequence[str],
+        public_url: str | None = None,
     ) -> None:
         self.app = app
+        self._public_root = public_url.rstrip("/") if public_url else None
         self._hub_urls = dict(hub_urls)
         self._origins = frozenset(cors_origins)
         resource_routes = tuple(dict.fromkeys((*routes, *hub_urls)))
@@ -135,9 +136,12 @@ class ApiHeaders:
         added: list[tuple[str, str]] = []
         hub_url = self._hub_url_of(path)
         if hub_url or path in self._api_paths or path.startswith(self._api_prefixes):
-            scheme = environ.get("wsgi.url_scheme", "http")
-            root_path = _decoded(environ.get("SCRIPT_NAME", "")).rstrip("/")
-            added.append(("Link", _api_links(hub_url, scheme, get_host(environ), root_path)))
+            root = self._public_root
+            if root is None:
+                scheme = environ.get("wsgi.url_scheme", "http")
+                root_path = _decoded(environ.get("SCRIPT_NAME", "")).rstrip("/")
+                root = _root_url(scheme, get_host(environ), root_path)
+            added.append(("Link", _api_links(hub_url, root)))
         origin = environ.get("HTTP_ORIGIN")
         origins = self._origins
         if origin and ("*" in origins or origin.rstrip("/") in origins):

@@ -28,18 +28,20 @@ def init_app(
     hub_url_for: Callable[[str], str | None],
     origin: Callable[[], str],
     cookie_name: str,
+    public_url: str | None = None,
 ) -> None:
     """Serve the AsyncAPI document of ``spec`` and its page.
 
     ``hub_url_for(resource_name)`` is the hub URL a resource advertises (relative ones are
-    made absolute against the request's root URL, as the ``Link`` header does);
+    made absolute against ``public_url``, else the request's root URL, as the ``Link``
+    header does);
     ``origin()`` the public origin of topics. Call it after the other parts have
     registered their routes: ``GET /auth/mercure`` is described when ``app`` serves it.
     """
     serves_tokens = any(rule.rule == SUBSCRIBER_TOKEN_PATH for rule in app.url_map.iter_rules())
     tokens = TokenRoute(SUBSCRIBER_TOKEN_PATH) if serves_tokens else None
     build = partial(_build, spec, hub_url_for, cookie_name, tokens)
-    app.register_blueprint(blueprint(build, origin, spec.api.title))
+    app.register_blueprint(blueprint(build, origin, spec.api.title, public_url))
 
 
 def _build(

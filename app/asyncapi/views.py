@@ -91,9 +91,13 @@ class Serialized:
 
 
 def blueprint(
-    build: Callable[[str, str], dict[str, Any]], origin: Callable[[], str], title: str
+    build: Callable[[str, str], dict[str, Any]],
+    origin: Callable[[], str],
+    title: str,
+    public_url: str | None = None,
 ) -> Blueprint:
-    """The blueprint serving the document ``build(origin, root_url)`` and its page."""
+    """The blueprint serving the document ``build(origin, root_url)`` and its page; the
+    root URL is ``public_url`` when set, else the request's."""
     pages = Blueprint("asyncapi", __name__)
 
     @lru_cache(maxsize=CACHE_SIZE)
@@ -101,7 +105,7 @@ def blueprint(
         return Serialized(build(public_origin, root_url))
 
     def current() -> Serialized:
-        return serialized(origin(), request.root_url)
+        return serialized(origin(), public_url or request.root_url)
 
     def conditional(body: bytes, mimetype: str, etag: str | None = None) -> Response:
         response = Response(body, mimetype=mimetype)

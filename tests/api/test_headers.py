@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.api.conftest import AppFactory
 from tests.api.specs import CATALOG
+from tests.publish.gateway import start_gateway
 from tests.services import LiveServer
 
 REL = 'rel="mercure"'
@@ -114,3 +116,25 @@ def test_cors_wildcard(make_app: AppFactory, serve: Callable[..., LiveServer]) -
     live = serve(app)
     response = httpx.get(f"{live.url}/makers", headers={"Origin": "https://any.example"})
     assert response.headers["access-control-allow-origin"] == "*"
+
+
+def test_public_url_roots_the_links_whatever_the_host(
+    serve: Callable[..., LiveServer], tmp_path: Path
+) -> None:
+    """With ``PUBLIC_URL`` set, as for the topics, a request's ``Host`` cannot move the
+    advertised documentation, AsyncAPI document and hub (a shared cache would keep them),
+    nor the documentation's IRI in the contexts."""
+    gateway = start_gateway(serve, tmp_path / "links.db")
+    root = gateway.url  # the gateway's PUBLIC_URL
+    expected = [
+        f"<{root}/docs.jsonld>; {DOCS_REL}",
+        f"<{root}/docs.asyncapi.json>; {ASYNCAPI_REL}",
+        f"<{root}/.well-known/mercure>; {REL}",
+    ]
+    for host in (None, "evil.example", "evil.example:8443"):
+        headers = {} if host is None else {"Host": host}
+        response = httpx.get(f"{root}/books", headers=headers)
+        assert response.status_code == 200
+        assert _links(response) == expected, host
+        _hydra, context = httpx.get(f"{root}/contexts/Book", headers=headers).json()["@context"]
+        assert context["@vocab"] == f"{root}/docs.jsonld#", host

@@ -213,6 +213,10 @@ def test_the_document_is_served_as_json_and_yaml_and_linked(
         assert asyncapi_link in books.headers.get_list("link", split_commas=True)
         swagger = client.get("/docs", headers={"Accept": "text/html"})
         assert 'href="/docs/asyncapi"' in swagger.text
+        # PUBLIC_URL is set: a request's Host moves neither the topics nor the hub.
+        foreign = client.get("/docs.asyncapi.json", headers={"Host": "evil.example"}).json()
+        assert foreign["servers"] == document["servers"]
+        assert foreign["channels"] == document["channels"]
 
 
 def validate(document: dict[str, Any], pointer: str, instance: object) -> None:

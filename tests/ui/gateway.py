@@ -33,12 +33,17 @@ def user_token(subject: str, *roles: str) -> str:
 
 
 def start_gateway(
-    serve: Callable[..., LiveServer], database: Path, *, subscriptions: bool = False
+    serve: Callable[..., LiveServer],
+    database: Path,
+    *,
+    subscriptions: bool = False,
+    host: str = "127.0.0.1",
 ) -> Gateway:
     """Serve the bookshop on ``database`` (tables created) with the UI on; ``PUBLIC_URL``
-    is the server's own origin so topics are ``http://127.0.0.1:PORT/books/{id}``."""
+    is the server's own origin under ``host`` (the name pages are opened under) so topics
+    are ``http://HOST:PORT/books/{id}``."""
     port = free_port()
-    settings = Settings(database_url=f"sqlite:///{database}", public_url=f"http://127.0.0.1:{port}")
+    settings = Settings(database_url=f"sqlite:///{database}", public_url=f"http://{host}:{port}")
     hub_settings = HubSettings(
         publisher_key=JWT_KEY,
         subscriber_key=JWT_KEY,

@@ -54,7 +54,7 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def gateway(serve: Callable[..., LiveServer], tmp_path: Path) -> Gateway:
-    return start_gateway(serve, tmp_path / "csp.sqlite", subscriptions=True)
+    return start_gateway(serve, tmp_path / "csp.sqlite", subscriptions=True, host=HOST)
 
 
 @dataclass
