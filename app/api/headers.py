@@ -22,9 +22,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from flask import Flask
-from werkzeug.sansio.utils import get_current_url
 from werkzeug.wsgi import get_host
 
 from app.api.hydra import API_DOCUMENTATION_REL, DOCS_PATH
@@ -46,8 +46,14 @@ CONTEXTS_PREFIX = "/contexts/"
 
 @lru_cache(maxsize=LINK_CACHE_SIZE)
 def _root_url(scheme: str, host: str, root_path: str) -> str:
-    """What ``Request.root_url`` returns, without its trailing ``/``."""
-    return get_current_url(scheme, host, root_path).rstrip("/")
+    """What ``Request.root_url`` names, without its trailing ``/``, as a URI: Werkzeug's
+    IRI decodes the script root's percent-escapes, which a header value cannot carry."""
+    return f"{scheme}://{host}{quote(root_path.rstrip('/'), safe=_PATH_SAFE)}"
+
+
+_PATH_SAFE = "!$&'()*+,/:;=@%"
+"""What Werkzeug's ``get_current_url`` leaves unescaped in a path (``%`` as well: a
+percent-escape stays as it is)."""
 
 
 @lru_cache(maxsize=LINK_CACHE_SIZE)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from tests.api.conftest import AppFactory
 from tests.api.specs import CATALOG
@@ -138,3 +139,22 @@ def test_public_url_roots_the_links_whatever_the_host(
         assert _links(response) == expected, host
         _hydra, context = httpx.get(f"{root}/contexts/Book", headers=headers).json()["@context"]
         assert context["@vocab"] == f"{root}/docs.jsonld#", host
+
+
+def test_a_script_root_outside_ascii_is_linked_percent_encoded(
+    make_app: AppFactory, serve: Callable[..., LiveServer]
+) -> None:
+    """Behind a proxy that mounts the API under ``/café`` (``X-Forwarded-Prefix``, read by
+    Werkzeug's ``ProxyFix``), the links carry the prefix as a URI: a header value cannot
+    hold the IRI that Werkzeug's root URL is."""
+    app, _registry = make_app(CATALOG, hub_url="/.well-known/mercure")
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_prefix=1)  # type: ignore[method-assign]
+    live = serve(app)
+    root = f"{live.url}/caf%C3%A9"
+    response = httpx.get(f"{live.url}/gadgets", headers={"X-Forwarded-Prefix": "/caf%C3%A9"})
+    assert response.status_code == 200
+    assert _links(response) == [
+        f"<{root}/docs.jsonld>; {DOCS_REL}",
+        f"<{root}/docs.asyncapi.json>; {ASYNCAPI_REL}",
+        f"<{root}/.well-known/mercure>; {REL}",
+    ]
