@@ -47,8 +47,10 @@ CONTEXTS_PREFIX = "/contexts/"
 @lru_cache(maxsize=LINK_CACHE_SIZE)
 def _root_url(scheme: str, host: str, root_path: str) -> str:
     """What ``Request.root_url`` names, without its trailing ``/``, as a URI: Werkzeug's
-    IRI decodes the script root's percent-escapes, which a header value cannot carry."""
-    return f"{scheme}://{host}{quote(root_path.rstrip('/'), safe=_PATH_SAFE)}"
+    IRI decodes the script root's percent-escapes, which a header value cannot carry. A
+    host Werkzeug refuses (``get_host`` answers ``""``) leaves the links relative."""
+    path = quote(root_path.rstrip("/"), safe=_PATH_SAFE)
+    return f"{scheme}://{host}{path}" if host else path
 
 
 _PATH_SAFE = "!$&'()*+,/:;=@%"

@@ -158,3 +158,13 @@ def test_a_script_root_outside_ascii_is_linked_percent_encoded(
         f"<{root}/docs.asyncapi.json>; {ASYNCAPI_REL}",
         f"<{root}/.well-known/mercure>; {REL}",
     ]
+
+
+def test_a_host_werkzeug_refuses_leaves_the_links_relative(client: httpx.Client) -> None:
+    for host in ("a>b", "a,b", "a;b"):
+        response = client.get("/gadgets", headers={"Host": host})
+        assert _links(response) == [
+            f"</docs.jsonld>; {DOCS_REL}",
+            f"</docs.asyncapi.json>; {ASYNCAPI_REL}",
+            f"</.well-known/mercure>; {REL}",
+        ], host
