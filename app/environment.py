@@ -30,6 +30,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import click
+from werkzeug.urls import iri_to_uri
 
 __all__ = [
     "COMPONENTS",
@@ -154,6 +155,26 @@ class Url(Kind):
     """A URL; a password in it is masked when shown."""
 
     description = "URL"
+
+
+@dataclass(frozen=True)
+class HttpUrl(Url):
+    """An absolute ``http`` or ``https`` URL that can be written as a URI (its host
+    encodable by IDNA, its port in range), as links and headers need it."""
+
+    example: str
+
+    def parse(self, name: str, raw: str) -> str:
+        text = raw.strip()
+        problem = f"{name}={raw!r} is not an absolute http(s) URL; use e.g. {self.example}"
+        try:
+            parts = urlsplit(text)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ValueError(problem)
+            iri_to_uri(text)
+        except ValueError as error:  # UnicodeError (IDNA) included
+            raise ValueError(problem if str(error) == problem else f"{problem} ({error})") from None
+        return text
 
 
 class FilePath(Kind):
@@ -381,7 +402,7 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("RESOURCES_FILE", FilePath(), Path("resources.yaml"), "the file to serve", "app"),
     Variable(
         "PUBLIC_URL",
-        Url(),
+        HttpUrl("https://shop.example"),
         None,
         "origin of absolute IRIs, topics, the advertised hub and the other discovery links "
         "(`Link`, AsyncAPI, the contexts' `@vocab`); without it each request's own origin "
@@ -613,7 +634,7 @@ VARIABLES: tuple[Variable, ...] = (
     ),
     Variable(
         "MERCURE_RESOURCE_IDENTIFIER",
-        Url(),
+        HttpUrl("https://shop.example/.well-known/mercure"),
         None,
         "the hub's OAuth resource identifier, which 1.0 access tokens name in `aud`, and the "
         "base of relative URL patterns; on another port than 8000, set `PUBLIC_URL` (or this)",

@@ -21,6 +21,7 @@ from app.environment import (
     Duration,
     Environment,
     Flag,
+    HttpUrl,
     Integer,
     Seconds,
     Size,
@@ -88,6 +89,7 @@ _INVALID = {
     Choice: "neither",
     Algorithm: "none",
     Algorithms: "none",
+    HttpUrl: "shop.example",
 }
 # A named hub's variables are read only for the hubs resources.yaml names.
 _CHECKED = [
@@ -113,6 +115,19 @@ def test_an_invalid_value_stops_the_start_naming_the_variable(
     with pytest.raises(STARTUP_ERRORS) as caught:
         create_app(environ=environ)
     assert name in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "raw", ["shop.example", "/api", "ftp://shop.example", "https://x..y", "https://h:99999/"]
+)
+def test_an_http_url_must_be_absolute_and_writable_as_a_uri(raw: str) -> None:
+    with pytest.raises(ValueError, match=r"PUBLIC_URL=.* is not an absolute http\(s\) URL"):
+        HttpUrl("https://shop.example").parse("PUBLIC_URL", raw)
+
+
+def test_an_http_url_may_be_an_iri() -> None:
+    iri = "https://bücher.example/☃/"
+    assert HttpUrl("https://shop.example").parse("PUBLIC_URL", f" {iri} ") == iri
 
 
 def test_library_defaults_agree_with_the_table() -> None:

@@ -80,11 +80,11 @@ def init_app(
                 methods=methods,
             )
 
-    public_root = f"{public_url.rstrip('/')}/" if public_url else None
+    public = headers.public_root(public_url)
 
     def vocabulary() -> str:
         """The ``@vocab`` of the contexts: the documentation's IRI, rooted as the links."""
-        return f"{public_root or request.root_url}{hydra.DOCS_PATH.lstrip('/')}#"
+        return f"{headers.root_url(request.environ, public)}{hydra.DOCS_PATH}#"
 
     @blueprint.get("/contexts/<name>")
     def context(name: str) -> ResponseReturnValue:
@@ -117,5 +117,4 @@ def init_app(
         if resource.mercure.enabled and url:
             hub_urls[resource.route] = url
     routes = [resource.route for resource in spec.resources]
-    origins = headers.parse_origins(cors_origins)
-    headers.install(app, hub_urls, origins, routes, public_url)
+    headers.install(app, hub_urls, headers.parse_origins(cors_origins), routes, public_url)

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from flask import Flask
+from werkzeug.urls import iri_to_uri
 from werkzeug.wsgi import get_host
 
 from app.api.hydra import API_DOCUMENTATION_REL, DOCS_PATH
@@ -44,13 +45,32 @@ LINK_CACHE_SIZE = 256
 CONTEXTS_PREFIX = "/contexts/"
 
 
+def public_root(public_url: str | None) -> str | None:
+    """``PUBLIC_URL`` as the root of the links: a URI (IDNA host, percent-encoded path, as
+    a header value must be), without its trailing ``/``; ``None`` when unset."""
+    return iri_to_uri(public_url).rstrip("/") if public_url else None
+
+
+def root_url(environ: WSGIEnvironment, public: str | None) -> str:
+    """The root the API's links and IRIs start from, without its trailing ``/``: ``public``
+    (:func:`public_root`) when set, else the request's scheme, host and script root, read
+    from the WSGI environ as Werkzeug's ``Request`` reads them."""
+    if public is not None:
+        return public
+    root_path = _decoded(environ.get("SCRIPT_NAME", "")).rstrip("/")
+    return _root_url(environ.get("wsgi.url_scheme", "http"), get_host(environ), root_path)
+
+
 @lru_cache(maxsize=LINK_CACHE_SIZE)
 def _root_url(scheme: str, host: str, root_path: str) -> str:
     """What ``Request.root_url`` names, without its trailing ``/``, as a URI: Werkzeug's
     IRI decodes the script root's percent-escapes, which a header value cannot carry. A
-    host Werkzeug refuses (``get_host`` answers ``""``) leaves the links relative."""
+    host Werkzeug refuses (``get_host`` answers ``""``) leaves the links relative to the
+    request's host: a path with one leading ``/`` (two would name another host)."""
     path = quote(root_path.rstrip("/"), safe=_PATH_SAFE)
-    return f"{scheme}://{host}{path}" if host else path
+    if host:
+        return f"{scheme}://{host}{path}"
+    return "/" + path.lstrip("/") if path else ""
 
 
 _PATH_SAFE = "!$&'()*+,/:;=@%"
@@ -98,8 +118,8 @@ class ApiHeaders:
     ``after_request`` hook would cost on every answer). The CORS headers replace any of
     the same names; ``Origin`` joins the answer's ``Vary``.
 
-    The request's path, scheme, host and script root are read from the WSGI environ as
-    Werkzeug's ``Request`` reads them; ``public_url``, when set, replaces the last three."""
+    The links start from :func:`root_url`; the request's path is read from the WSGI
+    environ as Werkzeug's ``Request`` reads it."""
 
     def __init__(
         self,
@@ -110,7 +130,7 @@ class ApiHeaders:
         public_url: str | None = None,
     ) -> None:
         self.app = app
-        self._public_root = public_url.rstrip("/") if public_url else None
+        self._public_root = public_root(public_url)
         self._hub_urls = dict(hub_urls)
         self._origins = frozenset(cors_origins)
         resource_routes = tuple(dict.fromkeys((*routes, *hub_urls)))
@@ -144,11 +164,7 @@ class ApiHeaders:
         added: list[tuple[str, str]] = []
         hub_url = self._hub_url_of(path)
         if hub_url or path in self._api_paths or path.startswith(self._api_prefixes):
-            root = self._public_root
-            if root is None:
-                scheme = environ.get("wsgi.url_scheme", "http")
-                root_path = _decoded(environ.get("SCRIPT_NAME", "")).rstrip("/")
-                root = _root_url(scheme, get_host(environ), root_path)
+            root = root_url(environ, self._public_root)
             added.append(("Link", _api_links(hub_url, root)))
         origin = environ.get("HTTP_ORIGIN")
         origins = self._origins

@@ -25,6 +25,8 @@ from flask import Blueprint, Response, abort, render_template_string, request, s
 from flask.typing import ResponseReturnValue
 from ruamel.yaml import YAML
 
+from app.api.headers import public_root, root_url
+
 JSON_PATH = "/docs.asyncapi.json"
 YAML_PATH = "/docs.asyncapi.yaml"
 PAGE_PATH = "/docs/asyncapi"
@@ -97,15 +99,16 @@ def blueprint(
     public_url: str | None = None,
 ) -> Blueprint:
     """The blueprint serving the document ``build(origin, root_url)`` and its page; the
-    root URL is ``public_url`` when set, else the request's."""
+    root URL is the one the API's links start from (:func:`app.api.headers.root_url`)."""
     pages = Blueprint("asyncapi", __name__)
+    public = public_root(public_url)
 
     @lru_cache(maxsize=CACHE_SIZE)
-    def serialized(public_origin: str, root_url: str) -> Serialized:
-        return Serialized(build(public_origin, root_url))
+    def serialized(public_origin: str, root: str) -> Serialized:
+        return Serialized(build(public_origin, root))
 
     def current() -> Serialized:
-        return serialized(origin(), public_url or request.root_url)
+        return serialized(origin(), root_url(request.environ, public))
 
     def conditional(body: bytes, mimetype: str, etag: str | None = None) -> Response:
         response = Response(body, mimetype=mimetype)

@@ -11,7 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from tests.api.conftest import AppFactory
 from tests.api.specs import CATALOG
-from tests.publish.gateway import start_gateway
+from tests.publish.gateway import build_app, start_gateway
 from tests.services import LiveServer
 
 REL = 'rel="mercure"'
@@ -168,3 +168,38 @@ def test_a_host_werkzeug_refuses_leaves_the_links_relative(client: httpx.Client)
             f"</docs.asyncapi.json>; {ASYNCAPI_REL}",
             f"</.well-known/mercure>; {REL}",
         ], host
+
+
+def test_a_public_url_outside_ascii_is_linked_as_a_uri(
+    serve: Callable[..., LiveServer], tmp_path: Path
+) -> None:
+    """A header value holds a URI: the host of an IRI ``PUBLIC_URL`` in IDNA, its path
+    percent-encoded, and the contexts' ``@vocab`` the same."""
+    app = build_app(tmp_path / "iri.db", public_url="https://bücher.example/☃/")
+    live = serve(app)
+    root = "https://xn--bcher-kva.example/%E2%98%83"
+    response = httpx.get(f"{live.url}/books")
+    assert response.status_code == 200
+    assert _links(response) == [
+        f"<{root}/docs.jsonld>; {DOCS_REL}",
+        f"<{root}/docs.asyncapi.json>; {ASYNCAPI_REL}",
+        f"<{root}/.well-known/mercure>; {REL}",
+    ]
+    _hydra, context = httpx.get(f"{live.url}/contexts/Book").json()["@context"]
+    assert context["@vocab"] == f"{root}/docs.jsonld#"
+
+
+def test_a_refused_host_leaves_every_root_relative_to_the_host(
+    make_app: AppFactory, serve: Callable[..., LiveServer]
+) -> None:
+    """The links, the contexts' ``@vocab`` and the AsyncAPI hub agree; a script root made
+    of slashes cannot turn the relative root into another host (``//zz``)."""
+    app, _registry = make_app(CATALOG, hub_url="/.well-known/mercure")
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_prefix=1)  # type: ignore[method-assign]
+    live = serve(app)
+    for prefix, root in (("", ""), ("//zz", "/zz")):
+        headers = {"Host": "a>b", "X-Forwarded-Prefix": prefix}
+        response = httpx.get(f"{live.url}/gadgets", headers=headers)
+        assert _links(response)[0] == f"<{root}/docs.jsonld>; {DOCS_REL}", prefix
+        contexts = httpx.get(f"{live.url}/contexts/Gadget", headers=headers).json()
+        assert contexts["@context"][1]["@vocab"] == f"{root}/docs.jsonld#", prefix
