@@ -1,15 +1,20 @@
 """Relaying a hub's outbox rows to the hub: at least once, in commit order, never lost.
 
-One :class:`Relay` per hub and process. Two paths take a committed row to its hub:
+One :class:`Relay` per hub and process. Three paths take a committed row to its hub:
 
 - **at once**: right after the commit, in the committing greenlet, :meth:`Relay.committed`
   hands the rows to the hub (the built-in hub: a dispatch to its transport), so the usual
   latency is the same as publishing directly; a greenlet then deletes them, with the rows
-  of every other commit relayed meanwhile, in one transaction (rows delivered and not yet
+  of every other commit relayed meanwhile, in one transaction once the event loop is idle
+  or :data:`SETTLED_FOR` seconds later (rows delivered and not yet
   deleted do not count as pending for later writes of this process). It does so only when no
   older row of the hub is pending, whichever process wrote it; otherwise the rows queue
   behind the older ones, which keeps every item's updates in commit order across
   processes, reloads and outages.
+- **follow** (built-in hub): rows queued behind another process's pending rows are relayed
+  by their own process right after, in ``seq`` order with the rows ahead of them (the
+  other's rows in flight, or relayed and not deleted yet: relaying an update twice is
+  harmless, below), unless one of those failed before.
 - **backlog**: a greenlet that holds the hub's lease (one process at a time) relays, in
   ``seq`` order, every pending row as soon as the oldest one has waited :data:`STALE`
   seconds (rows whose writer died, handed them over while stopping, failed to deliver them,
@@ -60,6 +65,11 @@ POLL = 1.0
 LEASE_TTL = 15.0
 SETTLED_MAX = 100
 """Keys of relayed rows waiting for their ``DELETE`` beyond which it is done at once."""
+SETTLED_FOR = 0.01
+"""Seconds relayed rows wait for an idle event loop before they are deleted anyway: until
+then other processes' later rows queue behind them."""
+FOLLOW_EVERY = 0.02
+"""Seconds between two passes relaying the rows a process queued behind others'."""
 
 
 class Unavailable(Exception):
@@ -115,6 +125,7 @@ class Relay:
         self._settled: list[str] = []
         self._deleting: list[str] = []
         self._deleter: gevent.Greenlet[[], None] | None = None
+        self._follower: gevent.Greenlet[[], None] | None = None
 
     def start(self) -> None:
         if self._greenlet is None:
@@ -129,6 +140,8 @@ class Relay:
         if self._stuck or (self._draining and self._local) or any(row.behind for row in rows):
             self._stuck.update(keys)  # in order, behind what is pending
             self._wake.set()
+            if self._follower is None and not self._renewed_at:  # the holder sweeps them
+                self._follower = gevent.spawn(self._follow)
             return
         delivered: list[str] = []
         for index, row in enumerate(rows):
@@ -157,8 +170,9 @@ class Relay:
 
         Every commit relayed at once adds its keys; one greenlet deletes, in one
         transaction, all the keys added since its last ``DELETE``, as soon as the event
-        loop is idle, so a busy process shares one ``DELETE`` between many commits (past
-        :data:`SETTLED_MAX` keys, the committing greenlet deletes them itself). A row not
+        loop is idle or :data:`SETTLED_FOR` seconds later, so a busy process shares one
+        ``DELETE`` between many commits (past :data:`SETTLED_MAX` keys, the committing
+        greenlet deletes them itself). A row not
         deleted yet is relayed at most once more (by the backlog, after :data:`STALE`
         seconds), which its key makes harmless.
         """
@@ -172,9 +186,9 @@ class Relay:
 
     def _delete_settled(self) -> None:
         try:
-            # Once the loop has nothing else to run: a busy process deletes for many
-            # commits at once, an idle one at once.
-            gevent.idle()
+            # A busy process deletes for many commits at once, an idle one at once.
+            with gevent.Timeout(SETTLED_FOR, False):
+                gevent.idle()
             while self._settled:
                 self._delete_batch()
         finally:
@@ -189,6 +203,65 @@ class Relay:
             done = set(batch)
             self._deleting = [key for key in self._deleting if key not in done]
 
+    def _follow(self) -> None:
+        """Relay the rows this process queued behind others, with those others, as soon
+        as the committing greenlets yield, then again every :data:`FOLLOW_EVERY` seconds
+        while rows queue, for as long as the backlog path would take (:data:`STALE`
+        plus ``poll``). Stops early when a row that failed blocks them (the lease
+        holder's backlog retries it, backing off) and when the relay drains or closes."""
+        give_up = time.monotonic() + STALE + self._poll
+        delay = 0.0
+        try:
+            while self._stuck and not self._draining and time.monotonic() < give_up:
+                if self._closed.wait(delay) or not self._release():
+                    break
+                delay = FOLLOW_EVERY
+        except Exception:
+            logger.exception("relaying queued updates of hub %r failed", self.hub)
+        finally:
+            self._follower = None
+
+    def _release(self) -> bool:
+        """Relay the hub's pending rows in order, other processes' included, up to the
+        last row this process queued; ``False`` when one of them fails or failed before.
+
+        A row of another process ahead is relayed here rather than waited for: that
+        process relays it too, or did and has not deleted it yet, and the hub keeps an
+        update once per key, so it reaches no subscriber twice, and the rows still reach
+        the hub in ``seq`` order, as from the backlog."""
+        settled = set(self.settled())
+        delivered: list[str] = []
+        try:
+            for row in self._outbox.pending(self.hub):
+                if not self._stuck:
+                    break
+                if row.key in settled:
+                    continue
+                if row.attempts:
+                    return False
+                try:
+                    self._deliverer.deliver(row.update)
+                except Rejected as error:
+                    self._rejected(row, str(error))
+                except Exception as error:  # unavailable, or a bug: the backlog retries it
+                    if not isinstance(error, Unavailable):
+                        logger.exception("relaying update %s failed", row.update.id)
+                    self._failed(row, str(error) or type(error).__name__)
+                    return False
+                else:
+                    delivered.append(row.key)
+                self._stuck.discard(row.key)
+        finally:
+            self._settle(delivered)
+        self._forget_relayed()
+        return True
+
+    def _forget_relayed(self) -> None:
+        """Drop from the queued keys those no longer pending: another process relayed
+        them. Keys queued while the outbox is read stay."""
+        asked = set(self._stuck)
+        self._stuck -= asked - self._outbox.remaining(asked)
+
     def drain(self) -> None:
         """Stop relaying the backlog and hand it (and, for a local hub, new rows) over."""
         self._draining = True
@@ -202,9 +275,9 @@ class Relay:
         if self._greenlet is not None:
             self._greenlet.join(timeout=5)
             self._greenlet.kill(block=True, timeout=1)
-        deleter = self._deleter
-        if deleter is not None:
-            deleter.join(timeout=5)
+        for helper in (self._follower, self._deleter):
+            if helper is not None:
+                helper.join(timeout=5)
         while self._settled:  # relayed rows are not left to be relayed again
             self._delete_batch()
         if self._renewed_at:  # held: hand it over now rather than when it expires
@@ -227,7 +300,7 @@ class Relay:
                     continue
                 if not self._renew():
                     if self._stuck:  # the holder relays them; are they gone yet?
-                        self._stuck &= self._outbox.remaining(self._stuck)
+                        self._forget_relayed()
                     continue
                 if self._sweep():
                     failures = 0

@@ -5,11 +5,13 @@ outbox are the parts under test)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 
 from app import models
@@ -21,12 +23,14 @@ from app.config.spec import (
     ResourcesSpec,
 )
 from app.hub.update import Update
+from app.models.outbox import outbox_tables
 from app.publish import build_publisher, dependents_of
 from app.publish.item import RegistryItemView
 from app.publish.outbox import Outbox
 from app.publish.publisher import Publisher
 from app.publish.settings import PublishSettings
 from app.settings import Settings
+from tests.deploy.gateway import postgres_database
 
 AUTHOR = ResourceSpec(
     name="Author",
@@ -138,3 +142,26 @@ def library(tmp_path: Path) -> Iterator[Library]:
 
 def with_mercure(resource: ResourceSpec, **options: Any) -> ResourceSpec:
     return replace(resource, mercure=replace(resource.mercure, **options))
+
+
+TOPIC = "https://shop.test/books/1"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def outbox(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Outbox]:
+    with ExitStack() as stack:
+        url = f"sqlite:///{tmp_path / 'outbox.sqlite'}"
+        if request.param == "postgresql":
+            url = stack.enter_context(postgres_database())
+        metadata = sa.MetaData()
+        box = Outbox(*outbox_tables(metadata))
+        engine = sa.create_engine(url)
+        stack.callback(engine.dispose)
+        metadata.create_all(engine)
+        box.bind(engine)
+        yield box
+
+
+def updates(*ids: str) -> list[Update]:
+    """Updates of :data:`TOPIC` with the ids ``ids``, for the outbox tests."""
+    return [Update((TOPIC, f"{TOPIC}/alt"), data=f"data {i}", id=i, type="t", retry=5) for i in ids]

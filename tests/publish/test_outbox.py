@@ -4,40 +4,13 @@ transaction, come back in order with their ids and keys, and one relay holds a l
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack
-from pathlib import Path
 
 import gevent
-import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from app.hub.update import Update
-from app.models.outbox import outbox_tables
 from app.publish.outbox import Outbox, backlog
-from tests.deploy.gateway import postgres_database
-
-TOPIC = "https://shop.test/books/1"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def outbox(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Outbox]:
-    with ExitStack() as stack:
-        url = f"sqlite:///{tmp_path / 'outbox.sqlite'}"
-        if request.param == "postgresql":
-            url = stack.enter_context(postgres_database())
-        metadata = sa.MetaData()
-        box = Outbox(*outbox_tables(metadata))
-        engine = sa.create_engine(url)
-        stack.callback(engine.dispose)
-        metadata.create_all(engine)
-        box.bind(engine)
-        yield box
-
-
-def updates(*ids: str) -> list[Update]:
-    return [Update((TOPIC, f"{TOPIC}/alt"), data=f"data {i}", id=i, type="t", retry=5) for i in ids]
+from tests.publish.conftest import TOPIC, updates
 
 
 def test_staged_rows_commit_with_their_transaction_in_order(outbox: Outbox) -> None:

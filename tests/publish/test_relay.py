@@ -1,0 +1,98 @@
+"""Relays of one hub in two processes (two :class:`Relay` over one outbox, delivering to one
+hub, as two workers over one database and one Redis): rows written behind another
+process's pending row reach the hub after it at once, not once the backlog path takes them
+over, and no update twice."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import gevent
+import pytest
+from sqlalchemy.orm import Session
+
+from app.hub import Hub
+from app.hub.transport.memory import MemoryTransport
+from app.publish.outbox import Outbox, Queued
+from app.publish.relay import STALE, Relay
+from app.publish.sink import HubDeliverer
+from tests.hub.conftest import TEST_SETTINGS
+from tests.publish.conftest import updates
+
+HUB = "default"
+
+
+@pytest.fixture
+def hub() -> Iterator[Hub]:
+    hub = Hub(TEST_SETTINGS, MemoryTransport(history_size=100))
+    yield hub
+    hub.close()
+
+
+@pytest.fixture
+def relays(outbox: Outbox, hub: Hub) -> Iterator[tuple[Relay, Relay]]:
+    """Two started relays of one hub whose backlog a third process holds: they relay
+    only at once and by following."""
+    assert outbox.acquire(HUB, "a third process", ttl=60)
+    first, second = (Relay(HUB, outbox, HubDeliverer(hub), immediate=True) for _ in range(2))
+    first.start()
+    second.start()
+    yield first, second
+    first.close()
+    second.close()
+
+
+def commit(outbox: Outbox, relay: Relay, *ids: str) -> list[Queued]:
+    """Stage ``ids`` in one transaction as ``relay``'s process does, and commit."""
+    with Session(outbox.engine) as session, session.begin():
+        return outbox.stage(session, HUB, updates(*ids), settled=relay.settled())
+
+
+def relayed(hub: Hub) -> list[str]:
+    """The ids of the updates the hub took, in order."""
+    transport = hub.transport
+    assert isinstance(transport, MemoryTransport)
+    return [update.id for update, _frame in transport.kept()]
+
+
+def eventually(check: Callable[[], bool], timeout: float) -> bool:
+    deadline = gevent.get_hub().loop.now() + timeout
+    while not check():
+        if gevent.get_hub().loop.now() > deadline:
+            return False
+        gevent.sleep(0.01)
+    return True
+
+
+def test_rows_behind_another_process_row_are_relayed_after_it_at_once(
+    outbox: Outbox, relays: tuple[Relay, Relay], hub: Hub
+) -> None:
+    first, second = relays
+    a = commit(outbox, first, "a")  # committed, not relayed yet by its writer
+    b = commit(outbox, second, "b", "c")
+    assert [row.behind for row in b] == [True, True]
+    second.committed(b)
+    # Long before the backlog path could (and it cannot: a third process holds the lease).
+    assert eventually(lambda: relayed(hub) == ["a", "b", "c"], timeout=STALE / 2)
+    first.committed(a)  # its writer relays it too: the hub keeps it once
+    assert eventually(lambda: outbox.pending(HUB) == [], timeout=5)
+    assert relayed(hub) == ["a", "b", "c"]
+    d = commit(outbox, second, "d")  # nothing queued any more: at once
+    assert d[0].behind is False
+    second.committed(d)
+    assert relayed(hub) == ["a", "b", "c", "d"]
+
+
+def test_rows_behind_a_row_that_failed_wait_for_the_backlog(
+    outbox: Outbox, relays: tuple[Relay, Relay], hub: Hub
+) -> None:
+    first, second = relays
+    a = commit(outbox, first, "a")
+    outbox.failed(a[0].key, "hub down")  # its writer could not relay it
+    b = commit(outbox, second, "b")
+    second.committed(b)
+    gevent.sleep(0.2)
+    assert relayed(hub) == []  # the row that failed is retried by the backlog, backing off
+    outbox.release(HUB, "a third process")
+    assert eventually(lambda: relayed(hub) == ["a", "b"], timeout=10 * STALE)
+    assert eventually(lambda: outbox.pending(HUB) == [], timeout=5)
