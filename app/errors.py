@@ -3,7 +3,9 @@
 Every error the API answers goes through :func:`problem_response`, so every body has the
 same shape: ``type``, ``title``, ``status``, ``detail`` and, for 422, ``violations`` (a list
 of ``{propertyPath, message}``), the shape API Platform clients parse. Werkzeug's own HTTP
-errors (routing 404/405 and the like) are converted to the same shape.
+errors (routing 404/405 and the like) are converted to the same shape. The error answer of a
+request whose representation was negotiated from its ``Accept`` header (which may have
+been a 406 instead) carries ``Vary: Accept``, as its successful answers do.
 """
 
 from __future__ import annotations
@@ -12,12 +14,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, Response, json
+from flask import Flask, Response, has_request_context, json, request
 from werkzeug.exceptions import HTTPException
 
 from app.request_id import current as current_request_id
 
 PROBLEM_JSON = "application/problem+json"
+ACCEPT_NEGOTIATED = "mercure_gateway.accept_negotiated"
+"""Key of a request's WSGI environ, set once its answer depends on its ``Accept`` header."""
 
 
 @dataclass(frozen=True)
@@ -143,6 +147,8 @@ def problem_response(error: ApiError) -> Response:
     body = json.dumps(document, separators=(",", ":"))  # ASCII: safe for any detail
     response = Response(body, status=error.status, mimetype=PROBLEM_JSON)
     response.headers.update(error.headers)
+    if has_request_context() and ACCEPT_NEGOTIATED in request.environ:
+        response.headers.add("Vary", "Accept")
     return response
 
 

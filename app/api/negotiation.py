@@ -21,7 +21,13 @@ from flask import Request, Response, current_app
 from werkzeug.datastructures import Headers, MIMEAccept
 from werkzeug.http import parse_accept_header
 
-from app.errors import BadRequest, NotAcceptable, PayloadTooLarge, UnsupportedMediaType
+from app.errors import (
+    ACCEPT_NEGOTIATED,
+    BadRequest,
+    NotAcceptable,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+)
 from app.schemas.encoder import encode_document
 from app.settings import DEFAULT_MAX_BODY_SIZE
 
@@ -57,6 +63,7 @@ def response_format(request: Request) -> Format:
     environ = request.environ
     fmt: Format | None = environ.get(_FORMAT_KEY)
     if fmt is None:
+        environ[ACCEPT_NEGOTIATED] = True  # an error answer varies with Accept too
         fmt = environ[_FORMAT_KEY] = _negotiate(request)
     return fmt
 

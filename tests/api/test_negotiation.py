@@ -46,6 +46,22 @@ def test_other_accepts_are_406_on_every_operation(client: httpx.Client, accept: 
     assert client.get("/gadgets/1").json()["name"] == "x"
 
 
+def test_errors_of_negotiated_requests_vary_with_accept(client: httpx.Client) -> None:
+    """What a cache stores for a resource's URL depends on Accept, errors included (a 404
+    there is a 406 for another Accept); a URL nothing serves answers alike to every Accept."""
+    for path, accept, status in (
+        ("/gadgets/999", "application/ld+json", 404),
+        ("/gadgets/999", "text/csv", 406),
+        ("/gadgets?page=0", "application/json", 400),
+    ):
+        response = client.get(path, headers={"Accept": accept})
+        assert response.status_code == status
+        assert response.headers["vary"] == "Accept", (path, accept)
+    unrouted = client.get("/nothing-here", headers={"Accept": "application/ld+json"})
+    assert unrouted.status_code == 404
+    assert "vary" not in unrouted.headers
+
+
 @pytest.mark.parametrize("content_type", ["application/json", "application/ld+json; charset=utf-8"])
 def test_post_accepts_json_and_json_ld(client: httpx.Client, content_type: str) -> None:
     response = client.post(
