@@ -12,9 +12,9 @@ One :class:`Relay` per hub and process. Three paths take a committed row to its 
   behind the older ones, which keeps every item's updates in commit order across
   processes, reloads and outages.
 - **follow** (built-in hub): rows queued behind another process's pending rows are relayed
-  by their own process right after, in ``seq`` order with the rows ahead of them (the
-  other's rows in flight, or relayed and not deleted yet: relaying an update twice is
-  harmless, below), unless one of those failed before.
+  by their own process :data:`FOLLOW_EVERY` seconds later, in ``seq`` order with the rows
+  still ahead of them (the other's rows in flight, or relayed and not deleted yet:
+  relaying an update twice is harmless, below), unless one of those failed before.
 - **backlog**: a greenlet that holds the hub's lease (one process at a time) relays, in
   ``seq`` order, every pending row as soon as the oldest one has waited :data:`STALE`
   seconds (rows whose writer died, handed them over while stopping, failed to deliver them,
@@ -69,7 +69,8 @@ SETTLED_FOR = 0.01
 """Seconds relayed rows wait for an idle event loop before they are deleted anyway: until
 then other processes' later rows queue behind them."""
 FOLLOW_EVERY = 0.02
-"""Seconds between two passes relaying the rows a process queued behind others'."""
+"""Seconds from queuing rows behind another process's to relaying them with those, and
+between two such passes."""
 
 
 class Unavailable(Exception):
@@ -204,18 +205,17 @@ class Relay:
             self._deleting = [key for key in self._deleting if key not in done]
 
     def _follow(self) -> None:
-        """Relay the rows this process queued behind others, with those others, as soon
-        as the committing greenlets yield, then again every :data:`FOLLOW_EVERY` seconds
-        while rows queue, for as long as the backlog path would take (:data:`STALE`
-        plus ``poll``). Stops early when a row that failed blocks them (the lease
-        holder's backlog retries it, backing off) and when the relay drains or closes."""
+        """Relay the rows this process queued behind others, with those others, every
+        :data:`FOLLOW_EVERY` seconds while rows queue (by then the other process has
+        mostly relayed and deleted its own, see :data:`SETTLED_FOR`, so few are relayed
+        twice), for as long as the backlog path would take (:data:`STALE` plus ``poll``).
+        Stops early when a row that failed blocks them (the lease holder's backlog
+        retries it, backing off) and when the relay drains or closes."""
         give_up = time.monotonic() + STALE + self._poll
-        delay = 0.0
         try:
             while self._stuck and not self._draining and time.monotonic() < give_up:
-                if self._closed.wait(delay) or not self._release():
+                if self._closed.wait(FOLLOW_EVERY) or not self._release():
                     break
-                delay = FOLLOW_EVERY
         except Exception:
             logger.exception("relaying queued updates of hub %r failed", self.hub)
         finally:
