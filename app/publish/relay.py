@@ -6,9 +6,9 @@ One :class:`Relay` per hub and process. Three paths take a committed row to its 
   hands the rows to the hub (the built-in hub: a dispatch to its transport), so the usual
   latency is the same as publishing directly; a greenlet then deletes them, with the rows
   of every other commit relayed meanwhile, in one transaction once the event loop is idle
-  or :data:`SETTLED_FOR` seconds later (rows delivered and not yet
-  deleted do not count as pending for later writes of this process). It does so only when no
-  older row of the hub is pending, whichever process wrote it; otherwise the rows queue
+  or :data:`SETTLED_FOR` seconds later (rows delivered and not yet deleted do not count as
+  pending for later writes of this process). It does so only when no older row of the hub
+  is pending, whichever process wrote it; otherwise the rows queue
   behind the older ones, which keeps every item's updates in commit order across
   processes, reloads and outages.
 - **follow** (built-in hub): rows queued behind another process's pending rows are relayed
@@ -173,9 +173,9 @@ class Relay:
         transaction, all the keys added since its last ``DELETE``, as soon as the event
         loop is idle or :data:`SETTLED_FOR` seconds later, so a busy process shares one
         ``DELETE`` between many commits (past :data:`SETTLED_MAX` keys, the committing
-        greenlet deletes them itself). A row not
-        deleted yet is relayed at most once more (by the backlog, after :data:`STALE`
-        seconds), which its key makes harmless.
+        greenlet deletes them itself). A row not deleted yet may be relayed once more (by
+        the backlog after :data:`STALE` seconds, or by another process following with its
+        queued rows), which its key makes harmless.
         """
         if not keys:
             return
