@@ -406,7 +406,8 @@ VARIABLES: tuple[Variable, ...] = (
         None,
         "origin of absolute IRIs, topics, the advertised hub and the other discovery links "
         "(`Link`, AsyncAPI, the contexts' `@vocab`); without it each request's own origin "
-        "is used (production requires it)",
+        "is used (production requires it); item IRIs (`@id`) are relative to the root, so "
+        "serve the gateway at the root of its host",
         "app",
         shown_default="the request's origin",
     ),

@@ -8,12 +8,16 @@ declared in :mod:`app.environment`. The hub's own settings are read by
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from app.environment import Environment, variable
+
+logger = logging.getLogger("app")
 
 EnvironmentName = Literal["development", "production"]
 LogFormat = Literal["text", "json"]
@@ -66,12 +70,21 @@ class Settings:
         environment: EnvironmentName = (
             "production" if env.choice("GATEWAY_ENV") == "production" else "development"
         )
+        public_url = env.text("PUBLIC_URL")
+        if public_url and urlsplit(public_url).path.strip("/"):
+            logger.warning(
+                "PUBLIC_URL=%r has a path: topics and discovery links include it, item "
+                "IRIs (@id, Location, relations) do not, and clients resolving them would "
+                "miss it; serve the gateway at the root of a host "
+                "(PUBLIC_URL=https://api.example)",
+                public_url,
+            )
         return cls(
             log_format="json" if env.choice("LOG_FORMAT") == "json" else "text",
             environment=environment,
             database_url=env.text("DATABASE_URL") or DEFAULT_DATABASE_URL,
             resources_path=env.path("RESOURCES_FILE") or Path("resources.yaml"),
-            public_url=env.text("PUBLIC_URL"),
+            public_url=public_url,
             cors_allowed_origins=env.text("CORS_ALLOWED_ORIGINS"),
             max_body_size=env.size("MAX_BODY_SIZE"),
             allow_extra_attributes=env.flag("ALLOW_EXTRA_ATTRIBUTES"),

@@ -108,3 +108,24 @@ def test_unknown_properties_follow_the_setting_unless_a_resource_says(
 def test_allow_extra_attributes_must_be_a_boolean() -> None:
     with pytest.raises(SettingsError, match="ALLOW_EXTRA_ATTRIBUTES='maybe' is not a boolean"):
         Settings.from_env({"ALLOW_EXTRA_ATTRIBUTES": "maybe"})
+
+
+@pytest.mark.parametrize(
+    ("public_url", "warned"),
+    [
+        ("https://shop.example", False),
+        ("https://shop.example/", False),
+        ("https://x.test/api", True),
+    ],
+)
+def test_a_public_url_with_a_path_is_warned_about(
+    caplog: pytest.LogCaptureFixture, public_url: str, warned: bool
+) -> None:
+    """Item IRIs are relative to the gateway's root: a path in front of it would be missing
+    from them, while the topics and links have it."""
+    with caplog.at_level("WARNING", logger="app"):
+        assert Settings.from_env({"PUBLIC_URL": public_url}).public_url == public_url
+    warnings = [r.getMessage() for r in caplog.records if "has a path" in r.getMessage()]
+    assert bool(warnings) is warned
+    if warned:
+        assert "serve the gateway at the root of a host" in warnings[0]
