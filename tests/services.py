@@ -10,10 +10,11 @@ from __future__ import annotations
 import os
 import shutil
 import socket
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+import gevent
 import pytest
 from gevent.pywsgi import WSGIServer
 
@@ -28,6 +29,16 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def wait_until(what: str, condition: Callable[[], bool], timeout: float = 20.0) -> None:
+    """Poll ``condition`` until it holds; fail naming ``what`` after ``timeout`` seconds
+    (a deadline for something that must happen, never a timed assertion)."""
+    with gevent.Timeout(timeout, False):
+        while not condition():
+            gevent.sleep(0.05)
+        return
+    raise AssertionError(f"{what} did not happen within {timeout} s")
 
 
 def hs256_token(

@@ -21,11 +21,10 @@ import json
 import os
 import signal
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import gevent
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -43,7 +42,7 @@ from tests.deploy.gateway import (
 from tests.deploy.servers import Process, gunicorn, nginx, redis_server, running
 from tests.deploy.test_faults import count_in_log, wait_in_log
 from tests.deploy.test_nginx import configure
-from tests.services import free_port
+from tests.services import free_port, wait_until
 
 SUBSCRIBERS = 8
 BOOKS = 6
@@ -65,14 +64,6 @@ def scrape(base_url: str, **headers: str) -> Samples:
 
 def value(samples: Samples, name: str, **labels: str) -> float:
     return samples.get((name, frozenset(labels.items())), 0.0)
-
-
-def wait_until(what: str, condition: Callable[[], bool], timeout: float = WAIT) -> None:
-    with gevent.Timeout(timeout, False):
-        while not condition():
-            gevent.sleep(0.1)
-        return
-    raise AssertionError(f"{what} did not happen within {timeout} s")
 
 
 @contextmanager

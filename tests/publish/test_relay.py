@@ -5,7 +5,7 @@ over, and no update twice."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import gevent
 import pytest
@@ -14,10 +14,11 @@ from sqlalchemy.orm import Session
 from app.hub import Hub
 from app.hub.transport.memory import MemoryTransport
 from app.publish.outbox import Outbox, Queued
-from app.publish.relay import STALE, Relay
+from app.publish.relay import Relay
 from app.publish.sink import HubDeliverer
 from tests.hub.conftest import TEST_SETTINGS
 from tests.publish.conftest import updates
+from tests.services import wait_until
 
 HUB = "default"
 
@@ -55,15 +56,6 @@ def relayed(hub: Hub) -> list[str]:
     return [update.id for update, _frame in transport.kept()]
 
 
-def eventually(check: Callable[[], bool], timeout: float) -> bool:
-    deadline = gevent.get_hub().loop.now() + timeout
-    while not check():
-        if gevent.get_hub().loop.now() > deadline:
-            return False
-        gevent.sleep(0.01)
-    return True
-
-
 def test_rows_behind_another_process_row_are_relayed_after_it_at_once(
     outbox: Outbox, relays: tuple[Relay, Relay], hub: Hub
 ) -> None:
@@ -73,9 +65,9 @@ def test_rows_behind_another_process_row_are_relayed_after_it_at_once(
     assert [row.behind for row in b] == [True, True]
     second.committed(b)
     # Not by the backlog path: a third process holds the lease.
-    assert eventually(lambda: relayed(hub) == ["a", "b", "c"], timeout=5)
+    wait_until("the queued rows relayed after the other's", lambda: relayed(hub) == ["a", "b", "c"])
     first.committed(a)  # its writer relays it too: the hub keeps it once
-    assert eventually(lambda: outbox.pending(HUB) == [], timeout=5)
+    wait_until("the outbox emptied", lambda: outbox.pending(HUB) == [])
     assert relayed(hub) == ["a", "b", "c"]
     d = commit(outbox, second, "d")  # nothing queued any more: at once
     assert d[0].behind is False
@@ -94,5 +86,5 @@ def test_rows_behind_a_row_that_failed_wait_for_the_backlog(
     gevent.sleep(0.2)
     assert relayed(hub) == []  # the row that failed is retried by the backlog, backing off
     outbox.release(HUB, "a third process")
-    assert eventually(lambda: relayed(hub) == ["a", "b"], timeout=10 * STALE)
-    assert eventually(lambda: outbox.pending(HUB) == [], timeout=5)
+    wait_until("the backlog relayed both", lambda: relayed(hub) == ["a", "b"])
+    wait_until("the outbox emptied", lambda: outbox.pending(HUB) == [])
