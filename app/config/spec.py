@@ -8,6 +8,7 @@ by :func:`app.config.loader.load_resources` (or directly in tests) and never mut
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Literal
 
 from app.access.expression import Expression
@@ -202,6 +203,9 @@ class Rule:
     message: str | None = None
 
 
+_NO_RULE = Rule()
+
+
 @dataclass(frozen=True)
 class SecuritySpec:
     """The rules of a resource's operations (an operation absent from ``rules`` has none)."""
@@ -209,9 +213,13 @@ class SecuritySpec:
     rules: tuple[tuple[Operation, Rule], ...] = ()
 
     def rule(self, operation: Operation) -> Rule:
-        return next((rule for op, rule in self.rules if op == operation), Rule())
+        return self._by_operation.get(operation, _NO_RULE)
 
-    @property
+    @cached_property
+    def _by_operation(self) -> dict[Operation, Rule]:
+        return dict(reversed(self.rules))  # the first of an operation wins, as declared
+
+    @cached_property
     def read(self) -> Expression | None:
         """The rule deciding who sees an item: that of ``get``. It also limits
         collections and the audience of live updates."""

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -66,14 +66,14 @@ class Outbox:
         self.table = table
         self.leases = leases
         self._engine: sa.Engine | None = None
-        self._stage_statement: sa.Insert | None = None
+        self._stage_statement: _StageStatement | None = None
         self._delete_statement = table.delete().where(
             table.c.key.in_(sa.bindparam("keys", expanding=True))
         )
 
     def bind(self, engine: sa.Engine) -> None:
         self._engine = engine
-        self._stage_statement = _stage_statement(self.table, engine.dialect.name)
+        self._stage_statement = _StageStatement(self.table, engine.dialect)
 
     @property
     def engine(self) -> sa.Engine:
@@ -95,10 +95,9 @@ class Outbox:
         ``settled``: keys of rows known to be relayed already, whose deletion is on its way
         (not pending for this check).
 
-        One statement per row, on the session's connection: the insert returns whether
-        another row of the hub is pending (a subquery in ``RETURNING``), so no ``SELECT``
-        follows it. Its text never changes (``settled`` is one JSON array parameter), so
-        the driver reuses one prepared statement.
+        One statement per row, on the session's connection (see :class:`_StageStatement`):
+        the insert returns whether another row of the hub is pending (a subquery in
+        ``RETURNING``), so no ``SELECT`` follows it.
         """
         if self._stage_statement is None:
             raise RuntimeError("the outbox is not bound to an engine")
@@ -112,12 +111,12 @@ class Outbox:
             "created_at": now,
             "of_hub": hub,
             "own_key": keyed[0].key,
-            "settled": json.dumps(list(settled)),
+            "settled": _json_strings(settled),
         }
         connection = session.connection()
         statement = self._stage_statement
-        found = [connection.execute(statement, {**_row(update), **params}) for update in keyed]
-        behind = bool(found[0].scalar())
+        found = [statement.execute(connection, {**_row(update), **params}) for update in keyed]
+        behind = found[0]
         return [Queued(hub, update, created_at=now, behind=behind) for update in keyed]
 
     def pending(
@@ -245,6 +244,84 @@ def _stage_statement(table: sa.Table, dialect: str) -> sa.Insert:
         older.c.key.not_in(settled),
     )
     return table.insert().returning(pending.label("behind"))
+
+
+class _StageStatement:
+    """The insert of :func:`_stage_statement`, compiled once for ``dialect`` and executed on
+    the DB-API cursor of the session's connection, inside its transaction.
+
+    It is the one statement every write adds (one per update), so it skips what
+    ``Connection.execute`` does per call and this statement does not need: the compiled
+    cache lookup, the parameters' processing (its values are strings, numbers, booleans
+    and ``None``, which both drivers take as they are) and the result's metadata. Driver
+    errors are raised as SQLAlchemy's own exception types, as ``Connection.execute`` raises
+    them, and a lost connection is invalidated; the engine's events (logging, the schema
+    drift hint) do not see this statement.
+    """
+
+    def __init__(self, table: sa.Table, dialect: sa.Dialect) -> None:
+        compiled = _stage_statement(table, dialect.name).compile(
+            dialect=dialect, column_keys=list(_STAGED_COLUMNS)
+        )
+        self.sql = compiled.string
+        self._dialect = dialect
+        # The literals of the statement (its ``status = 'pending'``), bound as parameters.
+        self._constants = {
+            name: bind.value for name, bind in compiled.binds.items() if bind.value is not None
+        }
+        self._order = tuple(compiled.positiontup or ()) if compiled.positional else None
+
+    def execute(self, connection: sa.Connection, values: dict[str, object]) -> bool:
+        """Insert one row of ``values`` (every column of :data:`_STAGED_COLUMNS` and the
+        check's parameters); return whether another row of its hub is pending."""
+        merged = {**self._constants, **values}
+        params: Mapping[str, object] | list[object] = (
+            merged if self._order is None else [merged[name] for name in self._order]
+        )
+        dbapi_error = self._dialect.loaded_dbapi.Error
+        try:
+            cursor = connection.connection.cursor()
+            try:
+                cursor.execute(self.sql, params)
+                row = cursor.fetchone()
+            finally:
+                cursor.close()
+        except dbapi_error as error:
+            lost = self._dialect.is_disconnect(error, connection.connection, None)
+            if lost:
+                connection.invalidate(error)
+            raise sa.exc.DBAPIError.instance(
+                self.sql,
+                merged,
+                error,
+                dbapi_error,
+                hide_parameters=connection.engine.hide_parameters,
+                connection_invalidated=lost,
+                dialect=self._dialect,
+            ) from error
+        return row is None or bool(row[0])  # no answer: behind, the safe side
+
+
+_STAGED_COLUMNS = (
+    "key",
+    "update_id",
+    "topics",
+    "data",
+    "private",
+    "type",
+    "retry",
+    "hub",
+    "created_at",
+)
+"""The columns :meth:`Outbox.stage` writes (the others take their defaults)."""
+
+
+def _json_strings(strings: Collection[str]) -> str:
+    """``json.dumps(list(strings))``; keys made of letters and digits (the hex keys of
+    :func:`~app.hub.update.new_key`) need no escaping and are joined directly."""
+    if all(map(str.isalnum, strings)):
+        return '["' + '","'.join(strings) + '"]' if strings else "[]"
+    return json.dumps(list(strings))
 
 
 def _with_key(update: Update) -> Update:

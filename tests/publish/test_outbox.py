@@ -4,8 +4,10 @@ transaction, come back in order with their ids and keys, and one relay holds a l
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import gevent
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -61,6 +63,40 @@ def test_a_row_is_behind_pending_rows_of_its_hub_but_not_relayed_ones(outbox: Ou
         assert outbox.stage(session, "default", updates("d"), settled=relayed)[0].behind is False
         assert outbox.stage(session, "default", updates("e"), settled=relayed[:1])[0].behind
         session.rollback()
+
+
+def test_a_staging_error_is_raised_as_sqlalchemy_raises_it(outbox: Outbox) -> None:
+    """The staging insert runs on the driver's cursor: its errors still come as
+    SQLAlchemy's types (the REST layer answers by them), and the transaction rolls back."""
+    first = replace(updates("a")[0], key="0123456789abcdef")
+    with Session(outbox.engine) as session:
+        outbox.stage(session, "default", [first])
+        session.commit()
+    with Session(outbox.engine) as session:
+        with pytest.raises(sa.exc.IntegrityError) as raised:
+            outbox.stage(session, "default", [first])  # the same key again
+        assert "mercure_outbox" in str(raised.value)
+        session.rollback()
+    assert [row.key for row in outbox.pending("default")] == [first.key]
+
+
+@pytest.mark.parametrize("outbox", ["postgresql"], indirect=True)
+def test_a_connection_lost_while_staging_is_invalidated(outbox: Outbox) -> None:
+    """A server that drops the connection mid-transaction (here: the backend terminated)
+    fails the staging as a lost connection; the pool then hands out a working one."""
+    engine = outbox.engine
+    with Session(engine) as session:
+        pid = session.connection().execute(sa.text("SELECT pg_backend_pid()")).scalar()
+        with engine.connect() as admin:
+            admin.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        with pytest.raises(sa.exc.DBAPIError) as raised:
+            outbox.stage(session, "default", updates("a"))
+        assert raised.value.connection_invalidated
+        session.rollback()
+    with Session(engine) as session:
+        assert outbox.stage(session, "default", updates("b"))[0].behind is False
+        session.commit()
+    assert [row.update.id for row in outbox.pending("default")] == ["b"]
 
 
 def test_delete_failed_rejected_and_remaining(outbox: Outbox) -> None:
