@@ -19,6 +19,7 @@ from functools import cache
 from importlib.resources import files
 from typing import Any
 
+from app.config.parameters import query_parameters
 from app.config.spec import ResourceSpec, ResourcesSpec
 from app.schemas import context_iri
 
@@ -75,24 +76,14 @@ def context(spec: ResourcesSpec, name: str, vocab: str) -> dict[str, Any] | None
 
 
 def search_template(resource: ResourceSpec) -> dict[str, Any] | None:
-    """The Hydra ``IriTemplate`` of the collection's filters, or ``None`` without any."""
-    filters = resource.filters
-    variables: list[tuple[str, str]] = []
-    for name, _strategy in filters.search:
-        variables += [(name, name), (f"{name}[]", name)]
-    for name in filters.boolean:
-        variables.append((name, name))
-    for name in filters.range:
-        variables += [(f"{name}[{op}]", name) for op in ("between", "gt", "gte", "lt", "lte")]
-    for name in filters.date:
-        variables += [
-            (f"{name}[{op}]", name)
-            for op in ("before", "strictly_before", "after", "strictly_after")
-        ]
-    variables += [(f"exists[{name}]", name) for name in filters.exists]
-    variables += [(f"order[{name}]", name) for name in resource.order.fields]
+    """The Hydra ``IriTemplate`` of the collection's filters and orderings
+    (:func:`~app.config.parameters.query_parameters`), or ``None`` without any."""
     opaque = {f.name for f in resource.fields if f.type == "json"}
-    variables = [(v, p) for v, p in variables if p not in opaque or v.startswith("exists[")]
+    variables = [
+        (p.name, p.property)
+        for p in query_parameters(resource)
+        if p.property not in opaque or p.kind == "exists"
+    ]
     if not variables:
         return None
     return {

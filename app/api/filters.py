@@ -20,7 +20,8 @@ declared filter with a malformed value (an empty one included, but for a search 
 is a 400 whose detail names the parameter; so is a number the column cannot hold, whose
 detail names the column's range (integers are 32-bit on every database, see
 :func:`app.models.columns.integer_range`). The OpenAPI parameters describe exactly these
-values (:mod:`app.openapi.parameters`).
+values (:mod:`app.openapi.parameters`); the parameters and their operators are declared
+once, in :mod:`app.config.parameters`.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from app.api.values import (
     parse_bool,
     relation_value,
 )
+from app.config.parameters import DATE_OPERATORS, RANGE_OPERATORS
 from app.config.spec import ResourceSpec, ResourcesSpec, SearchStrategy
 from app.errors import BadRequest
 from app.models.columns import relation_column, unicode_lower
@@ -48,8 +50,6 @@ Clause = sa.ColumnElement[bool]
 MAX_SEARCH_VALUES = 100
 """Values one search parameter may repeat (``?title=a&title=b``); more is a 400."""
 _KEY = re.compile(r"^(?P<name>[^\[\]]+)(?:\[(?P<op>[^\[\]]*)\])?$")
-RANGE_OPERATORS = ("gt", "gte", "lt", "lte", "between")
-DATE_OPERATORS = ("before", "strictly_before", "after", "strictly_after")
 
 
 def _ilike(column: Any, value: Any, *, prefix: str, suffix: str) -> Clause:

@@ -12,6 +12,7 @@ from typing import Any
 
 from app.config.errors import Problems, join
 from app.config.fields import is_nullable
+from app.config.parameters import RESERVED
 from app.config.suggest import fix_for
 
 TEXT_STRATEGIES = ("partial", "start", "end", "iexact", "ipartial", "istart", "iend")
@@ -25,8 +26,6 @@ _FILTER_TYPES: dict[str, tuple[str, ...]] = {
 _SORTABLE = ("string", "text", "enum", "integer", "float", "decimal", "boolean", "date",
              "datetime", "uuid", "relation")  # fmt: skip
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
-QUERY_PARAMETERS = ("page", "itemsPerPage", "order", "exists")
-"""Query parameters of every collection; no filter may be named like them."""
 
 
 def check_filters(options: dict[str, Any], path: str, problems: Problems) -> None:
@@ -79,7 +78,7 @@ def _check_parameters(filters: dict[str, Any], base: str, problems: Problems) ->
     }
     for kind, names in named.items():
         for index, name in enumerate(names):
-            if name in QUERY_PARAMETERS and kind != "exists":
+            if name in RESERVED and kind != "exists":
                 where = join(join(base, kind), name if kind == "search" else index)
                 problems.add(
                     where,

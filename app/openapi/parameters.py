@@ -17,13 +17,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.config.parameters import query_parameters
 from app.config.spec import FieldSpec, FieldType, ResourceSpec, ResourcesSpec
 from app.openapi.schema import INT32_MAX, INT32_MIN, TEXT_PATTERN, iri_pattern
 
 Parameter = dict[str, Any]
 
-RANGE_OPERATORS: tuple[str, ...] = ("between", "gt", "gte", "lt", "lte")
-DATE_OPERATORS: tuple[str, ...] = ("before", "strictly_before", "after", "strictly_after")
 PAGE_MAX = INT32_MAX
 """Largest ``page`` and ``itemsPerPage`` the API takes (:mod:`app.api.pagination`)."""
 
@@ -94,55 +93,38 @@ def pagination_parameters(resource: ResourceSpec) -> list[Parameter]:
 
 
 def filter_parameters(resource: ResourceSpec, spec: ResourcesSpec | None = None) -> list[Parameter]:
-    """Every declared filter and ordering as query parameters (``spec``: the resources
-    relations point at, for their routes; without it, a relation's route is unknown and
-    its values are documented as IRI references)."""
-    filters = resource.filters
+    """Every declared filter and ordering as query parameters
+    (:func:`~app.config.parameters.query_parameters`; ``spec``: the resources relations
+    point at, for their routes; without it, a relation's route is unknown and its values
+    are documented as IRI references)."""
+    strategies = dict(resource.filters.search)
     parameters: list[Parameter] = []
-    for name, strategy in filters.search:
-        value = _value_schema(resource, name, spec)
-        text = f"Search {name} ({strategy} match)."
-        parameters.append(query(name, value, text))
-        parameters.append(query(f"{name}[]", {"type": "array", "items": value}, text, explode=True))
-    for name in filters.range:
-        field = resource.field(name)
-        for operator in RANGE_OPERATORS:
-            parameters.append(
-                query(
-                    f"{name}[{operator}]",
-                    _range_schema(field, operator == "between"),
-                    _range_text(name, operator),
-                )
-            )
-    for name in filters.date:
-        field = resource.field(name)
-        value = dict(_SCALAR["date" if field is None else field.type])
-        for operator in DATE_OPERATORS:
-            parameters.append(
-                query(
-                    f"{name}[{operator}]",
-                    dict(value),
-                    f"{name} {operator.replace('_', ' ')} the given date or date-time.",
-                )
-            )
-    for name in filters.boolean:
-        parameters.append(query(name, {"type": "boolean"}, f"Filter on {name}."))
-    for name in filters.exists:
-        parameters.append(
-            query(
-                f"exists[{name}]",
-                {"type": "boolean"},
-                f"true: only items whose {name} is set; false: only those where it is null.",
-            )
-        )
-    for name in resource.order.fields:
-        parameters.append(
-            query(
-                f"order[{name}]",
-                {"type": "string", "enum": ["asc", "desc"]},
-                f"Sort the collection by {name}.",
-            )
-        )
+    for parameter in query_parameters(resource):
+        name, prop, operator = parameter.name, parameter.property, parameter.operator
+        if parameter.kind == "search":
+            value = _value_schema(resource, prop, spec)
+            text = f"Search {prop} ({strategies[prop]} match)."
+            if parameter.listed:
+                array = {"type": "array", "items": value}
+                parameters.append(query(name, array, text, explode=True))
+            else:
+                parameters.append(query(name, value, text))
+        elif parameter.kind == "range" and operator is not None:
+            schema = _range_schema(resource.field(prop), operator == "between")
+            parameters.append(query(name, schema, _range_text(prop, operator)))
+        elif parameter.kind == "date" and operator is not None:
+            field = resource.field(prop)
+            value = dict(_SCALAR["date" if field is None else field.type])
+            text = f"{prop} {operator.replace('_', ' ')} the given date or date-time."
+            parameters.append(query(name, value, text))
+        elif parameter.kind == "boolean":
+            parameters.append(query(name, {"type": "boolean"}, f"Filter on {prop}."))
+        elif parameter.kind == "exists":
+            text = f"true: only items whose {prop} is set; false: only those where it is null."
+            parameters.append(query(name, {"type": "boolean"}, text))
+        elif parameter.kind == "order":
+            schema = {"type": "string", "enum": ["asc", "desc"]}
+            parameters.append(query(name, schema, f"Sort the collection by {prop}."))
     return parameters
 
 

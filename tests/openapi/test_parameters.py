@@ -6,6 +6,8 @@ from typing import Any
 
 import pytest
 
+from app.api.documents import search_template
+from app.config.parameters import query_parameters
 from app.config.spec import PaginationSpec, ResourceSpec
 from app.openapi.parameters import filter_parameters, pagination_parameters
 from tests.openapi.specs import GADGET, LOG, OWNER
@@ -111,3 +113,13 @@ def test_defaults_give_page_and_items_per_page() -> None:
     names = [p["name"] for p in pagination_parameters(resource)]
     assert names == ["page", "itemsPerPage"]
     assert filter_parameters(resource) == []
+
+
+def test_the_openapi_parameters_and_the_hydra_template_name_the_same_parameters() -> None:
+    """Both read :func:`app.config.parameters.query_parameters`: the OpenAPI document and
+    the collection's Hydra search template offer exactly the same parameters, in order."""
+    declared = [p.name for p in query_parameters(GADGET)]
+    template = search_template(GADGET)
+    assert template is not None
+    assert [m["variable"] for m in template["mapping"]] == declared
+    assert [p["name"] for p in filter_parameters(GADGET)] == declared
