@@ -10,12 +10,14 @@ the changes of one transaction or savepoint, in first-change order.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Generic, Literal, TypeVar
 
 from app.config.spec import ResourceSpec
 from app.hub.update import Update
 
 Kind = Literal["create", "update", "delete"]
+Owner = TypeVar("Owner")
+"""What publishes a change (the session tracker); this module only carries it."""
 
 _MERGED: dict[tuple[Kind, Kind], Kind | None] = {
     ("create", "create"): "create",
@@ -36,7 +38,7 @@ def merge(earlier: Kind, later: Kind) -> Kind | None:
 
 
 @dataclass(eq=False)
-class Change:
+class Change(Generic[Owner]):
     """One item's net change. ``update`` is ``None`` until built (creates and updates are
     built after each flush; deletes before the row goes). ``owner`` is the tracker that
     publishes it."""
@@ -44,24 +46,24 @@ class Change:
     kind: Kind
     obj: object
     resource: ResourceSpec
-    owner: object
+    owner: Owner
     update: Update | None = None
 
 
-class Frame:
+class Frame(Generic[Owner]):
     """The changes of one transaction or savepoint, keyed by item identity."""
 
     def __init__(self) -> None:
-        self._changes: dict[int, Change] = {}
+        self._changes: dict[int, Change[Owner]] = {}
 
     def __len__(self) -> int:
         return len(self._changes)
 
-    def changes(self) -> list[Change]:
+    def changes(self) -> list[Change[Owner]]:
         """Changes in the order their items first changed."""
         return list(self._changes.values())
 
-    def record(self, incoming: Change) -> Change | None:
+    def record(self, incoming: Change[Owner]) -> Change[Owner] | None:
         """Fold ``incoming`` into this frame; return the stored change, or ``None`` when
         the item's changes cancel out."""
         key = id(incoming.obj)
@@ -78,7 +80,7 @@ class Frame:
         existing.kind = kind
         return existing
 
-    def absorb(self, child: Frame) -> None:
+    def absorb(self, child: Frame[Owner]) -> None:
         """Fold a released savepoint's changes into this enclosing frame."""
         for change in child.changes():
             self.record(change)

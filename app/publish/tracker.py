@@ -90,7 +90,7 @@ class Tracker:
     def resource_for(self, model: type) -> ResourceSpec | None:
         return self._models.get(model)
 
-    def build(self, change: Change) -> None:
+    def build(self, change: Change[Tracker]) -> None:
         """Build ``change.update`` from the item's current state; log and leave it unset
         (the change is then skipped) when that fails."""
         try:
@@ -106,7 +106,7 @@ class Tracker:
                 change.resource.name,
             )
 
-    def stage(self, session: Session, changes: Iterable[Change]) -> list[Any]:
+    def stage(self, session: Session, changes: Iterable[Change[Tracker]]) -> list[Any]:
         """Write the updates of ``changes`` to the outbox in the committing transaction;
         a failure fails the commit (the change is not committed without its update)."""
         updates = [(c.resource, c.update) for c in changes if c.update is not None]
@@ -118,13 +118,13 @@ class _Pending:
     and the changes the current flush must build once ids exist."""
 
     def __init__(self) -> None:
-        self.root = Frame()
-        self.savepoints: dict[SessionTransaction, Frame] = {}
-        self.unbuilt: list[Change] = []
+        self.root: Frame[Tracker] = Frame()
+        self.savepoints: dict[SessionTransaction, Frame[Tracker]] = {}
+        self.unbuilt: list[Change[Tracker]] = []
         self.deleting: set[int] = set()
         self.staged: list[tuple[Tracker, list[Any]]] = []
 
-    def frame_for(self, savepoint: SessionTransaction | None) -> Frame:
+    def frame_for(self, savepoint: SessionTransaction | None) -> Frame[Tracker]:
         if savepoint is None:
             return self.root
         frame = self.savepoints.get(savepoint)
@@ -157,7 +157,7 @@ def _pending(session: Session, create: bool = True) -> _Pending | None:
     return pending
 
 
-def _current_frame(session: Session, pending: _Pending) -> Frame:
+def _current_frame(session: Session, pending: _Pending) -> Frame[Tracker]:
     return pending.frame_for(session.get_nested_transaction())
 
 
@@ -257,9 +257,7 @@ def _after_flush_postexec(session: Session, _context: object) -> None:
     if pending is None:
         return
     for change in pending.unbuilt:
-        tracker = change.owner
-        assert isinstance(tracker, Tracker)
-        tracker.build(change)
+        change.owner.build(change)
     pending.unbuilt.clear()
 
 
@@ -272,10 +270,9 @@ def _before_commit(session: Session) -> None:
     if pending is None:
         return
     frame, pending.root = pending.root, Frame()
-    by_tracker: dict[int, tuple[Tracker, list[Change]]] = {}
+    by_tracker: dict[int, tuple[Tracker, list[Change[Tracker]]]] = {}
     for change in frame.changes():
         tracker = change.owner
-        assert isinstance(tracker, Tracker)
         by_tracker.setdefault(id(tracker), (tracker, []))[1].append(change)
     pending.staged = [
         (tracker, tracker.stage(session, changes)) for tracker, changes in by_tracker.values()
