@@ -20,7 +20,7 @@ from app.models import ModelRegistry
 from app.models.columns import relation_column
 from app.publish.external import HttpDeliverer
 from app.publish.factory import UpdateFactory
-from app.publish.item import ItemView, RegistryItemView
+from app.publish.item import ItemRenderer, RegistryItemRenderer
 from app.publish.limits import UpdateLimit, built_in_limit, check_options, external_limit
 from app.publish.outbox import Outbox
 from app.publish.publisher import Publisher
@@ -64,7 +64,7 @@ def init_app(
         app,
         spec,
         models,
-        RegistryItemView(registry),
+        RegistryItemRenderer(registry),
         hub,
         settings,
         publish_settings,
@@ -79,7 +79,7 @@ def build_publisher(
     app: Flask,
     spec: ResourcesSpec,
     models: Mapping[type, ResourceSpec],
-    view: ItemView,
+    renderer: ItemRenderer,
     hub: UpdateTarget,
     settings: Settings,
     publish_settings: PublishSettings,
@@ -122,7 +122,7 @@ def build_publisher(
     publisher = Publisher(outbox, relays, discovery, spec.resources, limits)
     publisher.tracker = Tracker(
         models,
-        UpdateFactory(view, settings.public_url),
+        UpdateFactory(renderer, settings.public_url),
         publisher.stage,
         publisher.committed,
         dependents,

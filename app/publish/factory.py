@@ -22,30 +22,30 @@ from app.access.audience import AUDIENCE_PATH, audience_fields, item_audiences
 from app.config.spec import ResourceSpec
 from app.hub.update import Update, new_key
 from app.publish import payload, topic
-from app.publish.item import ItemView
+from app.publish.item import ItemRenderer
 
 
 class UpdateFactory:
     """Turns items into updates; ``public_url`` fixes the origin of absolute IRIs."""
 
-    def __init__(self, view: ItemView, public_url: str | None) -> None:
-        self._view = view
+    def __init__(self, renderer: ItemRenderer, public_url: str | None) -> None:
+        self._renderer = renderer
         self._public_url = public_url
 
     def saved(self, resource: ResourceSpec, obj: object) -> Update:
         """The update for a created or updated item (call after the flush)."""
         options = resource.mercure
-        iri = self._view.iri(resource, obj)
+        iri = self._renderer.iri(resource, obj)
         if options.data is not None:
             data = options.data
         else:
-            data = self._view.data(resource, obj, options.normalization_groups)
+            data = self._renderer.data(resource, obj, options.normalization_groups)
         return self._update(resource, obj, iri, data)
 
     def deleted(self, resource: ResourceSpec, obj: object) -> Update:
         """The update for a deleted item (call before the row is gone)."""
         options = resource.mercure
-        iri = self._view.iri(resource, obj)
+        iri = self._renderer.iri(resource, obj)
         type_name = resource.name if options.include_type else None
         return self._update(resource, obj, iri, payload.deleted_data(iri, type_name))
 

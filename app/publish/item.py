@@ -1,8 +1,8 @@
 """How the publisher sees a stored item: its IRI and its JSON-LD representation, encoded.
 
-:class:`ItemView` is the small interface the update factory needs; :class:`RegistryItemView`
-implements it with the REST layer's own IRIs and serializer, so a published update carries
-exactly what ``GET /books/1`` answers.
+:class:`ItemRenderer` is the small interface the update factory needs;
+:class:`RegistryItemRenderer` implements it with the REST layer's own IRIs and serializer,
+so a published update carries exactly what ``GET /books/1`` answers.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from app.publish.payload import item_data
 from app.schemas import schemas_for, serialize_item
 
 
-class ItemView(Protocol):
+class ItemRenderer(Protocol):
     """IRIs and representations of items; called inside the flush, may lazy-load."""
 
     def iri(self, resource: ResourceSpec, obj: object) -> str:
@@ -26,8 +26,8 @@ class ItemView(Protocol):
         update's ``data`` (:func:`app.publish.payload.item_data`)."""
 
 
-class RegistryItemView:
-    """:class:`ItemView` over the gateway's model registry and schemas."""
+class RegistryItemRenderer:
+    """:class:`ItemRenderer` over the gateway's model registry and schemas."""
 
     def __init__(self, registry: ModelRegistry) -> None:
         self._registry = registry

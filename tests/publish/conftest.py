@@ -25,7 +25,7 @@ from app.config.spec import (
 from app.hub.update import Update
 from app.models.outbox import outbox_tables
 from app.publish import build_publisher, dependents_of
-from app.publish.item import RegistryItemView
+from app.publish.item import RegistryItemRenderer
 from app.publish.outbox import Outbox
 from app.publish.publisher import Publisher
 from app.publish.settings import PublishSettings
@@ -117,7 +117,7 @@ def make_library(
         app,
         spec,
         tracked,
-        RegistryItemView(registry),
+        RegistryItemRenderer(registry),
         recorder,
         Settings(public_url=public_url),
         publish_settings or PublishSettings(hubs={}),
