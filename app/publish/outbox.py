@@ -19,6 +19,7 @@ Every method but :meth:`stage` runs in a short transaction of its own on ``engin
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Collection, Iterable, Mapping, Sequence
@@ -253,10 +254,12 @@ class _StageStatement:
     It is the one statement every write adds (one per update), so it skips what
     ``Connection.execute`` does per call and this statement does not need: the compiled
     cache lookup, the parameters' processing (its values are strings, numbers, booleans
-    and ``None``, which both drivers take as they are) and the result's metadata. Driver
-    errors are raised as SQLAlchemy's own exception types, as ``Connection.execute`` raises
-    them, and a lost connection is invalidated; the engine's events (logging, the schema
-    drift hint) do not see this statement.
+    and ``None``, which both drivers take as they are) and the result's metadata. A driver
+    error goes through SQLAlchemy's own handler, the one ``Connection.execute`` calls
+    (``Connection._handle_dbapi_exception``; tests pin what it does here): the engine's
+    ``handle_error`` events see it (the schema drift hint), it is raised as SQLAlchemy's
+    exception type, and a lost connection invalidates the connection and the pool. Only
+    SQLAlchemy's logging of statements does not see this one.
     """
 
     def __init__(self, table: sa.Table, dialect: sa.Dialect) -> None:
@@ -264,7 +267,6 @@ class _StageStatement:
             dialect=dialect, column_keys=list(_STAGED_COLUMNS)
         )
         self.sql = compiled.string
-        self._dialect = dialect
         # The literals of the statement (its ``status = 'pending'``), bound as parameters.
         self._constants = {
             name: bind.value for name, bind in compiled.binds.items() if bind.value is not None
@@ -278,27 +280,18 @@ class _StageStatement:
         params: Mapping[str, object] | list[object] = (
             merged if self._order is None else [merged[name] for name in self._order]
         )
-        dbapi_error = self._dialect.loaded_dbapi.Error
+        dbapi_connection = connection.connection
+        cursor = None
         try:
-            cursor = connection.connection.cursor()
-            try:
-                cursor.execute(self.sql, params)
-                row = cursor.fetchone()
-            finally:
-                cursor.close()
-        except dbapi_error as error:
-            lost = self._dialect.is_disconnect(error, connection.connection, None)
-            if lost:
-                connection.invalidate(error)
-            raise sa.exc.DBAPIError.instance(
-                self.sql,
-                merged,
-                error,
-                dbapi_error,
-                hide_parameters=connection.engine.hide_parameters,
-                connection_invalidated=lost,
-                dialect=self._dialect,
-            ) from error
+            cursor = dbapi_connection.cursor()
+            cursor.execute(self.sql, params)
+            row = cursor.fetchone()
+        except BaseException as error:  # as Connection.execute catches them
+            connection._handle_dbapi_exception(error, self.sql, merged, cursor, None)
+        finally:
+            if cursor is not None:
+                with contextlib.suppress(Exception):  # a lost connection's cursor
+                    cursor.close()
         return row is None or bool(row[0])  # no answer: behind, the safe side
 
 

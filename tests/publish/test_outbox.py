@@ -65,34 +65,58 @@ def test_a_row_is_behind_pending_rows_of_its_hub_but_not_relayed_ones(outbox: Ou
         session.rollback()
 
 
-def test_a_staging_error_is_raised_as_sqlalchemy_raises_it(outbox: Outbox) -> None:
-    """The staging insert runs on the driver's cursor: its errors still come as
-    SQLAlchemy's types (the REST layer answers by them), and the transaction rolls back."""
+def test_a_staging_error_is_handled_as_sqlalchemy_handles_it(outbox: Outbox) -> None:
+    """The staging insert runs on the driver's cursor: its errors still reach the engine's
+    ``handle_error`` events (the schema drift hint listens there) and come as SQLAlchemy's
+    types (the REST layer answers by them), and the transaction rolls back."""
     first = replace(updates("a")[0], key="0123456789abcdef")
     with Session(outbox.engine) as session:
         outbox.stage(session, "default", [first])
         session.commit()
+    seen: list[str | None] = []
+    sa.event.listen(outbox.engine, "handle_error", lambda context: seen.append(context.statement))
     with Session(outbox.engine) as session:
         with pytest.raises(sa.exc.IntegrityError) as raised:
             outbox.stage(session, "default", [first])  # the same key again
         assert "mercure_outbox" in str(raised.value)
         session.rollback()
+    assert len(seen) == 1
+    assert (seen[0] or "").startswith("INSERT INTO mercure_outbox")
     assert [row.key for row in outbox.pending("default")] == [first.key]
 
 
 @pytest.mark.parametrize("outbox", ["postgresql"], indirect=True)
-def test_a_connection_lost_while_staging_is_invalidated(outbox: Outbox) -> None:
-    """A server that drops the connection mid-transaction (here: the backend terminated)
-    fails the staging as a lost connection; the pool then hands out a working one."""
+def test_connections_lost_while_staging_are_all_replaced(outbox: Outbox) -> None:
+    """A server that drops its connections (their backends terminated, as a restart does)
+    fails the staging as a lost connection, and, as for any statement, the pool's other
+    connections, idle and as dead, are replaced too: no later checkout meets one."""
     engine = outbox.engine
+    idle = [engine.connect() for _ in range(3)]
+    for connection in idle:
+        connection.execute(sa.text("SELECT 1"))
+        connection.close()  # back to the pool, idle
+    admin = sa.create_engine(engine.url, poolclass=sa.pool.NullPool)
     with Session(engine) as session:
-        pid = session.connection().execute(sa.text("SELECT pg_backend_pid()")).scalar()
-        with engine.connect() as admin:
-            admin.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        session.connection().execute(sa.text("SELECT 1"))
+        with admin.connect() as terminator:
+            terminator.execute(
+                sa.text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            )
         with pytest.raises(sa.exc.DBAPIError) as raised:
             outbox.stage(session, "default", updates("a"))
         assert raised.value.connection_invalidated
         session.rollback()
+    admin.dispose()
+    checked_out = [engine.connect() for _ in range(len(idle))]
+    try:
+        for connection in checked_out:
+            assert connection.execute(sa.text("SELECT 1")).scalar() == 1
+    finally:
+        for connection in checked_out:
+            connection.close()
     with Session(engine) as session:
         assert outbox.stage(session, "default", updates("b"))[0].behind is False
         session.commit()
