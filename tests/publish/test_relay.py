@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import gevent
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app.hub import Hub
@@ -88,3 +89,31 @@ def test_rows_behind_a_row_that_failed_wait_for_the_backlog(
     outbox.release(HUB, "a third process")
     wait_until("the backlog relayed both", lambda: relayed(hub) == ["a", "b"])
     wait_until("the outbox emptied", lambda: outbox.pending(HUB) == [])
+
+
+def test_a_commit_ends_the_backoff_that_a_database_failure_started(
+    outbox: Outbox, hub: Hub, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The relay holding the backlog cannot read the outbox (here: its table is away, as
+    while the database is down) and backs off for long; once a commit queues rows behind
+    a row left pending, the database is back, and the backlog is relayed at once rather
+    than when the back-off ends."""
+    renamed = "mercure_outbox_away"
+    with outbox.engine.begin() as connection:
+        connection.execute(sa.text(f"ALTER TABLE mercure_outbox RENAME TO {renamed}"))
+    relay = Relay(HUB, outbox, HubDeliverer(hub), immediate=True, retry_min_delay=120, poll=0.05)
+    relay.start()
+    try:
+        wait_until(
+            "the relay failed to read the outbox",
+            lambda: any("the relay of hub" in r.getMessage() for r in caplog.records),
+        )
+        with outbox.engine.begin() as connection:
+            connection.execute(sa.text(f"ALTER TABLE {renamed} RENAME TO mercure_outbox"))
+        commit(outbox, relay, "a")  # left pending: its writer stopped before relaying it
+        b = commit(outbox, relay, "b")
+        assert b[0].behind
+        relay.committed(b)
+        wait_until("the backlog relayed", lambda: relayed(hub) == ["a", "b"], timeout=10)
+    finally:
+        relay.close()
