@@ -24,8 +24,8 @@ One :class:`Relay` per hub and process. Three paths take a committed row to its 
 When the hub cannot take an update (Redis down, an external hub unreachable), the row stays,
 the relay backs off (``retry_min_delay`` doubling up to ``retry_max_delay``, jittered) and
 later commits queue behind it, so the hub receives them in commit order once it is back.
-When the relay cannot read or write the outbox itself (the database down), it backs off
-the same way, but a commit that queues rows ends the wait: the database is back.
+When the relay cannot read or write the outbox itself (the database down), it retries at
+least every ``poll`` seconds, so what waits is relayed soon after the database is back.
 An update the hub refuses for good (:class:`Rejected`) is kept as ``rejected`` and logged.
 Hubs reached over HTTP go through the backlog path only (``immediate=False``), without
 waiting.
@@ -307,14 +307,14 @@ class Relay:
                 if self._sweep():
                     failures = 0
                     continue
-                woken_by_commits = False  # the hub failed: a commit says nothing of it
+                longest = self._max_delay  # the hub failed: spare it
             except Exception:
                 logger.exception(
                     "the relay of hub %r failed; its updates stay in the outbox", self.hub
                 )
-                woken_by_commits = True  # the database, mostly: a commit shows it is back
+                longest = self._poll  # the database, mostly: one query tells it is back
             failures += 1
-            (self._wake if woken_by_commits else self._closed).wait(self._backoff(failures))
+            self._closed.wait(min(self._backoff(failures), longest))
 
     def _sweep(self) -> bool:
         """Relay the backlog in order; ``False`` after a failure (back off)."""
