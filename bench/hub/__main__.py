@@ -21,7 +21,11 @@ adds the first round's baselines (the built-in hub alone on pywsgi, the bare gev
 server, flask-mercure-sse 0.4.1 where it installs). ``--quick`` (about a minute) uses 300
 subscribers and few messages. The full run uses 1,000 and 5,000 subscribers. ``--repeat
 R`` runs R interleaved rounds and reports each metric's median. The figure that drifts
-least on a shared machine is the server's CPU time per delivery during the burst.
+least on a shared machine is the server's CPU time per delivery during the burst. The
+CPU time per delivery while updates are published one at a time ("paced", each delivered
+to every subscriber before the next) is also given: it is what a delivery costs when no
+send carries two updates, which is how the Redis rows compare workers at the same load per
+delivery (see docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -66,15 +70,23 @@ METRICS = (
     "latency_p99_ms",
     "bytes_per_subscriber",
     "server_us_per_delivery",
+    "paced_us_per_delivery",
 )
+CPU_METRICS = ("server_us_per_delivery", "paced_us_per_delivery")
+"""The metrics whose every round is kept (``rounds``) and whose ratio is given per round."""
 
-
-DECIMALS = {"latency_p50_ms": 2, "latency_p99_ms": 2, "server_us_per_delivery": 1}
+DECIMALS = {
+    "latency_p50_ms": 2,
+    "latency_p99_ms": 2,
+    "server_us_per_delivery": 1,
+    "paced_us_per_delivery": 1,
+}
 
 
 def combine(runs: list[dict[str, object]]) -> dict[str, object]:
     """The median of each metric over the successful runs of one kind and size, and each
-    round's CPU time per delivery (``rounds``, None for a failed round)."""
+    round's figure of each CPU metric (``rounds``, metric to figures; None for a failed
+    round)."""
     good = [run for run in runs if "error" not in run]
     if not good:
         return runs[-1]
@@ -85,7 +97,7 @@ def combine(runs: list[dict[str, object]]) -> dict[str, object]:
         digits = DECIMALS.get(metric)
         combined[metric] = round(middle) if digits is None else round(middle, digits)
     combined["runs"] = len(good)
-    combined["rounds"] = [run.get("server_us_per_delivery") for run in runs]
+    combined["rounds"] = {metric: [run.get(metric) for run in runs] for metric in CPU_METRICS}
     return combined
 
 
@@ -108,9 +120,10 @@ def _reference(name: str) -> str:
 
 def table(results: list[dict[str, object]]) -> str:
     header = (
-        "| subscribers | server | server CPU us/delivery | p50 ms | p99 ms "
-        "| bytes/idle subscriber | deliveries/s | CPU ratio | p99 ratio | memory ratio |\n"
-        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+        "| subscribers | server | server CPU us/delivery | paced CPU us/delivery | p50 ms "
+        "| p99 ms | bytes/idle subscriber | deliveries/s | CPU ratio | paced CPU ratio "
+        "| p99 ratio | memory ratio |\n"
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     )
     rows = [header]
     for count in sorted({int(str(r["subscribers"])) for r in results}):
@@ -121,18 +134,20 @@ def table(results: list[dict[str, object]]) -> str:
                 continue
             if "error" in row:
                 reason = str(row["error"]).strip().splitlines()[-1]
-                rows.append(f"| {count:,} | {LABELS[name]} | failed: {reason} | | | | | | | |")
+                rows.append(f"| {count:,} | {LABELS[name]} | failed: {reason} |" + " |" * 10)
                 continue
-            ratios = ["", "", ""]
+            ratios = ["", "", "", ""]
             base = group.get(_reference(name))
             if name != "floor" and base is not None and "error" not in base:
                 ratios = [
                     ratio(row["server_us_per_delivery"], base["server_us_per_delivery"]),
+                    ratio(row["paced_us_per_delivery"], base["paced_us_per_delivery"]),
                     ratio(row["latency_p99_ms"], base["latency_p99_ms"]),
                     ratio(row["bytes_per_subscriber"], base["bytes_per_subscriber"]),
                 ]
             rows.append(
                 f"| {count:,} | {LABELS[name]} | {row['server_us_per_delivery']} "
+                f"| {row['paced_us_per_delivery']} "
                 f"| {row['latency_p50_ms']} | {row['latency_p99_ms']} "
                 f"| {row['bytes_per_subscriber']:,} | {row['deliveries_per_second']:,} | "
                 + " | ".join(ratios)
@@ -147,6 +162,8 @@ TARGETS = (
     ("gateway", "floor", "latency_p99_ms", 1.0),
     ("gateway-redis-2", "gateway-redis-1", "server_us_per_delivery", 1.1),
     ("gateway-redis-2", SHARE, "server_us_per_delivery", 1.1),
+    ("gateway-redis-2", "gateway-redis-1", "paced_us_per_delivery", 1.1),
+    ("gateway-redis-2", SHARE, "paced_us_per_delivery", 1.1),
 )
 
 
@@ -170,10 +187,11 @@ def verdict(results: list[dict[str, object]]) -> list[str]:
 
 def _per_round(row: dict[str, object], base: dict[str, object], metric: str) -> str:
     """The ratio of each interleaved round, when there were several."""
-    rounds, references = row.get("rounds"), base.get("rounds")
-    if metric != "server_us_per_delivery" or not isinstance(rounds, list):
+    by_metric, references_by_metric = row.get("rounds"), base.get("rounds")
+    if not isinstance(by_metric, dict) or not isinstance(references_by_metric, dict):
         return ""
-    if not isinstance(references, list) or len(rounds) < 2:
+    rounds, references = by_metric.get(metric), references_by_metric.get(metric)
+    if not isinstance(rounds, list) or not isinstance(references, list) or len(rounds) < 2:
         return ""
     ratios = [
         f"{value / reference:.2f}x" if value and reference else "n/a"

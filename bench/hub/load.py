@@ -9,7 +9,10 @@ Phases, all against one topic:
 1. memory: the server's RSS (``/proc/PID/status``) before and after ``N`` subscribers are
    connected and idle (each has received one update, which proves the server holds it);
 2. latency: ``messages`` updates published one after the other; for each, the time from
-   the start of the publish request to the moment the **last** subscriber has read it;
+   the start of the publish request to the moment the **last** subscriber has read it.
+   The server's CPU time per delivery over this phase (``paced_us_per_delivery``) is its
+   cost when no update overlaps the next: nothing is queued behind a frame being sent, so
+   no send carries two updates, whatever the server's load;
 3. throughput: ``burst`` updates published with at most ``window`` not yet delivered to
    every subscriber; deliveries per second = ``N * burst / elapsed``. The CPU shares of
    the server and of this process over that phase (1.0 = one core busy) tell which side
@@ -260,7 +263,9 @@ def run(args: argparse.Namespace) -> dict[str, object]:
         return latencies
 
     publish_and_wait(args.warmup)
+    paced_cpu = cpu_seconds(*args.server_pid)
     latencies = publish_and_wait(args.messages)
+    paced_cpu = cpu_seconds(*args.server_pid) - paced_cpu
 
     first = seq
     events = [tally.expect(first + i) for i in range(args.burst)]
@@ -291,6 +296,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
         "deliveries_per_second": round(args.subscribers * args.burst / elapsed),
         "server_cpu_share": round(server_cpu / elapsed, 2),
         "server_us_per_delivery": round(server_cpu * 1e6 / (args.subscribers * args.burst), 1),
+        "paced_us_per_delivery": round(paced_cpu * 1e6 / (args.subscribers * args.messages), 1),
         "client_cpu_share": round(client_cpu / elapsed, 2),
         "messages": args.messages,
         "burst": args.burst,
