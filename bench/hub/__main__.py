@@ -134,7 +134,7 @@ def table(results: list[dict[str, object]]) -> str:
                 continue
             if "error" in row:
                 reason = str(row["error"]).strip().splitlines()[-1]
-                rows.append(f"| {count:,} | {LABELS[name]} | failed: {reason} |" + " |" * 10)
+                rows.append(f"| {count:,} | {LABELS[name]} | failed: {reason} |" + " |" * 9)
                 continue
             ratios = ["", "", "", ""]
             base = group.get(_reference(name))
