@@ -5,21 +5,27 @@ for TLS; every other query parameter goes to redis-py). ``stream`` names the str
 prefixes every key (default ``mercure``); ``maxlen`` is how many updates history keeps at
 least (default 100000, ``XADD MAXLEN ~``); ``subscribers_ttl`` is how long, in seconds, a
 worker's subscriber list outlives the worker (default 30); redis-py's ``max_connections``
-sizes the blocking pool of short commands (default 50 per worker; the reader has its own
-connection). Needs Redis 6.2 or later.
+sizes the blocking pool of short commands (default 50 per worker; the reader's
+subscription has a connection of its own). Needs Redis 6.2 or later.
 
 How it works (see :mod:`app.hub.transport.redis_stream` for the keys):
 
 * :meth:`RedisTransport.dispatch` appends the update to the stream once and returns; it
   does not deliver. Redis being unreachable raises :class:`TransportError` (the hub
   answers 503) and nothing is retried, so nothing is appended twice.
-* Each transport (one per worker) runs ONE reader greenlet: ``XREAD BLOCK`` from the
-  last stream position it read, then a non-blocking delivery to this worker's
-  subscribers through :class:`~app.hub.transport.fanout.FanOut`. Every worker therefore
-  delivers every update exactly once, in stream order, including its own.
+* Each transport (one per worker) runs ONE reader greenlet. It subscribes to the
+  channel every append publishes on (:mod:`app.hub.transport.redis_feed`), reads the
+  stream from the last position it read up to its end with ``XRANGE``, then takes the
+  entries as Redis pushes them, with no command per entry, for a non-blocking delivery
+  to this worker's subscribers through :class:`~app.hub.transport.fanout.FanOut`. Each
+  push names the entry before it: entries no push brought (a writer that does not
+  publish) are read from the stream before it, and so is the stream's end after an idle
+  wait. Every worker therefore delivers every update exactly once, in stream order,
+  including its own.
 * Connection loss (Redis restart, killed connection, network cut) is survived: the
-  reader logs it, retries with exponential backoff (50 ms doubling to 5 s, jittered)
-  and resumes from the last position it read, so no entry is skipped or repeated. Local
+  reader logs it, retries with exponential backoff (50 ms doubling to 5 s, jittered),
+  subscribes again and reads the stream from the last position it read, so no entry is
+  skipped or repeated. Local
   subscribers stay connected meanwhile and get the updates once Redis is back.
 * A Redis that comes back empty (no persistence, a flushed database) has lost the entries
   appended just before it went away, some of them unread by some workers. Every update
@@ -67,6 +73,7 @@ from app.hub.sse import encode
 from app.hub.subscriber import EARLIEST, Subscriber, SubscriberInfo
 from app.hub.transport.base import Transport, TransportClosedError, TransportError
 from app.hub.transport.fanout import FanOut
+from app.hub.transport.redis_feed import Push, UpdateFeed
 from app.hub.transport.redis_recent import DeliveredKeys, RecentAppends
 from app.hub.transport.redis_stream import (
     ORIGIN,
@@ -83,6 +90,7 @@ __all__ = ["DEFAULT_MAXLEN", "DEFAULT_STREAM", "RedisOptions", "RedisTransport",
 DEFAULT_STREAM = "mercure"
 DEFAULT_MAXLEN = 100_000
 READ_BLOCK_MS = 5_000
+"""How long the reader waits for a push before it looks at the stream's end and pings."""
 READ_COUNT = 100
 """Entries one read hands to the subscribers before the event loop runs their writes: well
 under a subscriber's queue (``MERCURE_SUBSCRIBER_QUEUE_SIZE``), so a backlog arriving at
@@ -94,6 +102,8 @@ COMMAND_TIMEOUT = 5.0
 POOL_SIZE = 50
 CONFIRM_TIMEOUT = 5.0
 CONFIRM_RETRY = 0.25
+
+_NOTHING_READ = ((0, 0), (0, 0))
 
 log = logging.getLogger(__name__)
 
@@ -135,8 +145,10 @@ _OUR_PARAMETERS = frozenset({"stream", "maxlen", "subscribers_ttl"})
 class RedisTransport(Transport):
     """Shares updates, history and the subscriber list through one Redis stream.
 
-    ``client`` serves short commands; ``reader_client`` serves the blocking reads and
-    needs a socket timeout longer than ``block_ms``. Neither may retry on its own.
+    ``client`` serves short commands (the reader's reads of the stream among them);
+    ``reader_client`` holds the reader's subscription on a connection of its own. Neither
+    may retry on its own. ``block_ms`` is how long the reader waits for a push before it
+    looks at the stream's end and pings Redis.
     """
 
     shared = True
@@ -156,11 +168,13 @@ class RedisTransport(Transport):
         self._client = client
         self._reader_client = reader_client
         self._stream = RedisStream(client, stream, maxlen)
-        self._reader_stream = RedisStream(reader_client, stream, maxlen)
         self._fanout = FanOut()
         self._registry = RedisSubscriberRegistry(client, stream, self._local_infos, subscribers_ttl)
         self._block_ms = block_ms
+        self._feed = UpdateFeed(reader_client, self._stream.channel)
         self._position: str | None = None
+        self._read_window = _NOTHING_READ
+        """Positions (after, upto] last read from the stream rather than pushed."""
         self._mark: StreamMark | None = None
         self._appending = Semaphore()
         self._appended = RecentAppends()
@@ -377,6 +391,7 @@ class RedisTransport(Transport):
             except Exception as error:  # the reader must outlive any failure
                 if self._closed:
                     return  # close() cut the connection
+                self._feed.close()
                 if not isinstance(error, RedisError):
                     log.exception("unexpected error reading stream %r", self._stream.name)
                 elif delay == BACKOFF_FIRST:
@@ -400,44 +415,90 @@ class RedisTransport(Transport):
                     log.warning("cannot check stream %r for a reset: %s", self._stream.name, error)
 
     def _read_once(self) -> None:
-        stream = self._reader_stream
-        if self._position is None:
-            self._position = stream.tail()
-        position, entries = stream.read(self._position, self._block_ms, READ_COUNT)
-        if not entries and position == self._position:
-            self._detect_reset()
-            return
-        # Delivery never switches greenlets, so the position moves with the deliveries;
-        # it moves first, so an update that cannot be delivered is never read again.
-        deliver = self._fanout.deliver
-        first_time = self._delivered.first_time
-        for entry in entries:
-            self._position = entry.position
-            if first_time(entry.update.key):
-                deliver(entry.update)
-        self._position = position
-        if entries:
-            gevent.sleep(0)  # let the streams write what was queued before the next read
+        feed = self._feed
+        if not feed.subscribed:
+            # Every entry appended once the subscription is confirmed is pushed; every
+            # earlier one is in the stream, read now up to its end. A push may bring an
+            # entry read here, but only one after `before`.
+            before = self._stream.tail()
+            if self._position is None:
+                self._position = before
+            feed.subscribe()
+            self._read_to_tail(before)
+        else:
+            pushes = feed.receive(self._block_ms / 1000, READ_COUNT)
+            if pushes:
+                self._take(pushes)
+            else:  # idle: entries of a writer that does not push, or a reset stream
+                self._read_to_tail()
         if self._waiters:
-            reached = position_key(position)
+            assert self._position is not None
+            reached = position_key(self._position)
             for target, event in self._waiters:
                 if target <= reached:
                     event.set()
 
-    def _detect_reset(self) -> None:
-        """After an idle read: if the stream now ends before our position (it was deleted
-        or Redis came back from an older snapshot), continue from its end."""
+    def _take(self, pushes: list[Push]) -> None:
+        """Deliver ``pushes`` in order. A push that does not follow our position either
+        brings an entry read from the stream already (skipped), or follows entries that
+        no push brought (read from the stream first), or follows a stream that now ends
+        before our position: it was reset, and the push is its new end."""
+        deliver = self._fanout.deliver
+        first_time = self._delivered.first_time
+        for push in pushes:
+            if push.previous != self._position:
+                assert self._position is not None
+                low, high = self._read_window
+                if low < position_key(push.position) <= high:
+                    continue
+                if position_key(push.previous) > position_key(self._position):
+                    self._read_stream(push.previous)
+                else:
+                    self._reset(push.previous)
+            # Delivery never switches greenlets, so the position moves with the
+            # deliveries; it moves first, so an update that cannot be delivered is never
+            # read again.
+            self._position = push.position
+            if push.update is not None and first_time(push.update.key):
+                deliver(push.update)
+        gevent.sleep(0)  # let the streams write what was queued before the next read
+
+    def _read_to_tail(self, pushed_after: str = ORIGIN) -> None:
+        """Deliver what the stream holds after our position; or, when it now ends before
+        our position (it was deleted, or Redis came back from an older snapshot),
+        continue from its end. Pushes received later for the entries read here (those
+        after ``pushed_after`` too, when the subscription began there) are skipped."""
         assert self._position is not None
-        tail = self._reader_stream.tail()
+        tail = self._stream.tail()
         if position_key(tail) < position_key(self._position):
-            log.warning(
-                "stream %r ends at %s, before %s which this worker already read; "
-                "it was reset, continuing from its end",
-                self._stream.name,
-                tail,
-                self._position,
-            )
-            self._position = tail
+            self._reset(tail)
+        elif tail != self._position:
+            low = max(position_key(self._position), position_key(pushed_after))
+            self._read_window = (low, position_key(tail))
+            self._read_stream(tail)
+
+    def _read_stream(self, upto: str) -> None:
+        """Deliver the stream's entries after our position up to ``upto``, fetched
+        :data:`READ_COUNT` at a time (each fetch lets the streams write)."""
+        assert self._position is not None
+        deliver = self._fanout.deliver
+        first_time = self._delivered.first_time
+        for entry in self._stream.between(self._position, upto, page=READ_COUNT):
+            self._position = entry.position
+            if first_time(entry.update.key):
+                deliver(entry.update)
+        self._position = upto
+
+    def _reset(self, end: str) -> None:
+        log.warning(
+            "stream %r ends at %s, before %s which this worker already read; "
+            "it was reset, continuing from its end",
+            self._stream.name,
+            end,
+            self._position,
+        )
+        self._position = end
+        self._read_window = _NOTHING_READ
 
     def _refresh_forever(self) -> None:
         registry = self._registry
@@ -451,8 +512,8 @@ class RedisTransport(Transport):
 
     def _stop_background(self) -> None:
         """Let the greenlets end by themselves: a greenlet killed inside a redis-py call
-        could leave a half-opened socket behind. Closing the reader's connection ends a
-        blocking ``XREAD`` at once; killing is the last resort."""
+        could leave a half-opened socket behind. Closing the reader's connections ends its
+        wait for a push at once; killing is the last resort."""
         reader, refresher = self._greenlets
         for _attempt in range(10):
             if reader.dead:
@@ -490,9 +551,9 @@ def from_url(url: str) -> RedisTransport:
     )
     reader_pool = ConnectionPool.from_url(
         options.redis_url,
-        max_connections=2,
+        max_connections=1,
         retry=no_retry,
-        socket_timeout=READ_BLOCK_MS / 1000 + COMMAND_TIMEOUT,
+        socket_timeout=COMMAND_TIMEOUT,
         socket_connect_timeout=COMMAND_TIMEOUT,
         client_name=f"mercure-reader:{options.stream}",
     )

@@ -13,6 +13,10 @@ Keys, all derived from the stream name ``S`` (Redis 6.2 or later):
   below ``maxlen``). An older
   id is unknown: this is the bound on how far back ``Last-Event-ID`` reaches (an id whose
   first occurrence was trimmed is unknown too, even if it repeats later).
+- ``S:feed``: not a key but a Pub/Sub channel. Every append also publishes there, in the
+  same atomic step, ``<previous> <position> <encoded update>``: the position of the entry
+  that was last before it (:data:`ORIGIN` for none), its own and the update (see
+  :mod:`app.hub.transport.redis_feed`).
 - ``S:epoch``: a random token naming this incarnation of the stream. It is written by the
   first append after the keys were lost (a Redis restarted without persistence, a flushed
   database, a deleted stream) and never changes otherwise. An appender that remembers the
@@ -93,7 +97,11 @@ if key ~= '' then
     local known = redis.call('HGET', KEYS[4], key)
     if known then return {'ok', known, epoch} end
 end
+local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
+local previous = '0-0'
+if #last > 0 then previous = last[1][1] end
 local position = redis.call('XADD', KEYS[1], 'MAXLEN', '~', maxlen, '*', 'id', id, 'u', encoded)
+redis.call('PUBLISH', ARGV[9], previous .. ' ' .. position .. ' ' .. encoded)
 redis.call('HSETNX', KEYS[2], id, position)
 if key ~= '' then redis.call('HSET', KEYS[4], key, position) end
 redis.call('HSET', KEYS[5], position, id .. '\\n' .. key)
@@ -157,9 +165,7 @@ class StreamEntry:
 class RedisStream:
     """Append to and read from the update stream named ``name``.
 
-    ``client`` must not retry commands on its own (``retry=Retry(NoBackoff(), 0)``); the
-    blocking :meth:`read` should get a client of its own whose socket timeout exceeds the
-    block time.
+    ``client`` must not retry commands on its own (``retry=Retry(NoBackoff(), 0)``).
     """
 
     def __init__(self, client: Redis, name: str, maxlen: int) -> None:
@@ -167,6 +173,8 @@ class RedisStream:
             raise ValueError(f"maxlen must be at least 1, got {maxlen}")
         self.name = name
         self.maxlen = maxlen
+        self.channel = f"{name}:feed"
+        """The Pub/Sub channel every append publishes on."""
         self._client = client
         self._keys = [
             name,
@@ -198,6 +206,7 @@ class RedisStream:
                     update.id,
                     encode_update(update),
                     update.key or "",
+                    self.channel,
                 ],
             ),
         )
@@ -245,26 +254,6 @@ class RedisStream:
             if len(rows) < page:
                 return
             start = f"({after}"
-
-    def read(self, after: str, block_ms: int, count: int) -> tuple[str, list[StreamEntry]]:
-        """Entries after ``after`` (at most ``count``), waiting up to ``block_ms`` for one.
-
-        Returns the position of the last entry read (``after`` when none) and the entries;
-        an entry that cannot be decoded is logged and skipped, never read again.
-        """
-        reply = cast(
-            "list[Any] | None",
-            self._client.xread({self.name: after}, count=count, block=block_ms),
-        )
-        entries: list[StreamEntry] = []
-        if not reply:
-            return after, entries
-        for raw_position, fields in reply[0][1]:
-            after = _text(raw_position)
-            entry = _entry(after, fields)
-            if entry is not None:
-                entries.append(entry)
-        return after, entries
 
 
 def _entry(position: str, fields: dict[bytes, bytes]) -> StreamEntry | None:

@@ -1,0 +1,125 @@
+"""The Redis transport's reader takes entries as Redis pushes them, and falls back on the
+stream whenever a push does not follow what it read: entries appended without a push,
+a connection that went silent, a stream reset to older entries."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from redis import Redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from app.hub.subscriber import Subscriber
+from app.hub.transport.codec import encode_update
+from app.hub.transport.redis import RedisTransport
+from app.hub.update import Update
+from tests.deploy.servers import redis_server, running
+from tests.hub.transport.frames import drained_ids, received_ids
+from tests.hub.transport.proxy import FreezableProxy
+from tests.hub.transport.test_redis import publish
+
+pytestmark = pytest.mark.redis
+
+BLOCK_MS = 200
+
+
+def transport(port: int, reader_port: int, stream: str) -> RedisTransport:
+    no_retry = Retry(NoBackoff(), 0)
+    return RedisTransport(
+        Redis(port=port, retry=no_retry),
+        Redis(port=reader_port, retry=no_retry, socket_timeout=5),
+        stream=stream,
+        block_ms=BLOCK_MS,
+    )
+
+
+@pytest.fixture
+def redis_port(redis_url: str) -> int:
+    port = Redis.from_url(redis_url).connection_pool.connection_kwargs["port"]
+    return int(port)
+
+
+@pytest.fixture
+def worker(redis_port: int, stream: str) -> Iterator[RedisTransport]:
+    built = transport(redis_port, redis_port, stream)
+    yield built
+    built.close()
+
+
+def append_without_push(port: int, stream: str, update_id: str) -> None:
+    """Append as a writer that does not publish on the channel would."""
+    client = Redis(port=port)
+    try:
+        update = Update(("https://example.com/books/1",), data="old", id=update_id, key=update_id)
+        client.xadd(stream, {"id": update_id, "u": encode_update(update)})
+    finally:
+        client.close()
+
+
+def test_entries_appended_without_a_push_are_delivered_in_stream_order(
+    worker: RedisTransport, redis_port: int, stream: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    subscriber = Subscriber(["*"])
+    worker.add_subscriber(subscriber)
+    publish(worker, "a1")
+    append_without_push(redis_port, stream, "old1")
+    append_without_push(redis_port, stream, "old2")
+    Redis(port=redis_port).publish(worker.stream.channel, b"not an append")
+    publish(worker, "a2")
+    # The push of a2 names old2 as its predecessor: old1 and old2 are read from the stream.
+    assert received_ids(subscriber, 4) == ["a1", "old1", "old2", "a2"]
+    assert "no append published" in caplog.text
+    # With no push after it, an entry is found at the stream's end after an idle wait.
+    append_without_push(redis_port, stream, "old3")
+    assert received_ids(subscriber, 1) == ["old3"]
+    assert drained_ids(subscriber) == []
+
+
+def test_a_silent_connection_is_found_by_a_ping_and_replaced(
+    tmp_path: Path, stream: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    with running(redis_server(tmp_path)) as server, FreezableProxy(server.port).running() as proxy:
+        publisher = transport(server.port, server.port, stream)
+        worker = transport(server.port, proxy.port, stream)
+        try:
+            subscriber = Subscriber(["*"])
+            worker.add_subscriber(subscriber)
+            publish(publisher, "before")
+            assert received_ids(subscriber, 1) == ["before"]
+            proxy.freeze()  # the connection stays open but nothing comes back
+            with caplog.at_level("WARNING"):
+                received_ids(subscriber, 1, timeout=3 * BLOCK_MS / 1000)
+                publish(publisher, "while-silent")
+                proxy.thaw()
+                assert received_ids(subscriber, 1) == ["while-silent"]
+            assert "did not answer a PING" in caplog.text
+            assert drained_ids(subscriber) == []
+        finally:
+            publisher.close()
+            worker.close()
+
+
+def test_a_push_after_a_reset_to_older_entries_continues_from_it(
+    worker: RedisTransport, redis_port: int, stream: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A stream replaced by one whose entries are older than what the reader read (Redis
+    restored from an earlier snapshot, here without a restart): the reader continues
+    from the first push of the new stream."""
+    subscriber = Subscriber(["*"])
+    worker.add_subscriber(subscriber)
+    publish(worker, "a1")
+    assert received_ids(subscriber, 1) == ["a1"]
+    client = Redis(port=redis_port)
+    try:
+        client.delete(stream)
+        update = Update(("https://example.com/books/1",), data="restored", id="r1", key="r1")
+        encoded = encode_update(update)
+        client.xadd(stream, {"id": "r1", "u": encoded}, id="1-1")
+        client.publish(worker.stream.channel, f"0-0 1-1 {encoded}")
+    finally:
+        client.close()
+    assert received_ids(subscriber, 1) == ["r1"]
+    assert "it was reset, continuing from its end" in caplog.text
