@@ -46,7 +46,7 @@ def _leases(database_url: str) -> list[tuple[str, str]]:
 def test_a_process_that_exits_closes_its_relays_and_releases_their_lease(
     tmp_path: Path, database_url: str, transport: str, request: pytest.FixtureRequest
 ) -> None:
-    """Closing at exit also ends the Redis transport's reader (blocked in ``XREAD``)."""
+    """Closing at exit also ends the Redis transport's reader (waiting for a push)."""
     url = "memory://"
     if transport == "redis":
         url, _stream = request.getfixturevalue("redis_stream")

@@ -66,7 +66,7 @@ from gevent.event import Event
 from gevent.lock import Semaphore
 from redis import BlockingConnectionPool, ConnectionPool, Redis
 from redis.backoff import NoBackoff
-from redis.exceptions import RedisError
+from redis.exceptions import NoPermissionError, RedisError
 from redis.retry import Retry
 
 from app.hub.sse import encode
@@ -396,11 +396,12 @@ class RedisTransport(Transport):
                     log.exception("unexpected error reading stream %r", self._stream.name)
                 elif delay == BACKOFF_FIRST:
                     log.warning(
-                        "lost %s while reading stream %r after %s (%s); reconnecting",
+                        "lost %s while reading stream %r after %s (%s; %s); reconnecting",
                         self.description,
                         self._stream.name,
                         self._position,
                         error,
+                        self._advice(error),
                     )
                 self._stopping.wait(delay * random.uniform(0.5, 1.0))
                 delay = min(delay * 2, BACKOFF_MAX)
@@ -530,9 +531,20 @@ class RedisTransport(Transport):
 
     def _unavailable(self, what: str, error: RedisError) -> TransportError:
         return TransportError(
-            f"{what}: {self.description} is unavailable ({error}); check that Redis is "
-            "running and that MERCURE_TRANSPORT_URL points at it"
+            f"{what}: {self.description} is unavailable ({error}); {self._advice(error)}"
         )
+
+    def _advice(self, error: RedisError) -> str:
+        """How to fix ``error``: a Redis user without the ACL permissions the transport
+        needs, or a Redis that cannot be reached."""
+        text = str(error)
+        if isinstance(error, NoPermissionError) or "can't publish" in text:
+            name = self._stream.name
+            return (
+                f"give the Redis user the keys ~{name}* and the channel &{self._stream.channel}"
+                f" (ACL SETUSER <user> ~{name}* &{self._stream.channel} +@all)"
+            )
+        return "check that Redis is running and that MERCURE_TRANSPORT_URL points at it"
 
 
 def from_url(url: str) -> RedisTransport:

@@ -7,14 +7,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import gevent
 import pytest
 from redis import Redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from app.hub.subscriber import Subscriber
+from app.hub.transport import TransportError
 from app.hub.transport.codec import encode_update
-from app.hub.transport.redis import RedisTransport
+from app.hub.transport.redis import RedisTransport, from_url
 from app.hub.update import Update
 from tests.deploy.servers import redis_server, running
 from tests.hub.transport.frames import drained_ids, received_ids
@@ -123,3 +125,31 @@ def test_a_push_after_a_reset_to_older_entries_continues_from_it(
         client.close()
     assert received_ids(subscriber, 1) == ["r1"]
     assert "it was reset, continuing from its end" in caplog.text
+
+
+def test_a_redis_user_without_the_channel_is_told_which_permission_it_lacks(
+    redis_port: int, stream: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    admin = Redis(port=redis_port)
+    user = f"feed-test-{stream.rsplit(':', 1)[1]}"
+    admin.acl_setuser(
+        user,
+        enabled=True,
+        passwords=["+secret"],
+        keys=[f"{stream}*"],
+        commands=["+@all"],
+        reset_channels=True,
+    )
+    worker = from_url(f"redis://{user}:secret@127.0.0.1:{redis_port}/0?stream={stream}")
+    try:
+        with pytest.raises(TransportError, match=rf"the channel &{stream}:feed"):
+            publish(worker, "a1")
+        with gevent.Timeout(5, False):
+            while "the channel &" not in caplog.text:
+                gevent.sleep(0.05)
+        assert f"lost Redis at redis://{user}:***@" in caplog.text
+        assert f"(ACL SETUSER <user> ~{stream}* &{stream}:feed +@all)" in caplog.text
+    finally:
+        worker.close()
+        admin.acl_deluser(user)
+        admin.close()
