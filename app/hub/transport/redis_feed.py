@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from dataclasses import dataclass
 from typing import Protocol, cast
 
@@ -96,20 +97,22 @@ class UpdateFeed:
         connection = self._connection
         if connection is None:
             raise ConnectionError("the update feed is not subscribed")
+        deadline = time.monotonic() + timeout
+        pushes: list[Push] = []
         try:
-            if not connection.can_read(timeout):
-                if self._pinged:
-                    raise ConnectionError(
-                        f"Redis did not answer a PING on the update feed within {timeout} s"
-                    )
-                connection.send_command("PING")
-                self._pinged = True
-                return []
-            pushes: list[Push] = []
-            while True:
-                self._take(connection.read_response(push_request=True), pushes)
-                if len(pushes) >= count or not connection.can_read(0):
+            while not pushes:  # a reply that is not a push (a PONG) goes on waiting
+                if not connection.can_read(max(0.0, deadline - time.monotonic())):
+                    if self._pinged:
+                        raise ConnectionError(
+                            f"Redis did not answer a PING on the update feed within {timeout} s"
+                        )
+                    connection.send_command("PING")
+                    self._pinged = True
                     return pushes
+                self._take(connection.read_response(push_request=True), pushes)
+                while len(pushes) < count and connection.can_read(0):
+                    self._take(connection.read_response(push_request=True), pushes)
+            return pushes
         except BaseException:
             self.close()
             raise
