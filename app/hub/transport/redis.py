@@ -440,29 +440,51 @@ class RedisTransport(Transport):
                     event.set()
 
     def _take(self, pushes: list[Push]) -> None:
-        """Deliver ``pushes`` in order. A push that does not follow our position either
-        brings an entry read from the stream already (skipped), or follows entries that
-        no push brought (read from the stream first), or follows a stream that now ends
-        before our position: it was reset, and the push is its new end."""
+        """Deliver ``pushes`` in order; one that does not follow our position goes through
+        :meth:`_follows` first. One whose update cannot be decoded is left to the stream:
+        the next push reveals it as a gap, and reading the stream logs and skips it."""
         deliver = self._fanout.deliver
         first_time = self._delivered.first_time
         for push in pushes:
-            if push.previous != self._position:
-                assert self._position is not None
-                low, high = self._read_window
-                if low < position_key(push.position) <= high:
-                    continue
-                if position_key(push.previous) > position_key(self._position):
-                    self._read_stream(push.previous)
-                else:
-                    self._reset(push.previous)
+            update = push.update
+            if update is None or (push.previous != self._position and not self._follows(push)):
+                continue
             # Delivery never switches greenlets, so the position moves with the
             # deliveries; it moves first, so an update that cannot be delivered is never
             # read again.
             self._position = push.position
-            if push.update is not None and first_time(push.update.key):
-                deliver(push.update)
+            if first_time(update.key):
+                deliver(update)
         gevent.sleep(0)  # let the streams write what was queued before the next read
+
+    def _follows(self, push: Push) -> bool:
+        """Whether ``push``, which does not follow our position, is delivered next: after
+        reading from the stream the entries no push brought, when it follows those; or
+        after a reset, when the stream now ends before our position. A push that brings
+        an entry read from the stream already is skipped, and so is one the stream does
+        not bear out (a message on the channel that no append published): the stream is
+        what the reader trusts, and the next push's ``previous`` reveals any entry
+        skipped here."""
+        assert self._position is not None
+        low, high = self._read_window
+        position, previous = position_key(push.position), position_key(push.previous)
+        if low < position <= high:
+            return False
+        ours = position_key(self._position)
+        if previous < position:
+            if previous > ours:
+                self._read_stream(push.previous)
+                return True
+            if position_key(self._stream.tail()) < ours:
+                self._reset(push.previous)
+                return True
+        log.error(
+            "ignoring a push on %s that no append published (%s after %s)",
+            self._stream.channel,
+            push.position,
+            push.previous,
+        )
+        return False
 
     def _read_to_tail(self, pushed_after: str = ORIGIN) -> None:
         """Deliver what the stream holds after our position; or, when it now ends before

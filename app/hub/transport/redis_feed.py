@@ -32,8 +32,9 @@ from app.hub.update import Update
 
 log = logging.getLogger(__name__)
 
-_MESSAGE = re.compile(rb"(\d+-\d+) (\d+-\d+) (.*)", re.DOTALL)
-"""What the append script publishes: previous position, position, encoded update."""
+_MESSAGE = re.compile(rb"((\d+)-(\d+)) ((\d+)-(\d+)) (.*)", re.DOTALL)
+"""What the append script publishes: previous position, position, encoded update; a
+message whose position is not after the previous one is not from an append."""
 
 
 class _Connection(Protocol):
@@ -130,12 +131,12 @@ class UpdateFeed:
         if not (isinstance(reply, list) and len(reply) == 3 and reply[0] == b"message"):
             return
         match = _MESSAGE.fullmatch(reply[2])
-        if match is None:
+        if match is None or _key(match, 4) <= _key(match, 1):
             log.error(
-                "ignoring a message on %s no append published: %.80r", self._channel, reply[2]
+                "ignoring a message on %s that no append published: %.80r", self._channel, reply[2]
             )
             return
-        previous, position, encoded = match.groups()
+        previous, _, _, position, _, _, encoded = match.groups()
         update: Update | None
         try:
             update = decode_update(encoded)
@@ -147,6 +148,12 @@ class UpdateFeed:
     def _discard(self, connection: _Connection) -> None:
         connection.disconnect()
         self._pool.release(cast(Connection, connection))
+
+
+def _key(match: re.Match[bytes], group: int) -> tuple[int, int]:
+    """Sort key of the position a :data:`_MESSAGE` match holds in groups ``group`` (the
+    whole), ``group + 1`` (milliseconds) and ``group + 2`` (sequence)."""
+    return int(match[group + 1]), int(match[group + 2])
 
 
 def _text(value: object) -> str:

@@ -52,10 +52,11 @@ def worker(redis_port: int, stream: str) -> Iterator[RedisTransport]:
 
 
 def append_without_push(port: int, stream: str, update_id: str) -> None:
-    """Append as a writer that does not publish on the channel would."""
+    """Append as a writer that does not publish on the channel would (without a key, so
+    that no reader can tell it delivered the entry before)."""
     client = Redis(port=port)
     try:
-        update = Update(("https://example.com/books/1",), data="old", id=update_id, key=update_id)
+        update = Update(("https://example.com/books/1",), data="old", id=update_id)
         client.xadd(stream, {"id": update_id, "u": encode_update(update)})
     finally:
         client.close()
@@ -102,6 +103,35 @@ def test_a_silent_connection_is_found_by_a_ping_and_replaced(
         finally:
             publisher.close()
             worker.close()
+
+
+def test_messages_on_the_channel_that_no_append_published_are_ignored(
+    worker: RedisTransport, redis_port: int, stream: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    subscriber = Subscriber(["*"])
+    worker.add_subscriber(subscriber)
+    publish(worker, "a1")
+    append_without_push(redis_port, stream, "raw1")
+    publish(worker, "a2")
+    assert received_ids(subscriber, 3) == ["a1", "raw1", "a2"]
+    tail = worker.stream.tail()
+    fake = encode_update(Update(("https://example.com/books/1",), data="fake", id="fake"))
+    client = Redis(port=redis_port)
+    try:
+        for message in (
+            f"0-0 0-1 {fake}",  # as if the stream had been reset
+            f"{tail} 99999999999999-0 not an update",  # far ahead
+            f"{tail} 1-0 {fake}",  # before its own predecessor
+        ):
+            client.publish(worker.stream.channel, message)
+    finally:
+        client.close()
+    append_without_push(redis_port, stream, "raw2")
+    publish(worker, "a3")
+    assert received_ids(subscriber, 2) == ["raw2", "a3"]
+    assert drained_ids(subscriber) == []
+    assert caplog.text.count("that no append published") == 2
+    assert "skipping unreadable update" in caplog.text
 
 
 def test_a_push_after_a_reset_to_older_entries_continues_from_it(
