@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import gevent
 import pytest
@@ -28,33 +29,29 @@ pytestmark = pytest.mark.redis
 BLOCK_MS = 200
 
 
-def transport(port: int, reader_port: int, stream: str) -> RedisTransport:
+def transport(url: str, reader_url: str, stream: str) -> RedisTransport:
+    """A worker whose reader waits :data:`BLOCK_MS` for a push before it looks at the
+    stream's end; its subscription goes to ``reader_url``, everything else to ``url``."""
     no_retry = Retry(NoBackoff(), 0)
     return RedisTransport(
-        Redis(port=port, retry=no_retry),
-        Redis(port=reader_port, retry=no_retry, socket_timeout=5),
+        Redis.from_url(url, retry=no_retry),
+        Redis.from_url(reader_url, retry=no_retry, socket_timeout=5),
         stream=stream,
         block_ms=BLOCK_MS,
     )
 
 
 @pytest.fixture
-def redis_port(redis_url: str) -> int:
-    port = Redis.from_url(redis_url).connection_pool.connection_kwargs["port"]
-    return int(port)
-
-
-@pytest.fixture
-def worker(redis_port: int, stream: str) -> Iterator[RedisTransport]:
-    built = transport(redis_port, redis_port, stream)
+def worker(redis_url: str, stream: str) -> Iterator[RedisTransport]:
+    built = transport(redis_url, redis_url, stream)
     yield built
     built.close()
 
 
-def append_without_push(port: int, stream: str, update_id: str) -> None:
+def append_without_push(url: str, stream: str, update_id: str) -> None:
     """Append as a writer that does not publish on the channel would (without a key, so
     that no reader can tell it delivered the entry before)."""
-    client = Redis(port=port)
+    client = Redis.from_url(url)
     try:
         update = Update(("https://example.com/books/1",), data="old", id=update_id)
         client.xadd(stream, {"id": update_id, "u": encode_update(update)})
@@ -63,20 +60,20 @@ def append_without_push(port: int, stream: str, update_id: str) -> None:
 
 
 def test_entries_appended_without_a_push_are_delivered_in_stream_order(
-    worker: RedisTransport, redis_port: int, stream: str, caplog: pytest.LogCaptureFixture
+    worker: RedisTransport, redis_url: str, stream: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     subscriber = Subscriber(["*"])
     worker.add_subscriber(subscriber)
     publish(worker, "a1")
-    append_without_push(redis_port, stream, "old1")
-    append_without_push(redis_port, stream, "old2")
-    Redis(port=redis_port).publish(worker.stream.channel, b"not an append")
+    append_without_push(redis_url, stream, "old1")
+    append_without_push(redis_url, stream, "old2")
+    Redis.from_url(redis_url).publish(worker.stream.channel, b"not an append")
     publish(worker, "a2")
     # The push of a2 names old2 as its predecessor: old1 and old2 are read from the stream.
     assert received_ids(subscriber, 4) == ["a1", "old1", "old2", "a2"]
     assert "no append published" in caplog.text
     # With no push after it, an entry is found at the stream's end after an idle wait.
-    append_without_push(redis_port, stream, "old3")
+    append_without_push(redis_url, stream, "old3")
     assert received_ids(subscriber, 1) == ["old3"]
     assert drained_ids(subscriber) == []
 
@@ -85,8 +82,9 @@ def test_a_silent_connection_is_found_by_a_ping_and_replaced(
     tmp_path: Path, stream: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     with running(redis_server(tmp_path)) as server, FreezableProxy(server.port).running() as proxy:
-        publisher = transport(server.port, server.port, stream)
-        worker = transport(server.port, proxy.port, stream)
+        direct, frozen = (f"redis://127.0.0.1:{port}" for port in (server.port, proxy.port))
+        publisher = transport(direct, direct, stream)
+        worker = transport(direct, frozen, stream)
         try:
             subscriber = Subscriber(["*"])
             worker.add_subscriber(subscriber)
@@ -106,17 +104,17 @@ def test_a_silent_connection_is_found_by_a_ping_and_replaced(
 
 
 def test_messages_on_the_channel_that_no_append_published_are_ignored(
-    worker: RedisTransport, redis_port: int, stream: str, caplog: pytest.LogCaptureFixture
+    worker: RedisTransport, redis_url: str, stream: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     subscriber = Subscriber(["*"])
     worker.add_subscriber(subscriber)
     publish(worker, "a1")
-    append_without_push(redis_port, stream, "raw1")
+    append_without_push(redis_url, stream, "raw1")
     publish(worker, "a2")
     assert received_ids(subscriber, 3) == ["a1", "raw1", "a2"]
     tail = worker.stream.tail()
     fake = encode_update(Update(("https://example.com/books/1",), data="fake", id="fake"))
-    client = Redis(port=redis_port)
+    client = Redis.from_url(redis_url)
     try:
         for message in (
             f"0-0 0-1 {fake}",  # as if the stream had been reset
@@ -126,7 +124,7 @@ def test_messages_on_the_channel_that_no_append_published_are_ignored(
             client.publish(worker.stream.channel, message)
     finally:
         client.close()
-    append_without_push(redis_port, stream, "raw2")
+    append_without_push(redis_url, stream, "raw2")
     publish(worker, "a3")
     assert received_ids(subscriber, 2) == ["raw2", "a3"]
     assert drained_ids(subscriber) == []
@@ -135,7 +133,7 @@ def test_messages_on_the_channel_that_no_append_published_are_ignored(
 
 
 def test_a_push_after_a_reset_to_older_entries_continues_from_it(
-    worker: RedisTransport, redis_port: int, stream: str, caplog: pytest.LogCaptureFixture
+    worker: RedisTransport, redis_url: str, stream: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A stream replaced by one whose entries are older than what the reader read (Redis
     restored from an earlier snapshot, here without a restart): the reader continues
@@ -144,7 +142,7 @@ def test_a_push_after_a_reset_to_older_entries_continues_from_it(
     worker.add_subscriber(subscriber)
     publish(worker, "a1")
     assert received_ids(subscriber, 1) == ["a1"]
-    client = Redis(port=redis_port)
+    client = Redis.from_url(redis_url)
     try:
         client.delete(stream)
         update = Update(("https://example.com/books/1",), data="restored", id="r1", key="r1")
@@ -158,9 +156,9 @@ def test_a_push_after_a_reset_to_older_entries_continues_from_it(
 
 
 def test_a_redis_user_without_the_channel_is_told_which_permission_it_lacks(
-    redis_port: int, stream: str, caplog: pytest.LogCaptureFixture
+    redis_url: str, stream: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    admin = Redis(port=redis_port)
+    admin = Redis.from_url(redis_url)
     user = f"feed-test-{stream.rsplit(':', 1)[1]}"
     admin.acl_setuser(
         user,
@@ -170,7 +168,9 @@ def test_a_redis_user_without_the_channel_is_told_which_permission_it_lacks(
         commands=["+@all"],
         reset_channels=True,
     )
-    worker = from_url(f"redis://{user}:secret@127.0.0.1:{redis_port}/0?stream={stream}")
+    parts = urlsplit(redis_url)
+    as_user = parts._replace(netloc=f"{user}:secret@{parts.hostname}:{parts.port or 6379}")
+    worker = from_url(f"{urlunsplit(as_user)}?stream={stream}")
     try:
         with pytest.raises(TransportError, match=rf"the channel &{stream}:feed"):
             publish(worker, "a1")
