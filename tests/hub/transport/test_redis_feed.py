@@ -48,6 +48,24 @@ def worker(redis_url: str, stream: str) -> Iterator[RedisTransport]:
     built.close()
 
 
+@pytest.fixture
+def subscriber(worker: RedisTransport) -> Subscriber:
+    """A subscriber to every topic of ``worker``."""
+    subscribed = Subscriber(["*"])
+    worker.add_subscriber(subscribed)
+    return subscribed
+
+
+def send_on_channel(url: str, channel: str, *messages: str) -> None:
+    """Publish ``messages`` on ``channel`` as a client other than the append script."""
+    client = Redis.from_url(url)
+    try:
+        for message in messages:
+            client.publish(channel, message)
+    finally:
+        client.close()
+
+
 def append_without_push(url: str, stream: str, update_id: str) -> None:
     """Append as a writer that does not publish on the channel would (without a key, so
     that no reader can tell it delivered the entry before)."""
@@ -60,14 +78,16 @@ def append_without_push(url: str, stream: str, update_id: str) -> None:
 
 
 def test_entries_appended_without_a_push_are_delivered_in_stream_order(
-    worker: RedisTransport, redis_url: str, stream: str, caplog: pytest.LogCaptureFixture
+    worker: RedisTransport,
+    subscriber: Subscriber,
+    redis_url: str,
+    stream: str,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    subscriber = Subscriber(["*"])
-    worker.add_subscriber(subscriber)
     publish(worker, "a1")
     append_without_push(redis_url, stream, "old1")
     append_without_push(redis_url, stream, "old2")
-    Redis.from_url(redis_url).publish(worker.stream.channel, b"not an append")
+    send_on_channel(redis_url, worker.stream.channel, "not an append")
     publish(worker, "a2")
     # The push of a2 names old2 as its predecessor: old1 and old2 are read from the stream.
     assert received_ids(subscriber, 4) == ["a1", "old1", "old2", "a2"]
@@ -104,26 +124,25 @@ def test_a_silent_connection_is_found_by_a_ping_and_replaced(
 
 
 def test_messages_on_the_channel_that_no_append_published_are_ignored(
-    worker: RedisTransport, redis_url: str, stream: str, caplog: pytest.LogCaptureFixture
+    worker: RedisTransport,
+    subscriber: Subscriber,
+    redis_url: str,
+    stream: str,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    subscriber = Subscriber(["*"])
-    worker.add_subscriber(subscriber)
     publish(worker, "a1")
     append_without_push(redis_url, stream, "raw1")
     publish(worker, "a2")
     assert received_ids(subscriber, 3) == ["a1", "raw1", "a2"]
     tail = worker.stream.tail()
     fake = encode_update(Update(("https://example.com/books/1",), data="fake", id="fake"))
-    client = Redis.from_url(redis_url)
-    try:
-        for message in (
-            f"0-0 0-1 {fake}",  # as if the stream had been reset
-            f"{tail} 99999999999999-0 not an update",  # far ahead
-            f"{tail} 1-0 {fake}",  # before its own predecessor
-        ):
-            client.publish(worker.stream.channel, message)
-    finally:
-        client.close()
+    send_on_channel(
+        redis_url,
+        worker.stream.channel,
+        f"0-0 0-1 {fake}",  # as if the stream had been reset
+        f"{tail} 99999999999999-0 not an update",  # far ahead
+        f"{tail} 1-0 {fake}",  # before its own predecessor
+    )
     append_without_push(redis_url, stream, "raw2")
     publish(worker, "a3")
     assert received_ids(subscriber, 2) == ["raw2", "a3"]
@@ -133,13 +152,15 @@ def test_messages_on_the_channel_that_no_append_published_are_ignored(
 
 
 def test_a_push_after_a_reset_to_older_entries_continues_from_it(
-    worker: RedisTransport, redis_url: str, stream: str, caplog: pytest.LogCaptureFixture
+    worker: RedisTransport,
+    subscriber: Subscriber,
+    redis_url: str,
+    stream: str,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """A stream replaced by one whose entries are older than what the reader read (Redis
     restored from an earlier snapshot, here without a restart): the reader continues
     from the first push of the new stream."""
-    subscriber = Subscriber(["*"])
-    worker.add_subscriber(subscriber)
     publish(worker, "a1")
     assert received_ids(subscriber, 1) == ["a1"]
     client = Redis.from_url(redis_url)
@@ -148,9 +169,9 @@ def test_a_push_after_a_reset_to_older_entries_continues_from_it(
         update = Update(("https://example.com/books/1",), data="restored", id="r1", key="r1")
         encoded = encode_update(update)
         client.xadd(stream, {"id": "r1", "u": encoded}, id="1-1")
-        client.publish(worker.stream.channel, f"0-0 1-1 {encoded}")
     finally:
         client.close()
+    send_on_channel(redis_url, worker.stream.channel, f"0-0 1-1 {encoded}")
     assert received_ids(subscriber, 1) == ["r1"]
     assert "it was reset, continuing from its end" in caplog.text
 
