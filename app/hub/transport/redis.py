@@ -443,18 +443,12 @@ class RedisTransport(Transport):
         """Deliver ``pushes`` in order; one that does not follow our position goes through
         :meth:`_follows` first. One whose update cannot be decoded is left to the stream:
         the next push reveals it as a gap, and reading the stream logs and skips it."""
-        deliver = self._fanout.deliver
-        first_time = self._delivered.first_time
+        deliver = self._deliver
         for push in pushes:
             update = push.update
             if update is None or (push.previous != self._position and not self._follows(push)):
                 continue
-            # Delivery never switches greenlets, so the position moves with the
-            # deliveries; it moves first, so an update that cannot be delivered is never
-            # read again.
-            self._position = push.position
-            if first_time(update.key):
-                deliver(update)
+            deliver(push.position, update)
         gevent.sleep(0)  # let the streams write what was queued before the next read
 
     def _follows(self, push: Push) -> bool:
@@ -504,13 +498,17 @@ class RedisTransport(Transport):
         """Deliver the stream's entries after our position up to ``upto``, fetched
         :data:`READ_COUNT` at a time (each fetch lets the streams write)."""
         assert self._position is not None
-        deliver = self._fanout.deliver
-        first_time = self._delivered.first_time
         for entry in self._stream.between(self._position, upto, page=READ_COUNT):
-            self._position = entry.position
-            if first_time(entry.update.key):
-                deliver(entry.update)
+            self._deliver(entry.position, entry.update)
         self._position = upto
+
+    def _deliver(self, position: str, update: Update) -> None:
+        """Move to ``position`` and deliver its ``update`` unless delivered recently.
+        Delivery never switches greenlets, so the position moves with the deliveries; it
+        moves first, so an update that cannot be delivered is never read again."""
+        self._position = position
+        if self._delivered.first_time(update.key):
+            self._fanout.deliver(update)
 
     def _reset(self, end: str) -> None:
         log.warning(
