@@ -385,6 +385,7 @@ class RedisTransport(Transport):
 
     def _read_forever(self) -> None:
         delay = BACKOFF_FIRST
+        logged = ""  # the last failure logged while reconnecting: a new one is logged too
         while not self._closed:
             try:
                 self._read_once()
@@ -394,7 +395,7 @@ class RedisTransport(Transport):
                 self._feed.close()
                 if not isinstance(error, RedisError):
                     log.exception("unexpected error reading stream %r", self._stream.name)
-                elif delay == BACKOFF_FIRST:
+                elif delay == BACKOFF_FIRST or str(error) != logged:
                     log.warning(
                         "lost %s while reading stream %r after %s (%s; %s); reconnecting",
                         self.description,
@@ -403,6 +404,7 @@ class RedisTransport(Transport):
                         error,
                         self._advice(error),
                     )
+                logged = str(error)
                 self._stopping.wait(delay * random.uniform(0.5, 1.0))
                 delay = min(delay * 2, BACKOFF_MAX)
                 continue
@@ -414,6 +416,8 @@ class RedisTransport(Transport):
                     self._check_stream()
                 except RedisError as error:
                     log.warning("cannot check stream %r for a reset: %s", self._stream.name, error)
+                except Exception:  # the reader must outlive any failure
+                    log.exception("unexpected error checking stream %r", self._stream.name)
 
     def _read_once(self) -> None:
         feed = self._feed
