@@ -21,7 +21,7 @@ from typing import Any
 
 from app.config.parameters import query_parameters
 from app.config.spec import ResourceSpec, ResourcesSpec
-from app.schemas import context_iri
+from app.models import context_iri
 
 HYDRA = "http://www.w3.org/ns/hydra/core#"
 GENERIC_CONTEXTS = ("Entrypoint", "Error", "ConstraintViolation")

@@ -18,7 +18,7 @@ from app.access.guard import Guard
 from app.api import documents
 from app.api.filters import QueryBuilder
 from app.api.integrity import write_error
-from app.api.negotiation import MERGE_PATCH, document_response, response_format
+from app.api.negotiation import MERGE_PATCH, encoded_response, response_format
 from app.api.pagination import Page
 from app.api.values import ID_MAX
 from app.api.writer import RowWriter
@@ -27,7 +27,7 @@ from app.errors import NotFound, ValidationFailed, Violation
 from app.models import ModelRegistry, iri_for_id, item_iri
 from app.models.columns import relation_column
 from app.schemas import Dumper, Mode, load_payload, schemas_for
-from app.schemas.serializer import context_iri
+from app.schemas.encoder import encode_document
 
 ITEM_HEADERS = {"Accept-Patch": MERGE_PATCH}
 
@@ -129,20 +129,14 @@ class Endpoint:
         """The item document of ``row`` (from :meth:`read`, or as written), in the
         negotiated format, with the item headers and ``headers``."""
         fmt = response_format(request)
-        resource = self.resource
-        data = self.dumper.dump_row(row)
-        if fmt == "jsonld":
-            data = {
-                "@context": context_iri(resource),
-                "@id": item_iri(resource, row),
-                "@type": resource.name,
-                **data,
-            }
+        dumper = self.dumper
         if headers:
             headers = {**ITEM_HEADERS, **headers}
-        return document_response(
-            data, fmt, status, headers or ITEM_HEADERS, plain=self.dumper.plain_json
-        )
+        if fmt == "jsonld":
+            body = dumper.encode_item(row)
+        else:
+            body = encode_document(dumper.dump_row(row), plain=dumper.plain_json)
+        return encoded_response(body, fmt, status, headers or ITEM_HEADERS)
 
     def collection(
         self, where: list[Any], order: list[Any], page: Page | None

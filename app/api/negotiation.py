@@ -230,15 +230,20 @@ def document_response(
 ) -> Response:
     """Serialize ``document`` as JSON-LD or JSON with ``Vary: Accept`` (``plain``: see
     :func:`encode_document`)."""
+    return encoded_response(encode_document(document, plain=plain), fmt, status, headers)
+
+
+def encoded_response(
+    body: bytes, fmt: Format, status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    """:func:`document_response` of a document already encoded as ``body``."""
     content_type = JSONLD_UTF8 if fmt == "jsonld" else JSON_UTF8
     fields = [("Content-Type", content_type), ("Vary", "Accept")]
     ascii_locations = True
     if headers:
         fields += headers.items()
         ascii_locations = all(headers.get(name, "").isascii() for name in _LOCATIONS)
-    response = DocumentResponse(
-        encode_document(document, plain=plain), status=status, headers=fields
-    )
+    response = DocumentResponse(body, status=status, headers=fields)
     if not ascii_locations:
         response.ascii_locations = False
     return response

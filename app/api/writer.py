@@ -4,9 +4,9 @@ The REST layer knows each write in full before it starts: the columns to insert,
 stored row and the columns a ``PUT``/``PATCH`` changes. :class:`RowWriter` reads an item
 with one ``SELECT`` and writes it with one statement on the session's connection (in the
 session's transaction), ``RETURNING`` the row as stored, so no model instance is loaded,
-tracked or flushed. Each written row is reported, as a :class:`RowItem`, to the publishing
-bridge (:func:`app.publish.tracker.written`), which stages the item's update in the same
-transaction, as for a flushed change.
+tracked or flushed. Each written row is reported, as a :class:`~app.models.row.RowItem`,
+to the publishing bridge (:func:`app.publish.tracker.written`), which stages the item's
+update in the same transaction, as for a flushed change.
 
 Contracts: an ``INSERT`` sends what a flush would (same columns, same Python and server
 defaults, ``NULL`` for a given ``None``); an ``UPDATE`` sends every value the request gave
@@ -29,44 +29,14 @@ from app.config.spec import ResourceSpec
 from app.errors import NotFound
 from app.models import ModelRegistry, iri_for_id
 from app.models.columns import relation_column
+from app.models.row import Relations, RowItem
 from app.publish.tracker import written
 
-__all__ = ["RowItem", "RowWriter"]
+__all__ = ["RowWriter"]
 
 ITEM_ID = "ITEM_ID"
 """The bound parameter of the item's id: upper case, so no column's (lower case) name can
 take it in an ``UPDATE``'s values."""
-
-Relations = Mapping[str, tuple[type[Any], str]]
-"""Relation name -> the target model and the attribute holding the target's id."""
-
-
-class RowItem:
-    """An item as its row: its columns by attribute name, and its relations loaded from
-    ``session`` on first access (as the model's ``lazy="select"`` relations are), so
-    topic templates such as ``{book.id}`` expand as on a model instance.
-
-    The columns are read from the row's mapping, never as the row's own attributes, which
-    ``Row`` has of its own (``t``, ``tuple``, ``count``) and which a field may be named."""
-
-    __slots__ = ("__dict__", "_relations", "_session")
-
-    def __init__(self, row: sa.Row[Any], relations: Relations, session: Session) -> None:
-        self.__dict__.update(row._mapping)
-        self._relations = relations
-        self._session = session
-
-    def __getattr__(self, name: str) -> Any:
-        """A relation's target (``None`` when unset), loaded once: called for names not
-        among the columns nor loaded yet."""
-        relation = self._relations.get(name)
-        if relation is None:
-            raise AttributeError(name)
-        model, column = relation
-        target_id = self.__dict__[column]
-        target = None if target_id is None else self._session.get(model, target_id)
-        self.__dict__[name] = target
-        return target
 
 
 class RowWriter:

@@ -17,10 +17,18 @@ from flask_migrate import Migrate
 
 from app.config.spec import ResourcesSpec
 from app.models.columns import SQLITE_LOWER, simple_lower
-from app.models.iri import iri_for_id, item_iri, parse_iri
+from app.models.iri import context_iri, iri_for_id, item_iri, parse_iri
 from app.models.registry import ModelRegistry, new_extension
 
-__all__ = ["MIGRATIONS_DIR", "ModelRegistry", "init_app", "iri_for_id", "item_iri", "parse_iri"]
+__all__ = [
+    "MIGRATIONS_DIR",
+    "ModelRegistry",
+    "context_iri",
+    "init_app",
+    "iri_for_id",
+    "item_iri",
+    "parse_iri",
+]
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 """The Alembic environment shipped next to the ``app`` package."""

@@ -1,4 +1,5 @@
-"""IRIs of items: ``/books/1``, relative to the application root, as API Platform."""
+"""IRIs of items (``/books/1``) and of their JSON-LD contexts (``/contexts/Book``), relative
+to the application root, as API Platform."""
 
 from __future__ import annotations
 
@@ -8,6 +9,11 @@ from urllib.parse import urlsplit
 from app.config.spec import ResourceSpec
 
 _ID = re.compile(r"[1-9][0-9]{0,17}")
+
+
+def context_iri(resource: ResourceSpec) -> str:
+    """The JSON-LD context of a resource: ``/contexts/Book``."""
+    return f"/contexts/{resource.name}"
 
 
 def item_iri(resource: ResourceSpec, obj: object) -> str:

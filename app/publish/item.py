@@ -11,6 +11,7 @@ from typing import Protocol
 
 from app.config.spec import ResourceSpec
 from app.models import ModelRegistry, item_iri
+from app.models.row import RowItem, row_of
 from app.publish.payload import item_data
 from app.schemas import schemas_for, serialize_item
 
@@ -36,7 +37,9 @@ class RegistryItemRenderer:
         return item_iri(resource, obj)
 
     def data(self, resource: ResourceSpec, obj: object, groups: tuple[str, ...]) -> str:
+        dumper = schemas_for(self._registry).dumper(resource)
+        if not groups and isinstance(obj, RowItem):  # as the write answers it
+            return dumper.encode_item(row_of(obj)).decode()
         document = serialize_item(self._registry, resource, obj, groups=groups, jsonld=True)
         # A narrower group holds a subset of the values of the full document.
-        plain = schemas_for(self._registry).dumper(resource).plain_json
-        return item_data(document, plain=plain)
+        return item_data(document, plain=dumper.plain_json)

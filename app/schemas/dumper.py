@@ -29,6 +29,9 @@ from typing import Any
 import sqlalchemy as sa
 from marshmallow import Schema, fields
 
+from app.config.spec import ResourceSpec
+from app.models.iri import context_iri, item_iri
+from app.schemas.encoder import encode_document
 from app.schemas.fields import (
     ApiDate,
     Iri,
@@ -52,9 +55,9 @@ _PLAIN = (Text, StrictInteger, StrictBoolean, Iri, ApiDate, UtcDateTime, fields.
 class Dumper:
     """The compiled output schema of one resource (see the module's docstring)."""
 
-    __slots__ = ("_attributes", "_converts", "_keys", "columns", "plain_json")
+    __slots__ = ("_attributes", "_converts", "_keys", "_last", "_resource", "columns", "plain_json")
 
-    def __init__(self, schema: Schema, model: type[Any]) -> None:
+    def __init__(self, schema: Schema, model: type[Any], resource: ResourceSpec) -> None:
         keys: list[str] = []
         attributes: list[str] = []
         converts: list[Convert | None] = []
@@ -82,6 +85,8 @@ class Dumper:
             mapper.columns[name].label(name) for name in (*dumped, *others)
         )
         """Every column of the model, labelled with its attribute, the dumped ones first."""
+        self._resource = resource
+        self._last: tuple[Any, bytes] | None = None
 
     def dump(self, obj: object) -> dict[str, Any]:
         """``schema.dump(obj)`` for an object with the model's attributes."""
@@ -103,3 +108,23 @@ class Dumper:
                 value = convert(value, key, row)
             document[key] = value
         return document
+
+    def encode_item(self, row: Any) -> bytes:
+        """The JSON-LD item document of ``row`` (``@context``, ``@id``, ``@type``, then
+        :meth:`dump_row`), encoded by :func:`~app.schemas.encoder.encode_document`.
+
+        The last row's bytes are kept and given back for the same row object (rows are
+        immutable): a write encodes its row once, for its update and for its answer."""
+        last = self._last
+        if last is not None and last[0] is row:
+            return last[1]
+        resource = self._resource
+        document = {
+            "@context": context_iri(resource),
+            "@id": item_iri(resource, row),
+            "@type": resource.name,
+            **self.dump_row(row),
+        }
+        encoded = encode_document(document, plain=self.plain_json)
+        self._last = (row, encoded)
+        return encoded

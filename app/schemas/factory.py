@@ -58,7 +58,7 @@ class SchemaSet:
         dumper = self._dumpers.get(resource.name)
         if dumper is None:
             model = self._registry.model(resource.name)
-            dumper = self._dumpers[resource.name] = Dumper(self.output(resource), model)
+            dumper = self._dumpers[resource.name] = Dumper(self.output(resource), model, resource)
         return dumper
 
     def _target(self, relation: RelationSpec) -> ResourceSpec:

@@ -10,16 +10,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from app.config.spec import ResourceSpec
-from app.models import ModelRegistry, item_iri
+from app.models import ModelRegistry, context_iri, item_iri
 from app.schemas.factory import schemas_for
 
 JSONLD_KEYS = frozenset({"@context", "@id", "@type"})
 """The keys :func:`serialize_item` adds for JSON-LD (left out of plain JSON)."""
-
-
-def context_iri(resource: ResourceSpec) -> str:
-    """The JSON-LD context of a resource: ``/contexts/Book``."""
-    return f"/contexts/{resource.name}"
 
 
 def serialize_item(

@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.models import ModelRegistry
-from app.schemas import schemas_for
+from app.schemas import schemas_for, serialize_item
 from app.schemas.encoder import encode_document
 from tests.api import specs
 
@@ -82,6 +82,31 @@ def test_a_row_dumps_as_its_item(app_registry: tuple[Flask, ModelRegistry]) -> N
         assert list(dumper.dump_row(row)) == list(expected)
         assert row.maker_id == maker.id  # the rules read the row's attributes
         session.rollback()
+
+
+def test_a_rows_item_document_is_its_items_encoded_once_per_row(
+    app_registry: tuple[Flask, ModelRegistry],
+) -> None:
+    app, registry = app_registry
+    model = registry.model("Gadget")
+    dumper = schemas_for(registry).dumper(GADGET)
+    select = sa.select(*dumper.columns).where(model.id == sa.bindparam("id"))
+    with app.app_context():
+        session = registry.db.session
+        obj = model(name="first", weight=2.5, releaseDate=dt.date(2024, 1, 2))
+        session.add(obj)
+        session.commit()
+        row = session.execute(select, {"id": obj.id}).one()
+        document = serialize_item(registry, GADGET, session.get(model, obj.id), jsonld=True)
+        encoded = dumper.encode_item(row)
+        assert encoded == encode_document(document)
+        assert dumper.encode_item(row) is encoded  # the write's answer takes its update's
+
+        obj.name = "second"
+        session.commit()
+        changed = session.execute(select, {"id": obj.id}).one()
+        assert json.loads(dumper.encode_item(changed))["name"] == "second"
+        assert json.loads(dumper.encode_item(row))["name"] == "first"  # never another row's
 
 
 def test_only_resources_of_plain_values_take_the_fast_encoder(registry: ModelRegistry) -> None:
