@@ -90,6 +90,7 @@ test: lint typecheck docs
 bench: install
 	$(BIN)/python -m bench.rest
 	$(BIN)/python -m bench.hub --workers --share
+	$(BIN)/python -m bench.hub --only redis --share --readers native --repeat 3
 	$(BIN)/python -m bench.transport
 
 clean:

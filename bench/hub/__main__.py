@@ -229,6 +229,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--repeat", type=int, default=1, help="rounds per size; the median is reported"
     )
+    parser.add_argument(
+        "--readers",
+        choices=("gevent", "native"),
+        default="gevent",
+        help="the subscribers: greenlets of the load generator, or one epoll loop in C "
+        "(bench/hub/readers.c, built with cc), which leaves the server the bottleneck",
+    )
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args(argv)
 
@@ -268,7 +275,7 @@ def main(argv: list[str] | None = None) -> int:
                 held = count // 2 if kind.name == SHARE else count
                 try:
                     figures = {
-                        **measure(kind, held, messages, burst),
+                        **measure(kind, held, messages, burst, args.readers),
                         "subscribers": count,
                         "held": held,
                     }

@@ -19,7 +19,10 @@ Phases, all against one topic:
    was the bottleneck.
 
 Subscribers speak HTTP/1.1 as browsers do (chunked responses included) and count events by
-the ``data: m<seq>`` line of each; nothing else of the frame is parsed.
+the ``data: m<seq>`` line of each; nothing else of the frame is parsed. They are greenlets
+of this process, or with ``--readers native`` connections read by one epoll loop in C
+(``readers.c``, built on first use with ``cc``), which costs a fraction of what a greenlet
+per subscriber costs, so that in a burst the server, not the readers, is the bottleneck.
 """
 
 from gevent import monkey
@@ -27,21 +30,27 @@ from gevent import monkey
 monkey.patch_all()
 
 import argparse  # noqa: E402
+import hashlib  # noqa: E402
 import http.client  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import re  # noqa: E402
 import resource  # noqa: E402
+import shutil  # noqa: E402
 import socket  # noqa: E402
 import statistics  # noqa: E402
+import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
+from pathlib import Path  # noqa: E402
 from urllib.parse import urlencode  # noqa: E402
 
 import gevent  # noqa: E402
 from gevent.event import Event  # noqa: E402
 from gevent.lock import Semaphore  # noqa: E402
+
+from bench.hub.peer import cache_dir  # noqa: E402
 
 SEQ = re.compile(rb"data: m(\d+)\n")
 CONNECT_CONCURRENCY = 100
@@ -113,6 +122,12 @@ class Tally:
             return
         count = self.counts[seq] = self.counts[seq] + 1
         if count == self.subscribers:
+            self.finished(seq, now)
+
+    def finished(self, seq: int, now: float) -> None:
+        """The last subscriber read ``seq`` at ``now``."""
+        if seq in self.counts:
+            self.counts[seq] = self.subscribers
             self.done[seq] = now
             self.events[seq].set()
 
@@ -160,6 +175,59 @@ def subscriber(
     finally:
         tally.closed += 1
         sock.close()
+
+
+READERS_SOURCE = Path(__file__).with_name("readers.c")
+
+
+def native_readers() -> Path:
+    """The binary of ``readers.c``, compiled with ``cc -O2`` once per version of the source
+    into the benchmarks' cache directory."""
+    source = READERS_SOURCE.read_bytes()
+    binary = cache_dir().parent / f"readers-{hashlib.sha256(source).hexdigest()[:16]}"
+    if not binary.exists():
+        if shutil.which("cc") is None:
+            raise RuntimeError("--readers native needs a C compiler (cc): install gcc")
+        binary.parent.mkdir(parents=True, exist_ok=True)
+        built = binary.with_suffix(".tmp")
+        subprocess.run(["cc", "-O2", "-o", str(built), str(READERS_SOURCE)], check=True)
+        built.replace(binary)
+    return binary
+
+
+class NativeReaders:
+    """``tally.subscribers`` subscribers read by ``readers.c`` in a process of its own,
+    whose lines (see the source) update ``tally``."""
+
+    def __init__(self, tally: Tally, host: str, port: int, request: str) -> None:
+        self.tally = tally
+        self.process = subprocess.Popen(
+            [str(native_readers()), host, str(port), str(tally.subscribers), request],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self.greenlet = gevent.spawn(self._follow)
+
+    def _follow(self) -> None:
+        tally = self.tally
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            kind, _, rest = line.rstrip("\n").partition(" ")
+            if kind == "done":
+                seq, at = rest.split()
+                tally.finished(int(seq), float(at))
+            elif kind == "connected":
+                tally.connected = tally.subscribers
+                tally.all_connected.set()
+            elif kind == "closed":
+                tally.closed += 1
+            else:
+                print(f"native readers: {line.rstrip()}", file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        self.process.kill()
+        self.process.wait()
+        self.greenlet.join(timeout=5)
 
 
 class Publisher:
@@ -229,18 +297,28 @@ def run(args: argparse.Namespace) -> dict[str, object]:
 
     connecting = Semaphore(CONNECT_CONCURRENCY)
     started = time.perf_counter()
-    greenlets = [
-        gevent.spawn(
-            subscriber, args.host, args.port, args.subscribe_path, headers, tally, connecting
+    greenlets: list[gevent.Greenlet] = []
+    native = None
+    if args.readers == "native":
+        request = (
+            f"GET {args.subscribe_path} HTTP/1.1\r\nHost: {args.host}:{args.port}\r\n"
+            f"Accept: text/event-stream\r\n{headers}\r\n"
         )
-        for _ in range(args.subscribers)
-    ]
+        native = NativeReaders(tally, args.host, args.port, request)
+    else:
+        greenlets = [
+            gevent.spawn(
+                subscriber, args.host, args.port, args.subscribe_path, headers, tally, connecting
+            )
+            for _ in range(args.subscribers)
+        ]
     if not tally.all_connected.wait(WAIT_SECONDS * 3):
         failed = [g.exception for g in greenlets if g.exception is not None]
         raise RuntimeError(
             f"only {tally.connected}/{args.subscribers} subscribers connected; first error: "
-            f"{failed[0] if failed else 'none'}"
+            f"{failed[0] if failed else 'none (see the native readers above)'}"
         )
+    client_pids = (os.getpid(),) if native is None else (os.getpid(), native.process.pid)
     catch_up(tally)
     connect_seconds = time.perf_counter() - started
     gevent.sleep(1.0)
@@ -269,7 +347,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
 
     first = seq
     events = [tally.expect(first + i) for i in range(args.burst)]
-    server_cpu, client_cpu = cpu_seconds(*args.server_pid), cpu_seconds(os.getpid())
+    server_cpu, client_cpu = cpu_seconds(*args.server_pid), cpu_seconds(*client_pids)
     t0 = time.perf_counter()
     for i in range(args.burst):
         if i >= args.window and not events[i - args.window].wait(WAIT_SECONDS):
@@ -279,12 +357,14 @@ def run(args: argparse.Namespace) -> dict[str, object]:
         raise RuntimeError("burst messages were not all delivered")
     elapsed = max(tally.done[first + i] for i in range(args.burst)) - t0
     server_cpu = cpu_seconds(*args.server_pid) - server_cpu
-    client_cpu = cpu_seconds(os.getpid()) - client_cpu
+    client_cpu = cpu_seconds(*client_pids) - client_cpu
     seq += args.burst
 
     disconnected = tally.closed
     for greenlet in greenlets:
         greenlet.kill(block=False)
+    if native is not None:
+        native.close()
     return {
         "subscribers": args.subscribers,
         "connect_seconds": round(connect_seconds, 3),
@@ -301,6 +381,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
         "messages": args.messages,
         "burst": args.burst,
         "disconnected": disconnected,
+        "readers": args.readers,
         "sockets_per_process": connections,
     }
 
@@ -322,6 +403,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--messages", type=int, default=100)
     parser.add_argument("--burst", type=int, default=100)
     parser.add_argument("--window", type=int, default=4)
+    parser.add_argument(
+        "--readers",
+        choices=("gevent", "native"),
+        default="gevent",
+        help="subscribers as greenlets here, or read by readers.c in a process of its own",
+    )
     return parser.parse_args(argv)
 
 

@@ -160,7 +160,9 @@ def _server(kind: Kind, env: dict[str, str]) -> Iterator[tuple[int, tuple[int, .
         server.wait()
 
 
-def measure(kind: Kind, subscribers: int, messages: int, burst: int) -> dict[str, object]:
+def measure(
+    kind: Kind, subscribers: int, messages: int, burst: int, readers: str = "gevent"
+) -> dict[str, object]:
     env = dict(os.environ, BENCH_JWT_KEY=BENCH_KEY, PYTHONPATH=str(ROOT))
     with _server(kind, env) as (port, pids):
         command = [
@@ -183,6 +185,8 @@ def measure(kind: Kind, subscribers: int, messages: int, burst: int) -> dict[str
             str(messages),
             "--burst",
             str(burst),
+            "--readers",
+            readers,
         ]
         if kind.v1:
             resource = _resource(port)
