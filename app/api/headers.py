@@ -19,9 +19,9 @@ browsers can discover the hub. The hub's own route has its own CORS and is left 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from flask import Flask
@@ -29,11 +29,11 @@ from werkzeug.urls import iri_to_uri
 from werkzeug.wsgi import get_host
 
 from app.api.hydra import API_DOCUMENTATION_REL, DOCS_PATH
-from app.headers import replace, vary
+from app.headers import add_header_edit, replace, vary
 from app.hub.http import HUB_PATH
 
 if TYPE_CHECKING:
-    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+    from _typeshed.wsgi import WSGIEnvironment
 
 ASYNCAPI_PATH = "/docs.asyncapi.json"
 ASYNCAPI_TYPE = "application/vnd.aai.asyncapi+json"
@@ -100,7 +100,8 @@ def install(
     routes: Sequence[str] = (),
     public_url: str | None = None,
 ) -> None:
-    """Wrap ``app.wsgi_app`` in :class:`ApiHeaders`, adding discovery and CORS headers.
+    """Add discovery and CORS headers to the answers of ``app`` (:class:`ApiHeaders`, an
+    edit of its :class:`~app.headers.ResponseHeaders` layer).
 
     ``routes`` are the collection routes of every resource (with ``/``, ``/contexts/...``
     and ``/docs.jsonld``, the API's paths); ``hub_urls`` maps the collection route of each
@@ -108,28 +109,24 @@ def install(
     ``Link: rel="mercure"``. ``public_url`` (``PUBLIC_URL``), when set, is the root URL of
     the links instead of each request's.
     """
-    app.wsgi_app = ApiHeaders(app.wsgi_app, hub_urls, cors_origins, routes, public_url)  # type: ignore[method-assign]
+    add_header_edit(app, ApiHeaders(hub_urls, cors_origins, routes, public_url))
 
 
 class ApiHeaders:
-    """WSGI middleware around the app: the discovery ``Link`` and the CORS headers (see
-    the module) go into the ``start_response`` of every answer but the hub's, after every
-    hook and error handler, as plain tuples (no per-header work by Werkzeug, which an
-    ``after_request`` hook would cost on every answer). The CORS headers replace any of
-    the same names; ``Origin`` joins the answer's ``Vary``.
+    """The edit of the discovery ``Link`` and the CORS headers (see the module), on every
+    answer but the hub's. The CORS headers replace any of the same names; ``Origin`` joins
+    the answer's ``Vary``.
 
     The links start from :func:`root_url`; the request's path is read from the WSGI
     environ as Werkzeug's ``Request`` reads it."""
 
     def __init__(
         self,
-        app: WSGIApplication,
         hub_urls: Mapping[str, str],
         cors_origins: Sequence[str],
         routes: Sequence[str],
         public_url: str | None = None,
     ) -> None:
-        self.app = app
         self._public_root = public_root(public_url)
         self._hub_urls = dict(hub_urls)
         self._origins = frozenset(cors_origins)
@@ -137,24 +134,14 @@ class ApiHeaders:
         self._api_paths = frozenset({"/", DOCS_PATH, *resource_routes})
         self._api_prefixes = (CONTEXTS_PREFIX, *(f"{route}/" for route in resource_routes))
 
-    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        added = self._headers(environ)
-        if not added:
-            return self.app(environ, start_response)
-
-        def start(
-            status: str, headers: list[tuple[str, str]], exc_info: Any = None
-        ) -> Callable[[bytes], object]:
-            for name, value in added:
-                if name == "Vary":
-                    vary(headers, value)
-                elif name == "Link":
-                    headers.append((name, value))
-                else:
-                    replace(headers, name, value)
-            return start_response(status, headers, exc_info)
-
-        return self.app(environ, start)
+    def __call__(self, environ: WSGIEnvironment, headers: list[tuple[str, str]]) -> None:
+        for name, value in self._headers(environ):
+            if name == "Vary":
+                vary(headers, value)
+            elif name == "Link":
+                headers.append((name, value))
+            else:
+                replace(headers, name, value)
 
     def _headers(self, environ: WSGIEnvironment) -> list[tuple[str, str]]:
         path = _decoded(environ.get("PATH_INFO", ""))

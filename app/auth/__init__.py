@@ -7,8 +7,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from flask import Flask, request
 
@@ -18,11 +18,11 @@ from app.auth.command import auth_command
 from app.auth.mercure import SubscriberTokens, blueprint
 from app.auth.settings import AuthSettings, AuthSettingsError
 from app.config.spec import ResourcesSpec
-from app.headers import vary
+from app.headers import add_header_edit, vary
 from app.hub.settings import HubSettings
 
 if TYPE_CHECKING:
-    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+    from _typeshed.wsgi import WSGIEnvironment
 
 __all__ = ["EXTENSION_KEY", "Auth", "AuthSettings", "AuthSettingsError", "init_app"]
 
@@ -52,24 +52,12 @@ class Auth:
         return user
 
 
-class VaryAuthorization:
-    """WSGI middleware around the app: an answer that depended on who asked (the user was
-    asked for, whether the token was accepted or answered 401) gets ``Authorization`` in
-    its ``Vary``, so shared caches do not mix users. A plain
-    ``start_response`` tuple, not an ``after_request`` hook's per-response work."""
-
-    def __init__(self, app: WSGIApplication) -> None:
-        self.app = app
-
-    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        def start(
-            status: str, headers: list[tuple[str, str]], exc_info: Any = None
-        ) -> Callable[[bytes], object]:
-            if _ASKED in environ:
-                vary(headers, "Authorization")
-            return start_response(status, headers, exc_info)
-
-        return self.app(environ, start)
+def vary_authorization(environ: WSGIEnvironment, headers: list[tuple[str, str]]) -> None:
+    """The header edit of an answer that depended on who asked (the user was asked for,
+    whether the token was accepted or answered 401): ``Authorization`` joins its ``Vary``,
+    so shared caches do not mix users."""
+    if _ASKED in environ:
+        vary(headers, "Authorization")
 
 
 def init_app(
@@ -83,7 +71,7 @@ def init_app(
     """Authenticate REST requests as ``settings`` say and serve subscriber tokens signed
     with the hub's subscriber key (or ``AUTH_MERCURE_PRIVATE_KEY`` for asymmetric ones)."""
     auth = Auth(Authenticator(settings))
-    app.wsgi_app = VaryAuthorization(app.wsgi_app)  # type: ignore[method-assign]
+    add_header_edit(app, vary_authorization)
 
     algorithm = hub_settings.subscriber_algorithm
     key = (
