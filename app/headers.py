@@ -16,10 +16,11 @@ decides them.
 :class:`ResponseHeaders` is the WSGI middleware through which every part that adds headers
 to every answer does so (:func:`add_header_edit`): the security headers here, the API's
 discovery and CORS headers (:mod:`app.api.headers`) and ``Vary: Authorization``
-(:mod:`app.auth`). One layer rather than one per part: each layer of the WSGI call adds to
-what every connection's greenlet holds for as long as it lives, and an idle subscription
-lives long (with five layers instead of three, the gateway's memory per idle subscriber
-under gunicorn was 21.2 KB instead of 17.1 KB, see ``docs/benchmarks.md``).
+(:mod:`app.auth`). One layer rather than one per part: one closure per answer instead of
+one per part, and a measured difference for idle subscriptions: with a layer per part
+(five layers of WSGI middleware around the app instead of three), the gateway's resident
+memory per idle subscriber under gunicorn was 21.2 KB instead of 17.1 KB
+(``docs/benchmarks.md``, "Memory per idle subscriber").
 
 One page has an exception, named at start-up by ``eval_paths``: the AsyncAPI page
 (``/docs/asyncapi``) runs AsyncAPI's parser in the browser, which compiles JSON Schemas
