@@ -50,7 +50,7 @@ import gevent  # noqa: E402
 from gevent.event import Event  # noqa: E402
 from gevent.lock import Semaphore  # noqa: E402
 
-from bench.hub.peer import cache_dir  # noqa: E402
+from bench.hub.peer import cache_root  # noqa: E402
 
 SEQ = re.compile(rb"data: m(\d+)\n")
 CONNECT_CONCURRENCY = 100
@@ -184,7 +184,7 @@ def native_readers() -> Path:
     """The binary of ``readers.c``, compiled with ``cc -O2`` once per version of the source
     into the benchmarks' cache directory."""
     source = READERS_SOURCE.read_bytes()
-    binary = cache_dir().parent / f"readers-{hashlib.sha256(source).hexdigest()[:16]}"
+    binary = cache_root() / f"readers-{hashlib.sha256(source).hexdigest()[:16]}"
     if not binary.exists():
         if shutil.which("cc") is None:
             raise RuntimeError("--readers native needs a C compiler (cc): install gcc")

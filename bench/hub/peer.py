@@ -21,9 +21,15 @@ from pathlib import Path
 PEER_REQUIREMENT = "flask-mercure-sse==0.4.1"
 
 
-def cache_dir() -> Path:
+def cache_root() -> Path:
+    """The benchmarks' cache directory: ``$XDG_CACHE_HOME`` (default ``~/.cache``)
+    ``/mercure-gateway-bench``."""
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "mercure-gateway-bench" / "peer-venv"
+    return Path(base) / "mercure-gateway-bench"
+
+
+def cache_dir() -> Path:
+    return cache_root() / "peer-venv"
 
 
 def _has_peer(python: str) -> bool:
