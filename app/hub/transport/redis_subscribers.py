@@ -162,15 +162,17 @@ class RedisSubscriberRegistry:
 
     def _write_batch(self) -> bool:
         """Write the waiting batch and extend the hash, in one pipeline; ``False`` when
-        the hash is gone (expired, or Redis restarted empty). A failed write marks the
+        the hash was gone before it (expired, or Redis restarted empty: the batch alone
+        would make it again without the other subscribers). A failed write marks the
         registry stale (the next refresh rewrites the hash) and is not raised."""
         batch, self._batch = self._batch, _Batch()
         try:
             pipe = self._client.pipeline(transaction=True)
+            pipe.exists(self.key)
             for command in batch.commands:
                 command(pipe)
             pipe.expire(self.key, self.ttl)
-            return bool(pipe.execute()[-1])
+            return bool(pipe.execute()[0])
         except (RedisError, OSError, ValueError) as error:  # a connection cut by shutdown too
             self._pending = []
             self.wake.set()
