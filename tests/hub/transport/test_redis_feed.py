@@ -77,6 +77,21 @@ def append_without_push(url: str, stream: str, update_id: str) -> None:
         client.close()
 
 
+def replace_stream(url: str, stream: str, update_id: str) -> str:
+    """Replace ``stream`` by one holding a single entry at ``1-1`` (below every position
+    read before), as a Redis that lost it and took an append since would; return the
+    entry's encoded update, keyed as every append is."""
+    update = Update(("https://example.com/books/1",), data="new", id=update_id, key=update_id)
+    encoded = encode_update(update)
+    client = Redis.from_url(url)
+    try:
+        client.delete(stream)
+        client.xadd(stream, {"id": update_id, "u": encoded}, id="1-1")
+    finally:
+        client.close()
+    return encoded
+
+
 def test_entries_appended_without_a_push_are_delivered_in_stream_order(
     worker: RedisTransport,
     subscriber: Subscriber,
@@ -163,32 +178,10 @@ def test_a_push_after_a_reset_to_older_entries_continues_from_it(
     from the first push of the new stream."""
     publish(worker, "a1")
     assert received_ids(subscriber, 1) == ["a1"]
-    client = Redis.from_url(redis_url)
-    try:
-        client.delete(stream)
-        update = Update(("https://example.com/books/1",), data="restored", id="r1", key="r1")
-        encoded = encode_update(update)
-        client.xadd(stream, {"id": "r1", "u": encoded}, id="1-1")
-    finally:
-        client.close()
+    encoded = replace_stream(redis_url, stream, "r1")
     send_on_channel(redis_url, worker.stream.channel, f"0-0 1-1 {encoded}")
     assert received_ids(subscriber, 1) == ["r1"]
     assert "it was reset, continuing from its end" in caplog.text
-
-
-def replace_stream(url: str, stream: str, update_id: str) -> str:
-    """Replace ``stream`` by one holding a single entry at ``1-1`` (below every position
-    read before), as a Redis that lost it and took an append since would; return the
-    entry's encoded update, keyed as every append is."""
-    update = Update(("https://example.com/books/1",), data="new", id=update_id, key=update_id)
-    encoded = encode_update(update)
-    client = Redis.from_url(url)
-    try:
-        client.delete(stream)
-        client.xadd(stream, {"id": update_id, "u": encoded}, id="1-1")
-    finally:
-        client.close()
-    return encoded
 
 
 def test_a_push_after_a_reset_is_delivered_where_the_last_read_covered_its_position(
