@@ -103,9 +103,7 @@ POOL_SIZE = 50
 CONFIRM_TIMEOUT = 5.0
 CONFIRM_RETRY = 0.25
 
-ORIGIN_KEY = (0, 0)
-"""The position key of :data:`ORIGIN`: before every entry."""
-_NOTHING_READ = (ORIGIN_KEY, ORIGIN_KEY)
+_NOTHING_READ = ((0, 0), (0, 0))
 
 log = logging.getLogger(__name__)
 
@@ -177,9 +175,6 @@ class RedisTransport(Transport):
         self._position: str | None = None
         self._read_window = _NOTHING_READ
         """Positions (after, upto] last read from the stream rather than pushed."""
-        self._skipped = ORIGIN_KEY
-        """After a reset found by reading the stream's tail: where the entries that the
-        reset skipped unread end (see :meth:`_follows`)."""
         self._mark: StreamMark | None = None
         self._appending = Semaphore()
         self._appended = RecentAppends()
@@ -463,20 +458,15 @@ class RedisTransport(Transport):
     def _follows(self, push: Push) -> bool:
         """Whether ``push``, which does not follow our position, is delivered next: after
         reading from the stream the entries no push brought, when it follows those; or
-        after a reset, when the stream now ends before our position; or, when it brings an
-        entry that a reset found by reading the stream's tail skipped, after reading that
-        entry from the stream (the push itself is then skipped). A push that brings
-        an entry read from the stream already (in the last read's positions, and its key
-        delivered: every append has a key) is skipped, and so is one the stream does not
-        bear out (a message on the channel that no append published): the stream is what
-        the reader trusts, and the next push's ``previous`` reveals any entry skipped
-        here."""
+        after a reset, when the stream now ends before our position. A push that brings
+        an entry read from the stream already is skipped, and so is one the stream does
+        not bear out (a message on the channel that no append published): the stream is
+        what the reader trusts, and the next push's ``previous`` reveals any entry
+        skipped here."""
         assert self._position is not None
         low, high = self._read_window
         position, previous = position_key(push.position), position_key(push.previous)
-        key = None if push.update is None else push.update.key
-        # Positions alone do not tell: a stream reset since the read starts again below it.
-        if low < position <= high and key is not None and key in self._delivered:
+        if low < position <= high:
             return False
         ours = position_key(self._position)
         if previous < position:
@@ -486,15 +476,6 @@ class RedisTransport(Transport):
             if position_key(self._stream.tail()) < ours:
                 self._reset(push.previous)
                 return True
-            if position <= self._skipped:
-                # The stream was found reset by reading its tail before the pushes of the
-                # entries appended since then were taken, and the reset skipped those
-                # entries: read them from the stream, after this push's predecessor.
-                self._skipped = ORIGIN_KEY
-                self._position = push.previous
-                self._read_window = (previous, position)
-                self._read_stream(push.position)
-                return False
         log.error(
             "ignoring a push on %s that no append published (%s after %s)",
             self._stream.channel,
@@ -506,14 +487,12 @@ class RedisTransport(Transport):
     def _read_to_tail(self, pushed_after: str = ORIGIN) -> None:
         """Deliver what the stream holds after our position; or, when it now ends before
         our position (it was deleted, or Redis came back from an older snapshot),
-        continue from its end (an entry there whose push is taken later is read then, see
-        :meth:`_follows`). Pushes received later for the entries read here (those
+        continue from its end. Pushes received later for the entries read here (those
         after ``pushed_after`` too, when the subscription began there) are skipped."""
         assert self._position is not None
         tail = self._stream.tail()
         if position_key(tail) < position_key(self._position):
             self._reset(tail)
-            self._skipped = position_key(tail)
         elif tail != self._position:
             low = max(position_key(self._position), position_key(pushed_after))
             self._read_window = (low, position_key(tail))
@@ -545,7 +524,6 @@ class RedisTransport(Transport):
         )
         self._position = end
         self._read_window = _NOTHING_READ
-        self._skipped = ORIGIN_KEY
 
     def _refresh_forever(self) -> None:
         registry = self._registry

@@ -6,18 +6,9 @@ Each worker (one :class:`RedisSubscriberRegistry`) owns one hash,
 :meth:`RedisSubscriberRegistry.refresh`, so a worker that dies without clean-up drops out
 of listings within ``ttl`` seconds; a live worker refreshes every ``ttl / 3`` seconds.
 
-Writes are made by the worker's refresher greenlet, not by the subscriber's: each
-:meth:`RedisSubscriberRegistry.add` and :meth:`~RedisSubscriberRegistry.remove` queues its
-command, wakes the refresher and waits (at most :data:`WRITE_WAIT` seconds) until the
-pipeline holding it has run, so every subscriber joining meanwhile shares that one
-pipeline. A subscriber's greenlet then never runs a Redis command for the registry, which
-keeps what it holds for the life of its connection small (measured with one gunicorn
-worker and 5,000 subscribers: 19.3 KB of resident memory per idle subscriber instead of
-24.6 KB with a command in each subscriber's greenlet; see docs/benchmarks.md).
-
 Writes are best effort: while Redis is unreachable the local subscribers keep being
-served, the registry is marked stale and the next successful refresh rewrites the whole
-hash (which also repairs it after a Redis restart). :meth:`others` reads every
+served, the registry is marked stale and the next successful refresh or write rewrites
+the whole hash (which also repairs it after a Redis restart). :meth:`others` reads every
 other worker's hash and raises :class:`redis.exceptions.RedisError` when Redis is
 unreachable; this worker's own subscribers are listed by the transport from memory.
 """
@@ -40,9 +31,6 @@ __all__ = ["DEFAULT_SUBSCRIBERS_TTL", "RedisSubscriberRegistry"]
 
 DEFAULT_SUBSCRIBERS_TTL = 30
 """Seconds a worker's subscriber hash outlives its last refresh."""
-WRITE_WAIT = 5.0
-"""Seconds :meth:`RedisSubscriberRegistry.add` and ``remove`` wait for their write (best
-effort: a subscriber is served whether its entry was written or not)."""
 
 log = logging.getLogger(__name__)
 
@@ -53,13 +41,11 @@ Command = Callable[[Any], object]
 class RedisSubscriberRegistry:
     """This worker's subscribers in Redis, plus a view of every worker's.
 
-    While the hash is known to be current, :meth:`add` and :meth:`remove` queue their
-    command in the next batch, set :attr:`wake` and wait until :meth:`refresh` (called by
-    the refresher greenlet when woken) has written the batch in one pipeline. Otherwise
-    (start-up, a failed write, a rewrite in flight) they are queued without waiting: the
-    next :meth:`refresh` rewrites the hash from the local subscribers, then applies what
-    was queued meanwhile, in order. A burst of connections therefore costs a few
-    pipelines, never a command each.
+    While the hash is known to be current, :meth:`add` and :meth:`remove` write through.
+    Otherwise (start-up, a failed write, a rewrite in flight) they are queued and
+    :attr:`wake` is set: the next :meth:`refresh` rewrites the hash from the local
+    subscribers, then applies what was queued meanwhile, in order. A burst of connections
+    during a rewrite therefore costs one rewrite plus one pipeline, never a rewrite each.
     """
 
     def __init__(
@@ -77,9 +63,8 @@ class RedisSubscriberRegistry:
         self._prefix = f"{stream}:subscribers:"
         self.key = f"{self._prefix}{uuid.uuid4().hex}"
         self._local = local
-        # None: the hash is current and writes go in batches; a list: queued writes.
+        # None: the hash is current and writes go through; a list: queued writes.
         self._pending: list[Command] | None = []
-        self._batch = _Batch()
 
     @property
     def refresh_interval(self) -> float:
@@ -94,20 +79,16 @@ class RedisSubscriberRegistry:
         self._write(lambda pipe: pipe.hdel(self.key, subscriber_id))
 
     def refresh(self) -> None:
-        """Write the waiting batch and extend this worker's hash; rewrite the hash when it
-        may be stale or is gone.
+        """Extend this worker's hash; rewrite it when it may be stale or is gone.
 
         Raises :class:`~redis.exceptions.RedisError` when Redis is unreachable (the hash
         then stays stale until the next successful refresh).
         """
         self.wake.clear()
-        if self._pending is None and self._write_batch():
+        if self._pending is None and self._client.expire(self.key, self.ttl):
             return
-        # The snapshot below already holds every change queued so far, a waiting batch's
-        # too: its writers need not wait for it.
+        # The snapshot below already holds every change queued so far.
         self._pending = []
-        self._batch.done.set()
-        self._batch = _Batch()
         mapping: dict[Any, Any] = {info.id: _dump(info) for info in self._local()}
         pipe = self._client.pipeline(transaction=True)
         pipe.delete(self.key)
@@ -145,51 +126,25 @@ class RedisSubscriberRegistry:
 
     def clear(self) -> None:
         """Remove this worker's hash (best effort, on shutdown)."""
-        self._batch.done.set()  # no refresher will write it
         try:
             self._client.delete(self.key)
         except RedisError as error:
             log.warning("could not remove %s from Redis: %s", self.key, error)
 
     def _write(self, command: Command) -> None:
-        self.wake.set()
         if self._pending is not None:
             self._pending.append(command)
+            self.wake.set()
             return
-        batch = self._batch
-        batch.commands.append(command)
-        batch.done.wait(WRITE_WAIT)
-
-    def _write_batch(self) -> bool:
-        """Write the waiting batch and extend the hash, in one pipeline; ``False`` when
-        the hash was gone before it (expired, or Redis restarted empty: the batch alone
-        would make it again without the other subscribers). A failed write marks the
-        registry stale (the next refresh rewrites the hash) and is not raised."""
-        batch, self._batch = self._batch, _Batch()
         try:
             pipe = self._client.pipeline(transaction=True)
-            pipe.exists(self.key)
-            for command in batch.commands:
-                command(pipe)
+            command(pipe)
             pipe.expire(self.key, self.ttl)
-            return bool(pipe.execute()[0])
+            pipe.execute()
         except (RedisError, OSError, ValueError) as error:  # a connection cut by shutdown too
             self._pending = []
             self.wake.set()
             log.warning("subscriber registry %s is stale until Redis answers: %s", self.key, error)
-            return True
-        finally:
-            batch.done.set()
-
-
-class _Batch:
-    """Registry writes queued since the last pipeline, and whether it has run."""
-
-    __slots__ = ("commands", "done")
-
-    def __init__(self) -> None:
-        self.commands: list[Command] = []
-        self.done = Event()
 
 
 def _dump(info: SubscriberInfo) -> str:

@@ -288,28 +288,6 @@ def test_a_lost_subscriber_list_is_rewritten_by_the_next_refresh(
         admin.close()
 
 
-def test_a_lost_subscriber_list_is_rewritten_even_when_a_new_subscriber_comes_first(
-    transports: Factory, redis_url: str, stream: str
-) -> None:
-    """As after a Redis restart without persistence, a subscriber joins before the next
-    refresh: its entry alone must not pass for the whole list."""
-    first, second = transports(), transports()
-    before = Subscriber(["*"])
-    second.add_subscriber(before)
-    admin = Redis.from_url(redis_url)
-    try:
-        assert admin.delete(*admin.scan_iter(match=f"{stream}:subscribers:*")) >= 1
-        after = Subscriber(["*"])
-        second.add_subscriber(after)
-        expected = sorted([before.info, after.info], key=lambda info: info.id)
-        with gevent.Timeout(10, False):
-            while sorted(first.subscribers()[1], key=lambda info: info.id) != expected:
-                gevent.sleep(0.1)
-        assert sorted(first.subscribers()[1], key=lambda info: info.id) == expected
-    finally:
-        admin.close()
-
-
 def test_many_concurrent_subscribers_share_a_small_connection_pool(transports: Factory) -> None:
     worker = transports(max_connections=2)
     subscribers = [Subscriber(["*"], last_event_id=EARLIEST) for _ in range(100)]

@@ -77,21 +77,6 @@ def append_without_push(url: str, stream: str, update_id: str) -> None:
         client.close()
 
 
-def replace_stream(url: str, stream: str, update_id: str) -> str:
-    """Replace ``stream`` by one holding a single entry at ``1-1`` (below every position
-    read before), as a Redis that lost it and took an append since would; return the
-    entry's encoded update, keyed as every append is."""
-    update = Update(("https://example.com/books/1",), data="new", id=update_id, key=update_id)
-    encoded = encode_update(update)
-    client = Redis.from_url(url)
-    try:
-        client.delete(stream)
-        client.xadd(stream, {"id": update_id, "u": encoded}, id="1-1")
-    finally:
-        client.close()
-    return encoded
-
-
 def test_entries_appended_without_a_push_are_delivered_in_stream_order(
     worker: RedisTransport,
     subscriber: Subscriber,
@@ -178,48 +163,17 @@ def test_a_push_after_a_reset_to_older_entries_continues_from_it(
     from the first push of the new stream."""
     publish(worker, "a1")
     assert received_ids(subscriber, 1) == ["a1"]
-    encoded = replace_stream(redis_url, stream, "r1")
+    client = Redis.from_url(redis_url)
+    try:
+        client.delete(stream)
+        update = Update(("https://example.com/books/1",), data="restored", id="r1", key="r1")
+        encoded = encode_update(update)
+        client.xadd(stream, {"id": "r1", "u": encoded}, id="1-1")
+    finally:
+        client.close()
     send_on_channel(redis_url, worker.stream.channel, f"0-0 1-1 {encoded}")
     assert received_ids(subscriber, 1) == ["r1"]
     assert "it was reset, continuing from its end" in caplog.text
-
-
-def test_a_push_after_a_reset_is_delivered_where_the_last_read_covered_its_position(
-    worker: RedisTransport, subscriber: Subscriber, redis_url: str, stream: str
-) -> None:
-    """After a reset, positions start again below the reader's: a push can fall among the
-    positions the reader last read from the stream, and only a key it delivered marks it
-    as read."""
-    append_without_push(redis_url, stream, "raw1")  # read from the stream, after an idle wait
-    assert received_ids(subscriber, 1) == ["raw1"]
-    encoded = replace_stream(redis_url, stream, "n1")
-    send_on_channel(redis_url, worker.stream.channel, f"0-0 1-1 {encoded}")
-    assert received_ids(subscriber, 1) == ["n1"]
-    assert drained_ids(subscriber) == []
-
-
-def test_an_entry_a_reset_skipped_before_its_push_was_taken_is_delivered(
-    worker: RedisTransport,
-    subscriber: Subscriber,
-    redis_url: str,
-    stream: str,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    """The reader finds the stream reset by reading its tail (after an idle wait) before
-    the push of the entry appended since arrives: the reset skips that entry, and its
-    push, when it comes, makes the reader read it from the stream."""
-    publish(worker, "a1")
-    assert received_ids(subscriber, 1) == ["a1"]
-    encoded = replace_stream(redis_url, stream, "n1")
-    with gevent.Timeout(5, False):
-        while "it was reset" not in caplog.text:
-            gevent.sleep(0.02)
-    assert "it was reset, continuing from its end" in caplog.text
-    send_on_channel(redis_url, worker.stream.channel, f"0-0 1-1 {encoded}")
-    assert received_ids(subscriber, 1) == ["n1"]
-    publish(worker, "a2")
-    assert received_ids(subscriber, 1) == ["a2"]
-    assert drained_ids(subscriber) == []
 
 
 def test_a_redis_user_without_the_channel_is_told_which_permission_it_lacks(
